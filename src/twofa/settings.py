@@ -1,0 +1,161 @@
+"""One typed, frozen settings object read from ``TWOFA_*`` environment variables and ``.env``."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_KEY_LENGTH = 32
+WEAK_SECRET_KEYS = {"not-so-secret", "secret", "changeme", "dev", "development"}
+
+
+class SettingsError(ValueError):
+    """The configuration cannot be used (for example a missing secret key in production)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """A rate limit: at most ``count`` events per ``seconds``."""
+
+    count: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> Limit:
+        """Parse ``"10/600"`` (ten per 600 seconds)."""
+        try:
+            count, seconds = (int(part) for part in text.split("/", 1))
+        except ValueError as exc:
+            raise SettingsError(f"rate limit {text!r} is not of the form COUNT/SECONDS") from exc
+        if count < 0 or seconds <= 0:
+            raise SettingsError(f"rate limit {text!r} must have COUNT >= 0 and SECONDS > 0")
+        return cls(count, seconds)
+
+
+class Settings(BaseSettings):
+    """Everything configurable about twofa. Code reads attributes, never raw environment keys."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TWOFA_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    secret_key: SecretStr | None = None
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    redis_url: str | None = None
+    public_url: str = ""
+
+    # Messaging
+    sms_gateway: Literal["outbox", "console", "http", "twilio"] = "outbox"
+    sms_http_url: str = ""
+    sms_timeout: float = 10.0
+    twilio_account_sid: str = ""
+    twilio_auth_token: SecretStr = SecretStr("")
+    twilio_from: str = ""
+    twilio_api_base: str = "https://api.twilio.com"
+
+    # Codes
+    sms_code_length: int = Field(7, ge=6, le=10)
+    sms_code_ttl: int = Field(600, gt=0)
+    totp_digits: int = Field(7, ge=6, le=8)
+    totp_step: int = Field(30, gt=0)
+    totp_window: int = Field(1, ge=0, le=3)
+    phone_verification_ttl: int = Field(600, gt=0)
+    onetouch_default_ttl: int = Field(86400, ge=0)
+
+    # Rate limits, "COUNT/SECONDS"
+    limit_verify_failures_per_user: str = "10/600"
+    limit_sms_per_phone: str = "5/600"
+    limit_sms_per_app: str = "1000/3600"
+    limit_push_per_user: str = "10/600"
+    limit_phone_verifications_per_number: str = "5/600"
+    limit_device_registrations_per_number: str = "5/600"
+
+    # Callbacks
+    callback_timeout: float = 5.0
+    callback_max_failures: int = Field(3, ge=1)
+    callback_retry_base: float = 2.0
+    callback_max_attempts: int = Field(8, ge=1)
+    worker_poll_interval: float = Field(0.5, gt=0)
+
+    # HTTP
+    max_body_bytes: int = 64 * 1024
+
+    # Site
+    site_database_url: str = ""
+    site_provider_url: str = "http://127.0.0.1:5001"
+    site_api_key: SecretStr | None = None
+    site_callback_max_age: int = 300
+
+    @field_validator(
+        "limit_verify_failures_per_user",
+        "limit_sms_per_phone",
+        "limit_sms_per_app",
+        "limit_push_per_user",
+        "limit_phone_verifications_per_number",
+        "limit_device_registrations_per_number",
+    )
+    @classmethod
+    def _limit_format(cls, value: str) -> str:
+        Limit.parse(value)
+        return value
+
+    @model_validator(mode="after")
+    def _secret_key_outside_dev(self) -> Settings:
+        if self.env == "dev":
+            return self
+        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        if len(key) < MIN_SECRET_KEY_LENGTH or key.lower() in WEAK_SECRET_KEYS:
+            raise SettingsError(
+                f"TWOFA_SECRET_KEY must be set to a random value of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters when TWOFA_ENV={self.env}"
+            )
+        return self
+
+    @cached_property
+    def key(self) -> bytes:
+        """The master secret as bytes (in dev, one kept under ``data_dir`` if none is set)."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value().encode()
+        return _dev_secret_key(self.data_dir)
+
+    @property
+    def provider_database_url(self) -> str:
+        """The provider's SQLAlchemy URL; SQLite under ``data_dir`` by default."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'provider.db'}"
+
+    @property
+    def site_db_url(self) -> str:
+        """The site's SQLAlchemy URL; a separate SQLite file by default (no shared tables)."""
+        return self.site_database_url or f"sqlite:///{self.data_dir / 'site.db'}"
+
+    def limit(self, name: str) -> Limit:
+        """The parsed rate limit ``limit_<name>``."""
+        return Limit.parse(getattr(self, f"limit_{name}"))
+
+
+def _dev_secret_key(data_dir: Path) -> bytes:
+    """Create or read a random development key, so restarts keep API keys and secrets valid."""
+    path = data_dir / "dev-secret-key"
+    if path.exists():
+        return path.read_text().strip().encode()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(value)
+    return value.encode()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment (and ``.env``), with keyword overrides for tests."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from exc
