@@ -93,6 +93,18 @@ class Settings(BaseSettings):
     site_provider_url: str = "http://127.0.0.1:5001"
     site_api_key: SecretStr | None = None
     site_callback_max_age: int = 300
+    site_public_url: str = ""  # the site's external root; the callback URL is built from it
+    site_provider_timeout: float = Field(10.0, gt=0)
+    site_app_name: str = "twofa demo"
+    site_session_ttl: int = Field(12 * 3600, gt=0)
+    site_login_ttl: int = Field(600, gt=0)  # how long a password-checked login may stay pending
+    site_approval_ttl: int = Field(120, gt=0)  # seconds a push request waits for the phone
+    site_number_matching: bool = True
+    site_resend_cooldown: int = Field(30, ge=0)
+    site_max_code_failures: int = Field(5, ge=1)
+    site_stream_max_seconds: int = Field(60, gt=0)  # an SSE stream closes after this; it reconnects
+    site_threads: int = Field(32, ge=4)
+    site_password_memory_kib: int = Field(65536, ge=8)  # Argon2id memory cost
 
     @field_validator(
         "limit_verify_failures_per_user",

@@ -1,0 +1,47 @@
+"""The ``twofa`` command: a thin layer that gathers each part's commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from twofa.settings import SettingsError
+
+
+@click.group()
+@click.version_option(package_name="twofa")
+def cli() -> None:
+    """twofa: self-hosted two-factor authentication."""
+
+
+def _register() -> None:
+    from twofa.provider.cli import register as register_provider
+
+    register_provider(cli)
+    try:
+        from twofa.site.cli import register as register_site
+    except ImportError:  # the site package is optional at this point of the tree
+        pass
+    else:
+        register_site(cli)
+    try:
+        from twofa.authenticator.cli import register as register_authenticator
+    except ImportError:
+        pass
+    else:
+        register_authenticator(cli)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    _register()
+    try:
+        cli(standalone_mode=True)
+    except SettingsError as exc:
+        click.echo(f"twofa: configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

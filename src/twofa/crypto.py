@@ -1,0 +1,81 @@
+"""Keys derived from the master secret, secrets encrypted at rest, codes hashed with a pepper.
+
+Everything here is keyed by ``TWOFA_SECRET_KEY``: a copy of the database alone reveals no API key,
+no TOTP secret and no code.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+
+def derive(master: bytes, purpose: str, length: int = 32) -> bytes:
+    """A subkey for one purpose (HKDF-SHA256), so no two uses share key material."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=length, salt=None, info=purpose.encode()
+    ).derive(master)
+
+
+class Keyring:
+    """The subkeys twofa uses, derived once from the master secret."""
+
+    def __init__(self, master: bytes) -> None:
+        self._fernet = Fernet(base64.urlsafe_b64encode(derive(master, "twofa:totp-secrets")))
+        self._code_key = derive(master, "twofa:code-hash")
+        self._api_key_key = derive(master, "twofa:api-keys")
+
+    def encrypt(self, plaintext: str) -> str:
+        """Encrypt a secret for storage (Fernet: AES-128-CBC + HMAC-SHA256)."""
+        return self._fernet.encrypt(plaintext.encode()).decode()
+
+    def decrypt(self, token: str) -> str:
+        """Decrypt a stored secret; raises ``ValueError`` if it was not made with this key."""
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError("secret was encrypted with another key") from exc
+
+    def code_hash(self, purpose: str, code: str) -> str:
+        """Keyed hash of a short code.
+
+        A plain hash of a 7-digit code falls to a brute force of ten million tries; keyed with
+        the master secret it cannot be reversed from the database alone.
+        """
+        return hmac.new(self._code_key, f"{purpose}:{code}".encode(), hashlib.sha256).hexdigest()
+
+    def api_key(self, salt: str) -> str:
+        """The API key for an application's key salt.
+
+        Keys are derived rather than stored: the database keeps only a random salt and the
+        key's SHA-256, yet the provider can still recompute the key to sign callbacks with it
+        (the Authy callback signature is an HMAC under the API key).
+        """
+        raw = hmac.new(self._api_key_key, salt.encode(), hashlib.sha256).digest()
+        return base64.b32encode(raw).decode().rstrip("=")[:40]
+
+
+def api_key_hash(api_key: str) -> str:
+    """The lookup hash of an API key (SHA-256 suffices: the key has 200 bits of entropy)."""
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def new_salt() -> str:
+    """A random salt for a new API key."""
+    return secrets.token_hex(16)
+
+
+def public_id() -> str:
+    """A 24-hex-character identifier, the shape Authy's Mongo ids had."""
+    return secrets.token_hex(12)
+
+
+def random_digits(length: int) -> str:
+    """A uniformly random string of decimal digits from the OS CSPRNG."""
+    return "".join(secrets.choice("0123456789") for _ in range(length))

@@ -1,0 +1,1 @@
+"""HTTP routes: they parse input, call one service method and render the result."""

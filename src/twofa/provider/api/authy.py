@@ -1,0 +1,217 @@
+"""The ``/protected/json`` routes: users, SMS and voice codes, token verification, QR codes."""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from twofa.errors import MissingParameter, NotFound
+from twofa.provider.api.docs import BOOL, INT, STRING, doc
+from twofa.provider.api.guards import api_key, authenticate, read_params, services
+from twofa.provider.params import as_bool, as_int, as_str
+from twofa.provider.phones.numbers import mask_sms, mask_status
+
+router = APIRouter(tags=["Authy: users and tokens"])
+Params = Annotated[dict[str, Any], Depends(read_params)]
+Key = Annotated[str | None, Depends(api_key)]
+
+
+def ok(body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse({**body, "success": True} if "success" not in body else body)
+
+
+@router.post(
+    "/protected/json/users/new",
+    openapi_extra=doc(body={"user": {"type": "object", "properties": {
+        "email": STRING, "cellphone": STRING, "country_code": INT}},
+        "send_install_link_via_sms": BOOL}),
+)
+def create_user(request: Request, params: Params, key: Key) -> JSONResponse:
+    """Register a user; the same phone number returns the same id.
+
+    Example: `{"user": {"email": "a@b.com", "cellphone": "555-123-4567", "country_code": 1}}`
+    → `{"message":"User created successfully.","user":{"id":1635},"success":true}`
+    """
+    app = authenticate(request, key)
+    user_params = params.get("user")
+    if not isinstance(user_params, dict):
+        user_params = {k: params.get(k) for k in ("email", "cellphone", "country_code")}
+    user = services(request).users.create(
+        app.id,
+        email=user_params.get("email"),
+        cellphone=user_params.get("cellphone"),
+        country_code=user_params.get("country_code", params.get("country_code")),
+    )
+    return ok({"message": "User created successfully.", "user": {"id": user.id}})
+
+
+@router.get("/protected/json/users/{authy_id}/status", openapi_extra=doc())
+def user_status(request: Request, authy_id: str, key: Key) -> JSONResponse:
+    """The user's status: `registered` (has an authenticator device), `confirmed`, devices.
+
+    Example response: `{"status":{"authy_id":1635,"confirmed":true,"registered":false,...},
+    "message":"User status.","success":true}`
+    """
+    app = authenticate(request, key)
+    user, devices = services(request).users.status(app.id, authy_id)
+    status = {
+        "authy_id": user.id,
+        "confirmed": user.confirmed,
+        "registered": bool(devices),
+        "country_code": user.phone.country_code,
+        "phone_number": mask_status(user.phone),
+        "email": user.email,
+        "devices": sorted({d.os_type for d in devices}),
+        "has_hard_token": False,
+        "account_disabled": False,
+        "detailed_devices": [
+            {
+                "device_type": "authy",
+                "os_type": d.os_type,
+                "device_name": d.name,
+                "registration_device_id": None,
+                "registration_method": "sms",
+                "device_id": d.id,
+                "last_sync_date": int(d.last_seen_at.timestamp()) if d.last_seen_at else 0,
+                "creation_date": int(d.created_at.timestamp()),
+            }
+            for d in devices
+        ],
+        "deleted_devices": [],
+    }
+    return ok({"status": status, "message": "User status."})
+
+
+def _delete(request: Request, authy_id: str, key: str | None) -> JSONResponse:
+    app = authenticate(request, key)
+    services(request).users.delete(app.id, authy_id)
+    return ok({"message": "User removed from application"})
+
+
+@router.post("/protected/json/users/{authy_id}/delete", openapi_extra=doc())
+def delete_user(request: Request, authy_id: str, key: Key) -> JSONResponse:
+    """Delete the user at once (Python, uphold and Rust clients)."""
+    return _delete(request, authy_id, key)
+
+
+@router.post("/protected/json/users/delete/{authy_id}", openapi_extra=doc())
+def delete_user_alias(request: Request, authy_id: str, key: Key) -> JSONResponse:
+    """Delete the user (npm, Ruby and Java clients' path)."""
+    return _delete(request, authy_id, key)
+
+
+@router.post("/protected/json/users/{authy_id}/remove", openapi_extra=doc())
+def remove_user(request: Request, authy_id: str, key: Key) -> JSONResponse:
+    """Delete the user (PHP client's path)."""
+    return _delete(request, authy_id, key)
+
+
+@router.post("/protected/json/users/{authy_id}/register_activity",
+             openapi_extra=doc(body={"type": STRING, "data": {"type": "object"}, "user_ip": STRING}))
+def register_activity(request: Request, authy_id: str, params: Params, key: Key) -> JSONResponse:
+    """Accept an activity report about the user (kept for client compatibility)."""
+    app = authenticate(request, key)
+    services(request).users.get(app.id, authy_id)
+    return ok({"message": "Activity was created."})
+
+
+def _send(request: Request, authy_id: str, params: dict[str, Any], key: str | None,
+          channel: str) -> JSONResponse:
+    app = authenticate(request, key)
+    action = params.get("action_message") or params.get("action")
+    result = services(request).codes.send(
+        app, authy_id, channel=channel, force=as_bool(params.get("force")),  # type: ignore[arg-type]
+        action=as_str(action, "action", max_length=255) if action else None,
+    )
+    cellphone = mask_sms(result.user.phone)
+    if result.ignored:
+        message = (
+            "Ignored: SMS is not needed for smartphones. Pass force=true if you want to "
+            "actually send it anyway."
+            if channel == "sms"
+            else "Call ignored. User is using  App Tokens and this call is not necessary. "
+            "Pass force=true if you still want to call users that are using the App."
+        )
+        return ok({"ignored": True, "device": result.device, "cellphone": cellphone,
+                   "message": message})
+    message = "SMS token was sent" if channel == "sms" else "Call started..."
+    return ok({"message": message, "cellphone": cellphone})
+
+
+SEND_DOC = doc(query={"force": BOOL, "action": STRING, "action_message": STRING, "locale": STRING})
+
+
+@router.get("/protected/json/sms/{authy_id}", openapi_extra=SEND_DOC)
+def request_sms(request: Request, authy_id: str, params: Params, key: Key) -> JSONResponse:
+    """Send a code by SMS; ignored (and `ignored: true`) when the user has the app, unless `force`.
+
+    Example response: `{"success":true,"message":"SMS token was sent","cellphone":"+1-XXX-XXX-XX67"}`
+    """
+    return _send(request, authy_id, params, key, "sms")
+
+
+@router.get("/protected/json/call/{authy_id}", openapi_extra=SEND_DOC)
+def request_call(request: Request, authy_id: str, params: Params, key: Key) -> JSONResponse:
+    """Read a code out in a voice call; the same rules as SMS."""
+    return _send(request, authy_id, params, key, "call")
+
+
+@router.get("/protected/json/verify/{token}/{authy_id}", openapi_extra=doc(query={"force": BOOL}))
+def verify_token(request: Request, token: str, authy_id: str, params: Params,
+                 key: Key) -> JSONResponse:
+    """Verify an SMS/voice code, an app code or a generic authenticator code, once.
+
+    Example response: `{"message":"Token is valid.","token":"is valid","success":"true",...}`;
+    wrong code: 401 with `error_code` 60020; a code already used: 401 with 60019.
+    """
+    app = authenticate(request, key)
+    services(request).codes.verify(app, authy_id, token, force=as_bool(params.get("force")))
+    return JSONResponse({"message": "Token is valid.", "token": "is valid", "success": "true",
+                         "device": {"id": None, "os_type": None}})
+
+
+@router.post("/protected/json/users/{authy_id}/secret",
+             openapi_extra=doc(body={"qr_size": INT, "label": STRING}))
+def generate_qr(request: Request, authy_id: str, params: Params, key: Key) -> JSONResponse:
+    """The user's generic authenticator secret as an otpauth URI and a QR code URL (6 digits)."""
+    app = authenticate(request, key)
+    label = params.get("label")
+    size = params.get("qr_size")
+    size_value = min(max(as_int(size, "qr_size"), 100), 1000) if size not in (None, "") else 300
+    secret = services(request).codes.generic_secret(
+        app, authy_id, label=as_str(label, "label", max_length=100) if label else None
+    )
+    qr = segno.make(secret.uri, error="m")
+    buffer = io.BytesIO()
+    scale = max(1, size_value // (qr.symbol_size(border=2)[0]))
+    qr.save(buffer, kind="png", scale=scale, border=2)
+    data_url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return ok({"message": "QR code generated.", "qr_code": data_url, "uri": secret.uri,
+               "label": secret.label, "issuer": secret.issuer})
+
+
+@router.get("/protected/json/registrations/status", openapi_extra=doc(query={"custom_user_id": STRING}))
+def registration_status(request: Request, params: Params, key: Key) -> JSONResponse:
+    """Authy's SDK registration flow is not offered: every lookup answers 404 / 60035."""
+    authenticate(request, key)
+    if not params.get("custom_user_id"):
+        raise MissingParameter("custom_user_id")
+    raise _RegistrationNotFound()
+
+
+class _RegistrationNotFound(NotFound):
+    code = "60035"
+    default_message = "Registration request not found"
+
+
+@router.post("/protected/json/users/{authy_id}/update", openapi_extra=doc(body={"email": STRING}))
+def update_user(request: Request, authy_id: str, params: Params, key: Key) -> JSONResponse:
+    """Change the user's e-mail address (Ruby client); the phone stays the identity."""
+    app = authenticate(request, key)
+    services(request).users.update_email(app.id, authy_id, params.get("email"))
+    return ok({"message": "User was updated successfully"})

@@ -1,0 +1,43 @@
+"""Request plumbing shared by every Authy route: merged parameters and the API key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+
+from twofa.provider.apps.service import App
+from twofa.provider.params import merge, parse_body
+from twofa.provider.services import Services
+
+
+async def read_params(request: Request) -> dict[str, Any]:
+    """Body (JSON or form, on any method) merged with the query string; cached per request."""
+    cached = getattr(request.state, "params", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    body = await request.body()
+    params = merge(
+        parse_body(body, request.headers.get("content-type", "")),
+        request.query_params.multi_items(),
+    )
+    request.state.params = params
+    return params
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+async def api_key(request: Request) -> str | None:
+    """The key from the header, else the query, else a form field (contract section 1.2)."""
+    key = request.headers.get("x-authy-api-key")
+    if key:
+        return key
+    params = await read_params(request)
+    value = params.get("api_key")
+    return value if isinstance(value, str) else None
+
+
+def authenticate(request: Request, key: str | None) -> App:
+    return services(request).apps.authenticate(key)

@@ -1,0 +1,93 @@
+"""The provider's ASGI application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from twofa import __version__
+from twofa.provider import errors_http
+from twofa.provider.api import application, authy, onetouch, phones
+from twofa.provider.bodylimit import BodyLimit
+from twofa.provider.services import Services, build_services
+from twofa.settings import Settings
+
+log = logging.getLogger(__name__)
+SWEEP_SECONDS = 1.0
+
+
+async def _sweep_expired(services: Services) -> None:
+    """Expire overdue approval requests so devices hear of it without anyone reading them."""
+    while True:
+        try:
+            await asyncio.to_thread(services.push.expire_due)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("expiry sweep failed")
+        await asyncio.sleep(SWEEP_SECONDS)
+
+
+async def _watch_callbacks(services: Services, wake: asyncio.Event) -> None:
+    """Wake the callback worker when a decision anywhere queues a callback."""
+    async with services.bus.subscribe("callbacks") as sub:
+        async for _ in sub:
+            wake.set()
+
+
+def create_app(settings: Settings, services: Services | None = None, *,
+               workers: bool = True) -> FastAPI:
+    """Build the provider: routes, error envelope, body limit, background workers."""
+    services = services or build_services(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await services.bus.start()
+        tasks: list[asyncio.Task[None]] = []
+        if workers:
+            wake = asyncio.Event()
+            tasks = [
+                asyncio.create_task(services.callbacks.run(wake)),
+                asyncio.create_task(_watch_callbacks(services, wake)),
+                asyncio.create_task(_sweep_expired(services)),
+            ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await services.bus.close()
+            services.close()
+
+    app = FastAPI(
+        title="twofa provider",
+        version=__version__,
+        description=(
+            "A self-hosted two-factor authentication service that speaks the Authy REST API. "
+            "Point any Authy client at this server's base URL."
+        ),
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    app.state.settings = settings
+    errors_http.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> JSONResponse:
+        """Liveness: the process is up and serving."""
+        return JSONResponse({"status": "ok", "success": True})
+
+    for module in (authy, onetouch, phones, application):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,1 @@
+"""Applications: API keys, callback settings and usage statistics."""

@@ -1,0 +1,1 @@
+"""Signed OneTouch callbacks, delivered from a durable queue with retries."""

@@ -1,0 +1,225 @@
+"""Send SMS/voice codes and verify any kind of token.
+
+SMS and voice codes are random digits from ``secrets``, stored as keyed hashes, valid for
+``sms_code_ttl`` and single use: every unexpired code of a user works once, and using one spends
+them all (so a resend never strands the user with a code that no longer works). App and generic
+TOTP codes are accepted once per time step: the matched step must be later than the last one
+used, enforced with a conditional UPDATE so two concurrent requests cannot both win.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from sqlalchemy import insert, select, update
+
+from twofa.crypto import Keyring, random_digits
+from twofa.errors import CallsDisabled, QrCodeDisabled, SmsDisabled, TokenInvalid, TokenReused
+from twofa.otp import match_totp, otpauth_uri, random_secret
+from twofa.provider.apps.service import App
+from twofa.provider.codes.usage import bump
+from twofa.provider.messaging import Message, MessagingService
+from twofa.provider.ratelimit import Limits
+from twofa.provider.users.service import User, active_devices, load_user
+from twofa.settings import Settings
+from twofa.storage.database import Database, aware, utcnow
+from twofa.storage.tables import sent_codes, totp_secrets, users
+
+Outcome = Literal["valid", "reused", "invalid"]
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    user: User
+    ignored: bool
+    device: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GenericSecret:
+    secret: str
+    uri: str
+    label: str
+    issuer: str
+
+
+class CodeService:
+    """Sending codes and verifying tokens for one provider."""
+
+    def __init__(self, db: Database, keyring: Keyring, settings: Settings,
+                 messaging: MessagingService, limits: Limits) -> None:
+        self._db = db
+        self._keyring = keyring
+        self._settings = settings
+        self._messaging = messaging
+        self._limits = limits
+
+    # Sending -------------------------------------------------------------------------------
+
+    def send(self, app: App, raw_id: str, *, channel: Literal["sms", "call"], force: bool,
+             action: str | None = None) -> SendResult:
+        """Send a fresh code by SMS or voice, unless the user has the app and ``force`` is off."""
+        with self._db.read() as conn:
+            user = load_user(conn, app.id, raw_id)
+            devices = active_devices(conn, user.phone.e164)
+        if devices and not force:
+            return SendResult(user, ignored=True, device=devices[-1].os_type)
+        if channel == "sms" and not app.sms_enabled:
+            raise SmsDisabled()
+        if channel == "call" and not app.calls_enabled:
+            raise CallsDisabled()
+        self._limits.hit("sms_per_phone", user.phone.e164)
+        self._limits.hit("sms_per_app", str(app.id))
+        code = random_digits(self._settings.sms_code_length)
+        minutes = self._settings.sms_code_ttl // 60
+        if channel == "sms":
+            body = f"Your {app.name} verification code is: {code}. It expires in {minutes} minutes."
+        else:
+            body = f"Your {app.name} verification code is {code}. Again, your code is {code}."
+        if action:
+            body = f"{body} ({action[:100]})"
+        self._messaging.send(Message(user.phone.e164, channel, body), app_id=app.id)
+        now = utcnow()
+        with self._db.write() as conn:
+            conn.execute(
+                insert(sent_codes).values(
+                    user_id=user.id,
+                    code_hash=self._keyring.code_hash(f"user:{user.id}", code),
+                    channel=channel,
+                    created_at=now,
+                    expires_at=now + timedelta(seconds=self._settings.sms_code_ttl),
+                )
+            )
+        return SendResult(user, ignored=False, device=None)
+
+    # Verifying -----------------------------------------------------------------------------
+
+    def verify(self, app: App, raw_id: str, token: str, *, force: bool) -> User:
+        """Accept ``token`` once or raise 60020 (wrong) / 60019 (already used) / 60003."""
+        with self._db.read() as conn:
+            user = load_user(conn, app.id, raw_id)
+        if app.lenient_verify and not force and not user.confirmed:
+            return user  # the legacy Authy behaviour, only when the application opted in
+        subject = f"{app.id}:{user.id}"
+        self._limits.check("verify_failures_per_user", subject)
+        outcome = self._check(app, user, token)
+        if outcome == "valid":
+            self._limits.reset("verify_failures_per_user", subject)
+            return user
+        self._limits.hit("verify_failures_per_user", subject)
+        raise TokenReused() if outcome == "reused" else TokenInvalid()
+
+    def _check(self, app: App, user: User, token: str) -> Outcome:
+        if not token.isdigit() or not 6 <= len(token) <= 12:
+            return "invalid"
+        now = utcnow()
+        with self._db.read() as conn:
+            codes = conn.execute(
+                select(sent_codes.c.id, sent_codes.c.code_hash, sent_codes.c.used_at).where(
+                    sent_codes.c.user_id == user.id, sent_codes.c.expires_at > now
+                )
+            ).all()
+            secrets = conn.execute(
+                select(totp_secrets).where(totp_secrets.c.user_id == user.id)
+            ).all()
+        reused = False
+        wanted = self._keyring.code_hash(f"user:{user.id}", token)
+        for code in codes:
+            if hmac.compare_digest(code.code_hash, wanted):
+                if code.used_at is None and self._spend_code(app, user, code.id):
+                    return "valid"
+                reused = True
+        timestamp = time.time()
+        for secret in secrets:
+            if secret.digits != len(token):
+                continue
+            match = match_totp(
+                self._keyring.decrypt(secret.secret_enc), token, timestamp,
+                digits=secret.digits, step=secret.step, window=self._settings.totp_window,
+            )
+            if match is None:
+                continue
+            if match.step > secret.last_step and self._spend_step(app, user, secret.id, match.step):
+                return "valid"
+            reused = True
+        return "reused" if reused else "invalid"
+
+    def _spend_code(self, app: App, user: User, code_id: int) -> bool:
+        now = utcnow()
+        with self._db.write() as conn:
+            won = conn.execute(
+                update(sent_codes)
+                .where(sent_codes.c.id == code_id, sent_codes.c.used_at.is_(None))
+                .values(used_at=now)
+            ).rowcount
+            if not won:
+                return False
+            conn.execute(
+                update(sent_codes)
+                .where(sent_codes.c.user_id == user.id, sent_codes.c.used_at.is_(None))
+                .values(used_at=now)
+            )
+            self._confirm(conn, app, user)
+        return True
+
+    def _spend_step(self, app: App, user: User, secret_id: int, step: int) -> bool:
+        with self._db.write() as conn:
+            won = conn.execute(
+                update(totp_secrets)
+                .where(totp_secrets.c.id == secret_id, totp_secrets.c.last_step < step)
+                .values(last_step=step)
+            ).rowcount
+            if not won:
+                return False
+            self._confirm(conn, app, user)
+        return True
+
+    @staticmethod
+    def _confirm(conn: object, app: App, user: User) -> None:
+        if not user.confirmed:
+            conn.execute(update(users).where(users.c.id == user.id).values(confirmed=True))  # type: ignore[attr-defined]
+        bump(conn, app.id, "auths")  # type: ignore[arg-type]
+
+    # Generic authenticator -----------------------------------------------------------------
+
+    def generic_secret(self, app: App, raw_id: str, *, label: str | None) -> GenericSecret:
+        """The user's generic-authenticator secret (6 digits), created on first request."""
+        if not app.generic_tokens_enabled:
+            raise QrCodeDisabled()
+        with self._db.write() as conn:
+            user = load_user(conn, app.id, raw_id)
+            row = conn.execute(
+                select(totp_secrets).where(
+                    totp_secrets.c.user_id == user.id, totp_secrets.c.kind == "generic"
+                )
+            ).first()
+            if row is None:
+                secret = random_secret()
+                conn.execute(
+                    insert(totp_secrets).values(
+                        user_id=user.id, kind="generic", secret_enc=self._keyring.encrypt(secret),
+                        digits=6, step=30, last_step=0, created_at=utcnow(),
+                    )
+                )
+            else:
+                secret = self._keyring.decrypt(row.secret_enc)
+        name = (label or user.email or user.phone.e164)[:100]
+        uri = otpauth_uri(secret, label=name, issuer=app.name, digits=6, step=30)
+        return GenericSecret(secret, uri, name, app.name)
+
+    def app_secret(self, user_id: int) -> tuple[str, int, int]:
+        """The user's app TOTP secret, digits and step (for the user's own devices only)."""
+        with self._db.read() as conn:
+            row = conn.execute(
+                select(totp_secrets).where(
+                    totp_secrets.c.user_id == user_id, totp_secrets.c.kind == "app"
+                )
+            ).one()
+        return self._keyring.decrypt(row.secret_enc), row.digits, row.step
+
+
+__all__ = ["CodeService", "GenericSecret", "SendResult", "aware"]

@@ -1,0 +1,75 @@
+"""Send a message through the gateway and record the attempt, whatever its outcome."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select
+
+from twofa.errors import CallNotStarted, SmsNotSent
+from twofa.provider.messaging.gateways import Gateway, GatewayError, Message
+from twofa.storage.database import Database, aware, utcnow
+from twofa.storage.tables import messages
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    to: str
+    channel: str
+    body: str
+    status: str
+    gateway: str
+    created_at: datetime
+
+
+class MessagingService:
+    """The one way the provider sends SMS and voice messages."""
+
+    def __init__(self, db: Database, gateway: Gateway) -> None:
+        self._db = db
+        self.gateway = gateway
+
+    def send(self, message: Message, *, app_id: int | None) -> None:
+        """Deliver ``message``; record it as sent or failed; raise 60015/60014 on failure.
+
+        The record is written in its own transaction so a failed delivery is on file even
+        though the caller's work is rolled back.
+        """
+        error: str | None = None
+        try:
+            self.gateway.send(message)
+        except GatewayError as exc:
+            error = str(exc)[:500]
+            log.warning("%s to %s failed: %s", message.channel, message.to, error)
+        with self._db.write() as conn:
+            conn.execute(
+                insert(messages).values(
+                    app_id=app_id,
+                    to=message.to,
+                    channel=message.channel,
+                    body=message.body,
+                    gateway=self.gateway.name,
+                    status="failed" if error else "sent",
+                    error=error,
+                    created_at=utcnow(),
+                )
+            )
+        if error is not None:
+            raise SmsNotSent() if message.channel == "sms" else CallNotStarted()
+
+    def list(self, *, to: str | None = None, limit: int = 1000) -> list[StoredMessage]:
+        """Messages sent, oldest first, optionally to one number."""
+        query = select(messages).where(messages.c.status == "sent")
+        if to:
+            query = query.where(messages.c.to == to)
+        query = query.order_by(messages.c.created_at.desc(), messages.c.id.desc()).limit(limit)
+        with self._db.read() as conn:
+            rows = conn.execute(query).all()
+        return [
+            StoredMessage(r.to, r.channel, r.body, r.status, r.gateway, aware(r.created_at))  # type: ignore[arg-type]
+            for r in reversed(rows)
+        ]

@@ -1,0 +1,1 @@
+"""OneTouch approval requests: create, read, expire, decide."""

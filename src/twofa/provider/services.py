@@ -1,0 +1,61 @@
+"""The provider's services, built once from settings and shared by routes, workers and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twofa.crypto import Keyring
+from twofa.events import EventBus, make_bus
+from twofa.provider.apps.service import AppService
+from twofa.provider.callbacks.dispatcher import CallbackDispatcher
+from twofa.provider.codes.service import CodeService
+from twofa.provider.messaging import MessagingService, make_gateway
+from twofa.provider.phones.service import PhoneVerificationService
+from twofa.provider.push.service import PushService
+from twofa.provider.ratelimit import Limits, make_limits
+from twofa.provider.users.service import UserService
+from twofa.settings import Settings
+from twofa.storage.database import Database
+from twofa.storage.engine import make_engine
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    keyring: Keyring
+    bus: EventBus
+    limits: Limits
+    apps: AppService
+    users: UserService
+    messaging: MessagingService
+    codes: CodeService
+    phones: PhoneVerificationService
+    push: PushService
+    callbacks: CallbackDispatcher
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_services(settings: Settings, *, bus: EventBus | None = None) -> Services:
+    """Wire every service from settings: storage, keys, bus, limits and gateways."""
+    db = Database(make_engine(settings.provider_database_url))
+    keyring = Keyring(settings.key)
+    bus = bus or make_bus(settings.redis_url)
+    limits = make_limits(settings)
+    messaging = MessagingService(db, make_gateway(settings))
+    return Services(
+        settings=settings,
+        db=db,
+        keyring=keyring,
+        bus=bus,
+        limits=limits,
+        apps=AppService(db, keyring),
+        users=UserService(db, keyring, settings),
+        messaging=messaging,
+        codes=CodeService(db, keyring, settings, messaging, limits),
+        phones=PhoneVerificationService(db, keyring, settings, messaging, limits),
+        push=PushService(db, settings, bus, limits),
+        callbacks=CallbackDispatcher(db, keyring, settings),
+    )

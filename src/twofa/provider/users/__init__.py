@@ -1,0 +1,1 @@
+"""Application users, keyed by phone number per application."""

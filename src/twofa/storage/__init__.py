@@ -1,0 +1,1 @@
+"""Storage: the SQLAlchemy engine, the provider's tables and their Alembic migrations."""

@@ -1,0 +1,212 @@
+"""The provider's tables (SQLAlchemy Core). Schema changes go through Alembic migrations."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = BigInteger().with_variant(Integer, "sqlite")
+When = DateTime(timezone=True)
+
+apps = Table(
+    "apps",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("public_id", String(24), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("api_key_hash", String(64), nullable=False, unique=True),
+    Column("api_key_salt", String(64), nullable=False),
+    Column("callback_url", String(2000)),
+    Column("callback_method", String(4), nullable=False, default="POST"),
+    Column("callback_failures", Integer, nullable=False, default=0),
+    Column("callback_disabled_at", When),
+    Column("callback_disabled_reason", Text),
+    Column("lenient_verify", Boolean, nullable=False, default=False),
+    Column("sms_enabled", Boolean, nullable=False, default=True),
+    Column("calls_enabled", Boolean, nullable=False, default=True),
+    Column("onetouch_enabled", Boolean, nullable=False, default=True),
+    Column("generic_tokens_enabled", Boolean, nullable=False, default=True),
+    Column("created_at", When, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("public_id", String(24), nullable=False, unique=True),
+    Column("app_id", ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("country_code", Integer, nullable=False),
+    Column("phone_e164", String(20), nullable=False),
+    Column("confirmed", Boolean, nullable=False, default=False),
+    Column("created_at", When, nullable=False),
+    UniqueConstraint("app_id", "phone_e164", name="uq_users_app_phone"),
+    sqlite_autoincrement=True,
+)
+Index("ix_users_phone", users.c.phone_e164)
+
+totp_secrets = Table(
+    "totp_secrets",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(10), nullable=False),  # "app" (7 digits) or "generic" (6 digits)
+    Column("secret_enc", Text, nullable=False),
+    Column("digits", Integer, nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("last_step", BigInteger, nullable=False, default=0),
+    Column("created_at", When, nullable=False),
+    UniqueConstraint("user_id", "kind", name="uq_totp_secrets_user_kind"),
+)
+
+sent_codes = Table(
+    "sent_codes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("created_at", When, nullable=False),
+    Column("expires_at", When, nullable=False),
+    Column("used_at", When),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("app_id", ForeignKey("apps.id", ondelete="SET NULL")),
+    Column("to", String(20), nullable=False, index=True),
+    Column("channel", String(10), nullable=False),  # "sms" or "call"
+    Column("body", Text, nullable=False),
+    Column("gateway", String(20), nullable=False),
+    Column("status", String(10), nullable=False),  # "sent" or "failed"
+    Column("error", Text),
+    Column("created_at", When, nullable=False, index=True),
+)
+
+phone_verifications = Table(
+    "phone_verifications",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("app_id", ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("phone_e164", String(20), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("via", String(10), nullable=False),
+    Column("created_at", When, nullable=False),
+    Column("expires_at", When, nullable=False),
+    Column("verified_at", When),
+)
+Index("ix_phone_verifications_lookup", phone_verifications.c.app_id, phone_verifications.c.phone_e164)
+
+approval_requests = Table(
+    "approval_requests",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("public_id", String(24), nullable=False),
+    Column("app_id", ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("message", Text, nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("hidden_details", JSON, nullable=False),
+    Column("logos", JSON),
+    Column("seconds_to_expire", Integer, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("number", Integer),  # number matching: the number the login page shows
+    Column("created_at", When, nullable=False),
+    Column("expires_at", When),
+    Column("updated_at", When, nullable=False),
+    Column("processed_at", When),
+    Column("device_id", ForeignKey("devices.id", ondelete="SET NULL")),
+    Column("device_signature", Text),
+    Column("device_signing_time", BigInteger),
+)
+Index("ix_approval_requests_pending", approval_requests.c.status, approval_requests.c.expires_at)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("phone_e164", String(20), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("os_type", String(20), nullable=False),
+    Column("public_key", JSON, nullable=False),  # ECDSA P-256 public key as a JWK
+    Column("created_at", When, nullable=False),
+    Column("last_seen_at", When),
+    Column("revoked_at", When),
+)
+
+device_registrations = Table(
+    "device_registrations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("phone_e164", String(20), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", When, nullable=False),
+    Column("expires_at", When, nullable=False),
+    Column("used_at", When),
+)
+
+device_nonces = Table(
+    "device_nonces",
+    metadata,
+    Column("device_id", ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True),
+    Column("nonce", String(64), primary_key=True),
+    Column("expires_at", When, nullable=False, index=True),
+)
+
+callback_deliveries = Table(
+    "callback_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("app_id", ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("request_uuid", String(36), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("status", String(10), nullable=False),  # pending, delivered, failed, abandoned
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", When, nullable=False),
+    Column("lease_until", When),
+    Column("leased_by", String(64)),
+    Column("last_error", Text),
+    Column("created_at", When, nullable=False),
+    Column("delivered_at", When),
+)
+Index("ix_callback_deliveries_due", callback_deliveries.c.status, callback_deliveries.c.next_attempt_at)
+
+usage = Table(
+    "usage",
+    metadata,
+    Column("app_id", ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("month", String(7), primary_key=True),  # "2026-11"
+    Column("kind", String(20), primary_key=True),  # auths, sms, calls, api_calls
+    Column("count", BigInteger, nullable=False, default=0),
+)

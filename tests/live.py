@@ -1,0 +1,145 @@
+"""Start real twofa servers on loopback ports for integration, compatibility and browser tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from twofa.provider.messaging.service import StoredMessage
+from twofa.provider.services import Services, build_services
+from twofa.settings import Settings, load_settings
+from twofa.storage.engine import upgrade
+
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+TEST_SECRET = "test-secret-key-" + "x" * 40
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before answering {url}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test session, dropped afterwards."""
+    name = f"twofa_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def provider_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWOFA_")}
+    env.update({
+        "TWOFA_ENV": "test",
+        "TWOFA_SECRET_KEY": TEST_SECRET,
+        "TWOFA_DATA_DIR": str(data_dir),
+        "TWOFA_DATABASE_URL": database_url,
+        "TWOFA_LIMIT_SMS_PER_PHONE": "20/600",
+        "TWOFA_LIMIT_PHONE_VERIFICATIONS_PER_NUMBER": "20/600",
+        "TWOFA_WORKER_POLL_INTERVAL": "0.2",
+        "TWOFA_CALLBACK_RETRY_BASE": "1.5",
+    })
+    env.update(extra)
+    return env
+
+
+@dataclass
+class LiveProvider:
+    """A provider process on a loopback port plus direct access to its database."""
+
+    url: str
+    env: dict[str, str]
+    proc: subprocess.Popen[bytes]
+    services: Services
+    log_path: Path
+    _phones: Iterator[int] = field(default_factory=lambda: iter(range(10**6)))
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    def new_app(self, name: str = "Test App", callback_url: str | None = None) -> tuple[int, str]:
+        """A fresh application; returns (app id, API key)."""
+        created = self.services.apps.create(f"{name} {secrets.token_hex(3)}",
+                                            callback_url=callback_url)
+        return created.app.id, created.api_key
+
+    def new_phone(self) -> str:
+        """A distinct fictional US number (555-01xx style ranges are possible numbers)."""
+        n = next(self._phones) + secrets.randbelow(10**6) * 10
+        return f"201-{(n // 10000) % 1000:03d}-{n % 10000:04d}"
+
+    def outbox(self, to: str | None = None) -> list[StoredMessage]:
+        return self.services.messaging.list(to=to)
+
+    def last_code(self, to_e164: str, digits: int = 7) -> str:
+        messages = self.outbox(to_e164)
+        assert messages, f"no message to {to_e164}"
+        match = re.search(rf"\b(\d{{{digits}}})\b", messages[-1].body)
+        assert match, messages[-1].body
+        return match.group(1)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.services.close()
+
+
+def start_provider(data_dir: Path, database_url: str, **extra_env: str) -> LiveProvider:
+    """Migrate ``database_url`` and start ``twofa provider`` on a free port."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(database_url)
+    port = free_port()
+    env = provider_env(data_dir, database_url, **extra_env)
+    log_path = data_dir / f"provider-{port}.log"
+    log = log_path.open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "twofa.cli", "provider", "--port", str(port), "--no-migrate"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(url + "/healthz", proc=proc)
+    except RuntimeError:
+        proc.kill()
+        raise RuntimeError(log_path.read_text()) from None
+    overrides = {k[len("TWOFA_"):].lower(): v for k, v in env.items() if k.startswith("TWOFA_")}
+    services = build_services(load_settings(**overrides))
+    return LiveProvider(url, env, proc, services, log_path)
