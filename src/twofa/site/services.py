@@ -28,4 +28,4 @@ class SiteServices:
 
 def services() -> SiteServices:
     """The services of the current app."""
-    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    return current_app.extensions[EXTENSION]

@@ -76,6 +76,12 @@ def _attempt(row: Any) -> LoginAttempt:
     return LoginAttempt(**data)
 
 
+def _new_id(result: Any) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
 def _user(row: Any) -> User:
     data = dict(row._mapping)
     data["created_at"] = aware(data["created_at"])
@@ -113,7 +119,7 @@ class UserStore:
         }
         try:
             with self.db.write() as conn:
-                new_id = conn.execute(insert(users).values(**values)).inserted_primary_key[0]
+                new_id = _new_id(conn.execute(insert(users).values(**values)))
         except IntegrityError as exc:
             raise EmailTaken(email) from exc
         return User(id=int(new_id), **values)  # type: ignore[arg-type]
@@ -165,7 +171,7 @@ class AttemptStore:
             "code_failures": 0,
         }
         with self.db.write() as conn:
-            new_id = conn.execute(insert(login_attempts).values(**values)).inserted_primary_key[0]
+            new_id = _new_id(conn.execute(insert(login_attempts).values(**values)))
         found = self.by_id(int(new_id))
         assert found is not None
         return found

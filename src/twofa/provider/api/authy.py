@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import io
 from typing import Annotated, Any
 
 import segno
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from fastapi.responses import JSONResponse
 
+from twofa.crypto import derive
 from twofa.errors import MissingParameter, NotFound
 from twofa.provider.api.docs import BOOL, INT, STRING, doc
 from twofa.provider.api.guards import api_key, authenticate, read_params, services
@@ -19,6 +20,7 @@ from twofa.provider.phones.numbers import mask_sms, mask_status
 router = APIRouter(tags=["Authy: users and tokens"])
 Params = Annotated[dict[str, Any], Depends(read_params)]
 Key = Annotated[str | None, Depends(api_key)]
+QR_LINK_SECONDS = 600
 
 
 def ok(body: dict[str, Any]) -> JSONResponse:
@@ -178,21 +180,49 @@ def verify_token(request: Request, token: str, authy_id: str, params: Params,
 @router.post("/protected/json/users/{authy_id}/secret",
              openapi_extra=doc(body={"qr_size": INT, "label": STRING}))
 def generate_qr(request: Request, authy_id: str, params: Params, key: Key) -> JSONResponse:
-    """The user's generic authenticator secret as an otpauth URI and a QR code URL (6 digits)."""
+    """The user's generic authenticator secret: an otpauth URI and a QR code image URL.
+
+    Codes are 6 digits every 30 s. `qr_code` is a signed link to a PNG, valid ten minutes.
+    Example response: `{"message":"QR code generated.","qr_code":"https://…/qr/….png",
+    "uri":"otpauth://totp/…","label":"Demo","issuer":"My App","success":true}`
+    """
     app = authenticate(request, key)
     label = params.get("label")
     size = params.get("qr_size")
     size_value = min(max(as_int(size, "qr_size"), 100), 1000) if size not in (None, "") else 300
-    secret = services(request).codes.generic_secret(
+    svc = services(request)
+    secret = svc.codes.generic_secret(
         app, authy_id, label=as_str(label, "label", max_length=100) if label else None
     )
+    token = qr_links(svc).dumps({"a": app.id, "u": int(authy_id), "l": secret.label,
+                                 "s": size_value})
+    base = svc.settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+    return ok({"message": "QR code generated.", "qr_code": f"{base}/qr/{token}.png",
+               "uri": secret.uri, "label": secret.label, "issuer": secret.issuer})
+
+
+def qr_links(svc: Any) -> URLSafeTimedSerializer:
+    """Signer of QR image links (keyed by a subkey of the master secret)."""
+    return URLSafeTimedSerializer(derive(svc.settings.key, "twofa:qr-links"), salt="qr")
+
+
+@router.get("/qr/{token}.png", tags=["Authy: users and tokens"],
+            responses={200: {"content": {"image/png": {}}}})
+def qr_image(request: Request, token: str) -> Response:
+    """The QR code PNG behind a link from `users/{id}/secret` (10-minute signed link)."""
+    svc = services(request)
+    try:
+        data = qr_links(svc).loads(token, max_age=QR_LINK_SECONDS)
+        app = svc.apps.get(int(data["a"]))
+        secret = svc.codes.generic_secret(app, str(data["u"]), label=str(data["l"]))
+        size = int(data["s"])
+    except (BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise NotFound("QR code link is invalid or expired") from exc
     qr = segno.make(secret.uri, error="m")
     buffer = io.BytesIO()
-    scale = max(1, size_value // (qr.symbol_size(border=2)[0]))
-    qr.save(buffer, kind="png", scale=scale, border=2)
-    data_url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    return ok({"message": "QR code generated.", "qr_code": data_url, "uri": secret.uri,
-               "label": secret.label, "issuer": secret.issuer})
+    qr.save(buffer, kind="png", scale=max(1, size // qr.symbol_size(border=2)[0]), border=2)
+    return Response(buffer.getvalue(), media_type="image/png",
+                    headers={"Cache-Control": "no-store"})
 
 
 @router.get("/protected/json/registrations/status", openapi_extra=doc(query={"custom_user_id": STRING}))

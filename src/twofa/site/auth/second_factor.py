@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from twofa.client import ProviderError
 from twofa.site.auth import bp
 from twofa.site.auth.forms import ActionForm, ResendForm, VerifyForm
-from twofa.site.auth.service import FINAL_STATUSES
+from twofa.site.auth.service import FINAL_STATUSES, Channel
 from twofa.site.auth.session import pending_required, start_session
 from twofa.site.errors import SiteError, TooManyFailures, provider_message
 from twofa.site.services import services
@@ -151,7 +151,7 @@ def resend() -> Page:
     """Send another code by SMS or voice call, at most once per cooldown."""
     form = ResendForm()
     if form.validate_on_submit():
-        via = "call" if form.via.data == "call" else "sms"
+        via: Channel = "call" if form.via.data == "call" else "sms"
         try:
             sent = services().auth.send_code(g.attempt, g.login_user, channel=via)
         except SiteError as exc:
