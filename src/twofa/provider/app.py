@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from twofa import __version__
+from twofa.authenticator import web as authenticator_web
 from twofa.provider import errors_http
 from twofa.provider.api import application, authy, onetouch, phones
 from twofa.provider.bodylimit import BodyLimit
@@ -90,4 +91,5 @@ def create_app(settings: Settings, services: Services | None = None, *,
 
     for module in (authy, onetouch, phones, application):
         app.include_router(module.router)
+    authenticator_web.mount(app)
     return app

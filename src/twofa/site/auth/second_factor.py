@@ -137,11 +137,12 @@ def verify() -> Page:
         else:
             return _logged_in(token)
         return _verify_page(form), 422
-    if not form.is_submitted():
-        try:
-            auth.send_first_code(g.attempt, g.login_user)
-        except ProviderError as exc:
-            flash(provider_message(exc), "error")
+    if form.is_submitted():
+        return _verify_page(form), 422
+    try:
+        auth.send_first_code(g.attempt, g.login_user)
+    except ProviderError as exc:
+        flash(provider_message(exc), "error")
     return _verify_page(form)
 
 

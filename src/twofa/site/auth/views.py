@@ -48,8 +48,8 @@ def sign_up() -> Page:
         else:
             flash("Your account is ready. Confirm your phone with the code we sent.", "success")
             return _after_password(user, next_url=None)
-        return render_template("auth/sign_up.html", form=form), 422
-    return render_template("auth/sign_up.html", form=form)
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/sign_up.html", form=form), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -70,7 +70,8 @@ def login() -> Page:
         else:
             return _after_password(user, next_url=safe_next(form.next.data))
         return render_template("auth/login.html", form=form), 401
-    return render_template("auth/login.html", form=form)
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
 
 
 def _after_password(user: User, *, next_url: str | None) -> Page:

@@ -1,0 +1,66 @@
+"""Sign-up: provider first, local account only when the provider accepted the user."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from tests.unit.site.conftest import Browser
+from tests.unit.site.fake_provider import FakeProvider
+from twofa.site.db import users
+
+
+def _count_users(browser: Browser) -> int:
+    engine = browser.app.extensions["twofa_site_database"].engine
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
+
+
+def test_sign_up_registers_with_provider_and_asks_for_a_code(site: Browser, fake: FakeProvider) -> None:
+    response = site.sign_up()
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/verify"
+    assert _count_users(site) == 1
+    (user,) = fake.users.values()
+    assert (user.cellphone, user.country_code, user.email) == ("2015550123", 1, "alice@example.com")
+    page = site.get("/verify").get_data(as_text=True)
+    assert "We sent a code by text message" in page
+    assert fake.sent == [("sms", user.authy_id, False)]
+
+
+def test_sign_up_with_provider_down_creates_nothing(site: Browser, fake: FakeProvider) -> None:
+    fake.down = True
+    response = site.sign_up()
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "verification service is not reachable" in page
+    assert "Your account was not created." in page
+    assert _count_users(site) == 0
+    assert "pending" not in site.session()
+
+
+def test_sign_up_refuses_a_taken_email(site: Browser, other: Browser) -> None:
+    site.sign_up()
+    response = other.sign_up(phone="201-555-0199")
+    assert response.status_code == 422
+    assert "already registered" in response.get_data(as_text=True)
+    assert _count_users(site) == 1
+
+
+def test_sign_up_checks_the_phone_for_the_country(site: Browser, fake: FakeProvider) -> None:
+    response = site.sign_up(phone="12")
+    assert response.status_code == 422
+    assert "valid mobile number" in response.get_data(as_text=True)
+    assert fake.users == {}
+
+
+def test_sign_up_page_lists_countries_with_calling_codes(site: Browser) -> None:
+    page = site.get("/sign-up").get_data(as_text=True)
+    assert "United Kingdom (+44)" in page
+    assert '<option selected value="US">United States (+1)</option>' in page
+
+
+def test_forms_without_csrf_token_are_refused(site: Browser) -> None:
+    response = site.http.post("/sign-up", data={"full_name": "x", "email": "a@example.com"})
+    assert response.status_code == 400
+    response = site.http.post("/login", data={"email": "a@example.com", "password": "x"})
+    assert response.status_code == 400
