@@ -19,6 +19,9 @@ def _register() -> None:
     from twofa.provider.cli import register as register_provider
 
     register_provider(cli)
+    from twofa.serve import serve_command
+
+    cli.add_command(serve_command)
     try:
         from twofa.site.cli import register as register_site
     except ImportError:  # the site package is optional at this point of the tree

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from twofa import __version__
 from twofa.authenticator import web as authenticator_web
 from twofa.provider import errors_http
-from twofa.provider.api import application, authy, onetouch, phones
+from twofa.provider.api import application, authy, onetouch, outbox, phones
 from twofa.provider.bodylimit import BodyLimit
 from twofa.provider.services import Services, build_services
 from twofa.settings import Settings
@@ -91,5 +91,7 @@ def create_app(settings: Settings, services: Services | None = None, *,
 
     for module in (authy, onetouch, phones, application):
         app.include_router(module.router)
+    if settings.env == "dev" and settings.sms_gateway == "outbox":
+        app.include_router(outbox.router)
     authenticator_web.mount(app)
     return app
