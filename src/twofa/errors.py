@@ -204,3 +204,20 @@ class MethodNotAllowed(TwofaError):
     status = 405
     code = "60002"
     default_message = "Method not allowed"
+
+
+class DecisionSignatureInvalid(InvalidSignature):
+    """A device's decision whose signature or signing time does not check out.
+
+    The request itself was authenticated (401 would tell the device to re-register); it is the
+    signed decision inside it that is refused, so this one is a 400.
+    """
+
+    status = 400
+
+
+class RegistrationNotFound(NoPendingVerification):
+    """A device registration that is unknown, used, ended by wrong codes, or expired."""
+
+    def __init__(self) -> None:
+        TwofaError.__init__(self, "No pending registration found.")

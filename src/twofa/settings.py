@@ -85,8 +85,11 @@ class Settings(BaseSettings):
     callback_max_attempts: int = Field(8, ge=1)
     worker_poll_interval: float = Field(0.5, gt=0)
 
-    # HTTP
+    # HTTP and logs
     max_body_bytes: int = 64 * 1024
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "debug", "info", "warning",
+                       "error"] = "INFO"
+    log_json: bool = True
 
     # Site
     site_database_url: str = ""

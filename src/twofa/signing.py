@@ -2,8 +2,8 @@
 
 ``NONCE|METHOD|URL|PARAMS`` is signed with HMAC-SHA256 under the application's API key, where
 PARAMS is the body flattened to bracketed keys, percent-encoded the way Python's ``quote`` does,
-list indices erased and the ``key=value`` pairs sorted. Every receiver we know of (the official
-Python, Java and Node validators) rebuilds exactly this string.
+the ``key=value`` pairs sorted and then the list indices erased. Every receiver we know of (the
+official Python, Java and Node validators) rebuilds exactly this string.
 """
 
 from __future__ import annotations
@@ -46,11 +46,15 @@ def _encode(text: str) -> str:
 
 
 def canonical_params(params: Mapping[str, Any]) -> str:
-    """The PARAMS part of the signed string: flattened, encoded, indices erased, sorted."""
+    """The PARAMS part of the signed string: flattened, encoded, sorted, indices erased.
+
+    Sorting comes before erasing the list indices, as in the official validators and in
+    Authy's recorded callbacks: the pairs of ``logos[0]`` stay ahead of those of ``logos[1]``.
+    """
     pairs: list[tuple[str, str]] = []
     _flatten("", params, pairs)
-    encoded = [_LIST_INDEX.sub("%5B%5D", f"{_encode(k)}={_encode(v)}") for k, v in pairs]
-    return "&".join(sorted(encoded))
+    encoded = sorted(f"{_encode(k)}={_encode(v)}" for k, v in pairs)
+    return "&".join(_LIST_INDEX.sub("%5B%5D", pair) for pair in encoded)
 
 
 def signed_string(nonce: str, method: str, url: str, params: Mapping[str, Any]) -> str:

@@ -64,7 +64,7 @@ def match_totp(
     tell which step (if any) matched. ``window=1`` accepts the previous and next step to absorb
     clock drift and typing time, as RFC 6238 section 5.2 suggests.
     """
-    if len(code) != digits or not code.isdigit():
+    if len(code) != digits or not (code.isascii() and code.isdigit()):
         return None
     now = time_step(timestamp, step=step)
     found: TotpMatch | None = None

@@ -5,33 +5,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 
 from twofa import __version__
 from twofa.authenticator import web as authenticator_web
 from twofa.provider import errors_http
-from twofa.provider.api import application, authy, onetouch, outbox, phones
+from twofa.provider.api import application, authy, devices, onetouch, operations, outbox, phones
 from twofa.provider.bodylimit import BodyLimit
+from twofa.provider.observability.middleware import Observe
 from twofa.provider.services import Services, build_services
 from twofa.settings import Settings
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 1.0
+AUDIT_CHAIN_SECONDS = 1.0
 
 
-async def _sweep_expired(services: Services) -> None:
-    """Expire overdue approval requests so devices hear of it without anyone reading them."""
+async def _every(seconds: float, job: Callable[[], object], name: str) -> None:
+    """Run a blocking maintenance ``job`` in a worker thread every ``seconds``, forever."""
     while True:
         try:
-            await asyncio.to_thread(services.push.expire_due)
+            await asyncio.to_thread(job)
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("expiry sweep failed")
-        await asyncio.sleep(SWEEP_SECONDS)
+            log.exception("%s failed", name)
+        await asyncio.sleep(seconds)
 
 
 async def _watch_callbacks(services: Services, wake: asyncio.Event) -> None:
@@ -55,7 +56,10 @@ def create_app(settings: Settings, services: Services | None = None, *,
             tasks = [
                 asyncio.create_task(services.callbacks.run(wake)),
                 asyncio.create_task(_watch_callbacks(services, wake)),
-                asyncio.create_task(_sweep_expired(services)),
+                # Expire overdue requests so devices hear of it without anyone reading them.
+                asyncio.create_task(_every(SWEEP_SECONDS, services.push.expire_due, "expiry")),
+                asyncio.create_task(_every(AUDIT_CHAIN_SECONDS, services.audit.chain_pending,
+                                           "audit chaining")),
             ]
         try:
             yield
@@ -83,14 +87,11 @@ def create_app(settings: Settings, services: Services | None = None, *,
     app.state.settings = settings
     errors_http.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(Observe)
 
-    @app.get("/healthz", tags=["operations"])
-    async def healthz() -> JSONResponse:
-        """Liveness: the process is up and serving."""
-        return JSONResponse({"status": "ok", "success": True})
-
-    for module in (authy, onetouch, phones, application):
+    for module in (operations, authy, onetouch, phones, application):
         app.include_router(module.router)
+    app.include_router(devices.router)
     if settings.env == "dev" and settings.sms_gateway == "outbox":
         app.include_router(outbox.router)
     authenticator_web.mount(app)

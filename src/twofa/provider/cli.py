@@ -34,15 +34,24 @@ def _fail(message: str) -> None:
 @click.option("--no-migrate", is_flag=True, help="Do not apply migrations at start.")
 def provider_command(host: str, port: int, workers: int, no_migrate: bool) -> None:
     """Serve the Authy-compatible provider API."""
+    import os
+    import tempfile
+
     import uvicorn
 
+    from twofa.provider.observability import logs
     from twofa.storage.engine import upgrade
 
     settings = _settings()
     if not no_migrate:
         upgrade(settings.provider_database_url)
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker writes its metrics here; /metrics on any worker sums them.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="twofa-metrics-")
+    logs.configure(settings.log_level.upper(), json_output=settings.log_json)
     uvicorn.run("twofa.provider.asgi:create", factory=True, host=host, port=port,
-                workers=workers, log_level="info", proxy_headers=True)
+                workers=workers, log_config=None, proxy_headers=True,
+                timeout_graceful_shutdown=5)
 
 
 @click.group("apps")
@@ -158,7 +167,49 @@ def db_upgrade() -> None:
     click.echo("Database is up to date.")
 
 
+@click.group("audit", invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100000))
+@click.option("--event", default=None, help="Only this event (e.g. verification.failed).")
+@click.pass_context
+def audit_group(ctx: click.Context, as_json: bool, limit: int, event: str | None) -> None:
+    """The audit log of security events, oldest first (``audit verify`` checks the chain)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    services = _services()
+    services.audit.chain_pending()
+    entries = services.audit.entries(limit=limit, event=event)
+    if as_json:
+        click.echo(json.dumps([
+            {"seq": e.seq, "created_at": e.created_at.isoformat(), "event": e.event,
+             "app_id": e.app_id, "subject": e.subject, "data": e.data, "hash": e.hash}
+            for e in entries
+        ]))
+        return
+    for e in entries:
+        seq = e.seq if e.seq is not None else "-"
+        click.echo(f"{seq!s:>6}  {e.created_at:%Y-%m-%d %H:%M:%S}  {e.event:<22} "
+                   f"{e.subject}  {json.dumps(e.data) if e.data else ''}")
+
+
+@audit_group.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def audit_verify(as_json: bool) -> None:
+    """Recompute the hash chain; exit 1 if any entry was altered or removed."""
+    services = _services()
+    services.audit.chain_pending()
+    result = services.audit.verify()
+    if as_json:
+        click.echo(json.dumps({"ok": result.ok, "checked": result.checked,
+                               "unchained": result.unchained, "head": result.head,
+                               "broken_at": result.broken_at, "reason": result.reason}))
+    else:
+        click.echo(f"{result.reason}: {result.checked} entries checked, head {result.head}")
+    if not result.ok:
+        sys.exit(1)
+
+
 def register(cli: click.Group) -> None:
     """Add the provider's commands to the ``twofa`` group."""
-    for command in (provider_command, apps_group, outbox_command, db_group):
+    for command in (provider_command, apps_group, outbox_command, db_group, audit_group):
         cli.add_command(command)

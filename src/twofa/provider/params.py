@@ -65,7 +65,7 @@ def _insert(target: dict[str, Any], path: list[str], value: str) -> None:
 def _numeric_dicts_to_lists(value: Any) -> Any:
     if isinstance(value, dict):
         converted = {k: _numeric_dicts_to_lists(v) for k, v in value.items()}
-        if converted and all(k.isdigit() for k in converted):
+        if converted and all(k.isascii() and k.isdigit() for k in converted):
             return [converted[k] for k in sorted(converted, key=int)]
         return converted
     if isinstance(value, list):
@@ -138,8 +138,9 @@ def as_int(value: Any, name: str) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("+").isdigit() and len(value) < 19:
-        return int(value.strip().lstrip("+"))
+    digits = value.strip().lstrip("+") if isinstance(value, str) else ""
+    if digits.isascii() and digits.isdigit() and len(value) < 19:
+        return int(digits)
     raise MissingParameter(name, f"'{value}' is not a valid Integer")
 
 

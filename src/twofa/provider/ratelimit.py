@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from twofa.errors import RateLimited
+from twofa.provider.observability import metrics
 from twofa.settings import Limit
 
 log = logging.getLogger(__name__)
@@ -133,23 +134,34 @@ class RedisRateLimiter:
 class Limits:
     """The provider's named limits, applied to one limiter."""
 
-    def __init__(self, limiter: RateLimiter, limits: dict[str, Limit]) -> None:
+    def __init__(self, limiter: RateLimiter, limits: dict[str, Limit],
+                 on_limited: Callable[[str, str], None] | None = None) -> None:
         self.limiter = limiter
         self.limits = limits
+        self._on_limited = on_limited
+
+    def _refuse(self, name: str, subject: str, decision: Decision) -> None:
+        metrics.RATE_LIMITED.labels(name).inc()
+        if self._on_limited is not None:
+            try:
+                self._on_limited(name, subject)
+            except Exception:
+                log.exception("recording a rate-limit event failed")
+        raise RateLimited(retry_after=decision.retry_after)
 
     def hit(self, name: str, subject: str) -> None:
         """Count one event of kind ``name`` for ``subject``; raise 429/60003 when over."""
         limit = self.limits[name]
         decision = self.limiter.hit(f"{name}:{subject}", limit)
         if not decision.allowed:
-            raise RateLimited(retry_after=decision.retry_after)
+            self._refuse(name, subject, decision)
 
     def check(self, name: str, subject: str) -> None:
         """Raise 429/60003 if ``subject`` has used up ``name`` already (counts nothing)."""
         limit = self.limits[name]
         decision = self.limiter.exceeded(f"{name}:{subject}", limit)
         if not decision.allowed:
-            raise RateLimited(retry_after=decision.retry_after)
+            self._refuse(name, subject, decision)
 
     def reset(self, name: str, subject: str) -> None:
         self.limiter.reset(f"{name}:{subject}", self.limits[name])
@@ -165,9 +177,10 @@ LIMIT_NAMES = (
 )
 
 
-def make_limits(settings: object) -> Limits:
+def make_limits(settings: object,
+                on_limited: Callable[[str, str], None] | None = None) -> Limits:
     """The limiter the settings ask for (Redis when ``TWOFA_REDIS_URL`` is set)."""
     redis_url = getattr(settings, "redis_url", None)
     limiter: RateLimiter = RedisRateLimiter(redis_url) if redis_url else MemoryRateLimiter()
     limit = settings.limit  # type: ignore[attr-defined]
-    return Limits(limiter, {name: limit(name) for name in LIMIT_NAMES})
+    return Limits(limiter, {name: limit(name) for name in LIMIT_NAMES}, on_limited)

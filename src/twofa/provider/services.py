@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from twofa.crypto import Keyring
 from twofa.events import EventBus, make_bus
 from twofa.provider.apps.service import AppService
+from twofa.provider.audit.service import AuditLog
 from twofa.provider.callbacks.dispatcher import CallbackDispatcher
 from twofa.provider.codes.service import CodeService
+from twofa.provider.devices.service import DeviceService
 from twofa.provider.messaging import MessagingService, make_gateway
 from twofa.provider.phones.service import PhoneVerificationService
 from twofa.provider.push.service import PushService
@@ -26,6 +28,7 @@ class Services:
     keyring: Keyring
     bus: EventBus
     limits: Limits
+    audit: AuditLog
     apps: AppService
     users: UserService
     messaging: MessagingService
@@ -33,6 +36,7 @@ class Services:
     phones: PhoneVerificationService
     push: PushService
     callbacks: CallbackDispatcher
+    devices: DeviceService
 
     def close(self) -> None:
         self.db.dispose()
@@ -43,19 +47,23 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     db = Database(make_engine(settings.provider_database_url))
     keyring = Keyring(settings.key)
     bus = bus or make_bus(settings.redis_url)
-    limits = make_limits(settings)
+    audit = AuditLog(db)
+    limits = make_limits(settings, on_limited=audit.rate_limited)
     messaging = MessagingService(db, make_gateway(settings))
+    push = PushService(db, settings, bus, limits, audit)
     return Services(
         settings=settings,
         db=db,
         keyring=keyring,
         bus=bus,
         limits=limits,
+        audit=audit,
         apps=AppService(db, keyring),
-        users=UserService(db, keyring, settings),
+        users=UserService(db, keyring, settings, audit),
         messaging=messaging,
-        codes=CodeService(db, keyring, settings, messaging, limits),
+        codes=CodeService(db, keyring, settings, messaging, limits, audit),
         phones=PhoneVerificationService(db, keyring, settings, messaging, limits),
-        push=PushService(db, settings, bus, limits),
+        push=push,
         callbacks=CallbackDispatcher(db, keyring, settings),
+        devices=DeviceService(db, keyring, settings, messaging, limits, push, bus),
     )

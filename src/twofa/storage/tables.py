@@ -210,3 +210,17 @@ usage = Table(
     Column("kind", String(20), primary_key=True),  # auths, sms, calls, api_calls
     Column("count", BigInteger, nullable=False, default=0),
 )
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("seq", BigInteger, unique=True),  # set by the chainer, in chain order
+    Column("created_at", When, nullable=False),
+    Column("event", String(50), nullable=False, index=True),
+    Column("app_id", Integer),
+    Column("subject", String(200), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("prev_hash", String(64)),
+    Column("hash", String(64)),
+)

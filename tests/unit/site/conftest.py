@@ -153,6 +153,4 @@ def signed_callback(
 def approve(browser: Browser, fake: FakeProvider, uuid: str, status: str = "approved") -> Any:
     approval = fake.approvals[uuid]
     approval.status = status
-    return signed_callback(
-        browser, {"authy_id": approval.authy_id, "uuid": uuid, "status": status}
-    )
+    return signed_callback(browser, {"authy_id": approval.authy_id, "uuid": uuid, "status": status})

@@ -111,14 +111,28 @@ class FakeProvider:
         if user is None:
             return _error(404, "60026", "User not found.")
         devices = ["android"] if user.registered else []
-        detailed = [
-            {"device_type": "authy", "os_type": "android", "device_id": 7,
-             "creation_date": 1700000000, "last_sync_date": 1700000100}
-        ] if user.registered else []
+        detailed = (
+            [
+                {
+                    "device_type": "authy",
+                    "os_type": "android",
+                    "device_id": 7,
+                    "creation_date": 1700000000,
+                    "last_sync_date": 1700000100,
+                }
+            ]
+            if user.registered
+            else []
+        )
         status = {
-            "authy_id": user.authy_id, "registered": user.registered, "confirmed": True,
-            "country_code": user.country_code, "phone_number": "XXX-XXX-" + user.cellphone[-4:],
-            "devices": devices, "detailed_devices": detailed, "has_hard_token": False,
+            "authy_id": user.authy_id,
+            "registered": user.registered,
+            "confirmed": True,
+            "country_code": user.country_code,
+            "phone_number": "XXX-XXX-" + user.cellphone[-4:],
+            "devices": devices,
+            "detailed_devices": detailed,
+            "has_hard_token": False,
             "account_disabled": False,
         }
         return _ok(status=status, message="User status.")
@@ -168,11 +182,16 @@ class FakeProvider:
         approval = self.approvals.get(uuid)
         if approval is None:
             return _error(404, "60049", f"Approval request not found: {uuid}")
-        return _ok(approval_request={
-            "uuid": uuid, "status": approval.status, "_authy_id": approval.authy_id,
-            "created_at": "2024-01-01T00:00:00Z", "processed_at": None,
-            "seconds_to_expire": 120,
-        })
+        return _ok(
+            approval_request={
+                "uuid": uuid,
+                "status": approval.status,
+                "_authy_id": approval.authy_id,
+                "created_at": "2024-01-01T00:00:00Z",
+                "processed_at": None,
+                "seconds_to_expire": 120,
+            }
+        )
 
 
 def _ok(**fields: Any) -> httpx.Response:
@@ -180,6 +199,11 @@ def _ok(**fields: Any) -> httpx.Response:
 
 
 def _error(status: int, code: str, message: str, **fields: str) -> httpx.Response:
-    body = {"message": message, "success": False, "errors": {**fields, "message": message},
-            **fields, "error_code": code}
+    body = {
+        "message": message,
+        "success": False,
+        "errors": {**fields, "message": message},
+        **fields,
+        "error_code": code,
+    }
     return httpx.Response(status, json=body)

@@ -15,7 +15,9 @@ def _count_users(browser: Browser) -> int:
         return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
 
 
-def test_sign_up_registers_with_provider_and_asks_for_a_code(site: Browser, fake: FakeProvider) -> None:
+def test_sign_up_registers_with_provider_and_asks_for_a_code(
+    site: Browser, fake: FakeProvider
+) -> None:
     response = site.sign_up()
     assert response.status_code == 302
     assert response.headers["Location"] == "/verify"

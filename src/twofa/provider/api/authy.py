@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Depends, Request, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from fastapi.responses import JSONResponse
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from twofa.crypto import derive
 from twofa.errors import MissingParameter, NotFound
@@ -49,6 +49,10 @@ def create_user(request: Request, params: Params, key: Key) -> JSONResponse:
         cellphone=user_params.get("cellphone"),
         country_code=user_params.get("country_code", params.get("country_code")),
     )
+    install = params.get("send_install_link_via_sms", user_params.get("send_install_link_via_sms"))
+    if as_bool(install):
+        base = services(request).settings.public_url.rstrip("/") or str(request.base_url)
+        services(request).codes.send_install_link(app, user, f"{base.rstrip('/')}/authenticator/")
     return ok({"message": "User created successfully.", "user": {"id": user.id}})
 
 

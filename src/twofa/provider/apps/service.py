@@ -132,7 +132,7 @@ class AppService:
         query = select(apps).where(
             (apps.c.public_id == ref)
             | (apps.c.name == ref)
-            | (apps.c.id == (int(ref) if ref.isdigit() else -1))
+            | (apps.c.id == (int(ref) if ref.isascii() and ref.isdigit() else -1))
         )
         with self._db.read() as conn:
             rows = conn.execute(query).all()

@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 
 from twofa import signing
 from twofa.crypto import Keyring
+from twofa.provider.observability import metrics
 from twofa.settings import Settings
 from twofa.storage.database import Database, utcnow
 from twofa.storage.tables import apps, callback_deliveries
@@ -104,6 +105,7 @@ class CallbackDispatcher:
     def record(self, delivery: Delivery, error: str | None) -> None:
         """Mark delivered, or count a failure and schedule the retry (or disable the callback)."""
         now = utcnow()
+        (metrics.CALLBACKS_DELIVERED if error is None else metrics.CALLBACK_FAILURES).inc()
         with self._db.write() as conn:
             if error is None:
                 conn.execute(

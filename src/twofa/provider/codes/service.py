@@ -15,14 +15,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from twofa.crypto import Keyring, random_digits
-from twofa.errors import CallsDisabled, QrCodeDisabled, SmsDisabled, TokenInvalid, TokenReused
+from twofa.errors import (
+    CallsDisabled,
+    QrCodeDisabled,
+    SmsDisabled,
+    TokenInvalid,
+    TokenReused,
+    TwofaError,
+)
 from twofa.otp import match_totp, otpauth_uri, random_secret
 from twofa.provider.apps.service import App
+from twofa.provider.audit.service import AuditLog
 from twofa.provider.codes.usage import bump
 from twofa.provider.messaging import Message, MessagingService
+from twofa.provider.observability import metrics
 from twofa.provider.ratelimit import Limits
 from twofa.provider.users.service import User, active_devices, load_user
 from twofa.settings import Settings
@@ -51,8 +60,9 @@ class CodeService:
     """Sending codes and verifying tokens for one provider."""
 
     def __init__(self, db: Database, keyring: Keyring, settings: Settings,
-                 messaging: MessagingService, limits: Limits) -> None:
+                 messaging: MessagingService, limits: Limits, audit: AuditLog) -> None:
         self._db = db
+        self._audit = audit
         self._keyring = keyring
         self._settings = settings
         self._messaging = messaging
@@ -94,7 +104,29 @@ class CodeService:
                     expires_at=now + timedelta(seconds=self._settings.sms_code_ttl),
                 )
             )
+            self._audit.record("code.sent", app_id=app.id, subject=f"user:{user.id}",
+                               data={"channel": channel}, conn=conn)
         return SendResult(user, ignored=False, device=None)
+
+    def send_install_link(self, app: App, user: User, url: str) -> bool:
+        """Text the authenticator's address to a user who has no device yet (best effort).
+
+        A failed or rate-limited message must not undo the user's registration, so failures
+        are recorded (by the messaging service) and reported as False, not raised.
+        """
+        with self._db.read() as conn:
+            if active_devices(conn, user.phone.e164):
+                return False
+        try:
+            self._limits.hit("sms_per_phone", user.phone.e164)
+            self._messaging.send(
+                Message(user.phone.e164, "sms",
+                        f"{app.name} uses two-factor authentication. Get the authenticator: {url}"),
+                app_id=app.id,
+            )
+        except TwofaError:
+            return False
+        return True
 
     # Verifying -----------------------------------------------------------------------------
 
@@ -107,14 +139,17 @@ class CodeService:
         subject = f"{app.id}:{user.id}"
         self._limits.check("verify_failures_per_user", subject)
         outcome = self._check(app, user, token)
+        metrics.VERIFICATIONS.labels(outcome).inc()
         if outcome == "valid":
             self._limits.reset("verify_failures_per_user", subject)
             return user
+        self._audit.record("verification.failed", app_id=app.id, subject=f"user:{user.id}",
+                           data={"reason": outcome})
         self._limits.hit("verify_failures_per_user", subject)
         raise TokenReused() if outcome == "reused" else TokenInvalid()
 
     def _check(self, app: App, user: User, token: str) -> Outcome:
-        if not token.isdigit() or not 6 <= len(token) <= 12:
+        if not (token.isascii() and token.isdigit()) or not 6 <= len(token) <= 12:
             return "invalid"
         now = utcnow()
         with self._db.read() as conn:
@@ -178,11 +213,12 @@ class CodeService:
             self._confirm(conn, app, user)
         return True
 
-    @staticmethod
-    def _confirm(conn: object, app: App, user: User) -> None:
+    def _confirm(self, conn: Connection, app: App, user: User) -> None:
         if not user.confirmed:
-            conn.execute(update(users).where(users.c.id == user.id).values(confirmed=True))  # type: ignore[attr-defined]
-        bump(conn, app.id, "auths")  # type: ignore[arg-type]
+            conn.execute(update(users).where(users.c.id == user.id).values(confirmed=True))
+        bump(conn, app.id, "auths")
+        self._audit.record("verification.passed", app_id=app.id, subject=f"user:{user.id}",
+                           conn=conn)
 
     # Generic authenticator -----------------------------------------------------------------
 

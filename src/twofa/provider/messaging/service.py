@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 
 from twofa.errors import CallNotStarted, SmsNotSent
 from twofa.provider.messaging.gateways import Gateway, GatewayError, Message
+from twofa.provider.observability import metrics
 from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import messages
 
@@ -45,6 +46,8 @@ class MessagingService:
         except GatewayError as exc:
             error = str(exc)[:500]
             log.warning("%s to %s failed: %s", message.channel, message.to, error)
+        metrics.MESSAGES.labels(self.gateway.name, message.channel,
+                                "failed" if error else "sent").inc()
         with self._db.write() as conn:
             conn.execute(
                 insert(messages).values(

@@ -36,7 +36,7 @@ def parse_phone(country_code: int | str, number: str) -> Phone | None:
     if not isinstance(number, str) or not _ALLOWED.match(number):
         return None
     code = str(country_code).strip().lstrip("+")
-    if not code.isdigit() or not 1 <= len(code) <= 3:
+    if not (code.isascii() and code.isdigit()) or not 1 <= len(code) <= 3:
         return None
     digits = re.sub(r"\D", "", number)
     if not digits:

@@ -20,7 +20,9 @@ from twofa.crypto import public_id
 from twofa.errors import ApprovalRequestNotFound, ApprovalRequestNotPending, UserNotRegistered
 from twofa.events import EventBus
 from twofa.provider.apps.service import App
+from twofa.provider.audit.service import AuditLog
 from twofa.provider.callbacks.queue import enqueue_callback
+from twofa.provider.observability import metrics
 from twofa.provider.push.model import ApprovalRequest, authy_json
 from twofa.provider.ratelimit import Limits
 from twofa.provider.users.service import User, load_user
@@ -60,8 +62,10 @@ class Decision:
 
 
 class PushService:
-    def __init__(self, db: Database, settings: Settings, bus: EventBus, limits: Limits) -> None:
+    def __init__(self, db: Database, settings: Settings, bus: EventBus, limits: Limits,
+                 audit: AuditLog) -> None:
         self._db = db
+        self._audit = audit
         self._settings = settings
         self._bus = bus
         self._limits = limits
@@ -98,6 +102,8 @@ class PushService:
                 )
                 .returning(*approval_requests.c)
             ).one()
+            self._audit.record("request.created", app_id=app.id, subject=f"user:{user.id}",
+                               data={"uuid": row.uuid}, conn=conn)
         request = ApprovalRequest.from_row(row)
         self._bus.publish(phone_topic(user.phone.e164), self.device_event(request, app, user))
         return request
@@ -244,7 +250,11 @@ class PushService:
             ).one()
             decided = ApprovalRequest.from_row(row)
             enqueued = enqueue_callback(conn, app, user, decided, decision)
+            self._audit.record("request.answered", app_id=app.id, subject=f"user:{user.id}",
+                               data={"uuid": uuid, "status": decision.status,
+                                     "device": decision.device_uuid}, conn=conn)
         self._announce_end(uuid, decision.status, phone_e164)
+        metrics.DECISION_SECONDS.observe((now - request.created_at).total_seconds())
         if enqueued:
             self._bus.publish("callbacks", {"type": "enqueued"})
         return decided

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from twofa.crypto import Keyring, public_id
 from twofa.errors import UserInvalid, UserNotFound
 from twofa.otp import random_secret
+from twofa.provider.audit.service import AuditLog
 from twofa.provider.phones.numbers import Phone, parse_phone, phone_from_e164
 from twofa.settings import Settings
 from twofa.storage.database import Database, aware, utcnow
@@ -56,7 +57,7 @@ def _user(row: Any) -> User:
 def parse_authy_id(raw: str | int) -> int | None:
     """A path id as an integer, or None for anything that cannot be one of ours."""
     text = str(raw)
-    if not text.isdigit() or len(text) > 16:
+    if not (text.isascii() and text.isdigit()) or len(text) > 16:
         return None
     value = int(text)
     return value if 0 < value < MAX_AUTHY_ID else None
@@ -117,8 +118,10 @@ def validate_new_user(email: Any, cellphone: Any, country_code: Any) -> tuple[st
 class UserService:
     """Application users (Authy ids)."""
 
-    def __init__(self, db: Database, keyring: Keyring, settings: Settings) -> None:
+    def __init__(self, db: Database, keyring: Keyring, settings: Settings,
+                 audit: AuditLog) -> None:
         self._db = db
+        self._audit = audit
         self._keyring = keyring
         self._settings = settings
 
@@ -156,6 +159,8 @@ class UserService:
                     created_at=now,
                 )
             )
+            self._audit.record("user.created", app_id=app_id, subject=f"user:{row.id}",
+                               data={"country_code": phone.country_code}, conn=conn)
         return _user(row)
 
     def get(self, app_id: int, raw_id: str | int) -> User:
@@ -173,6 +178,8 @@ class UserService:
         with self._db.write() as conn:
             user = load_user(conn, app_id, raw_id)
             conn.execute(delete(users).where(users.c.id == user.id))
+            self._audit.record("user.deleted", app_id=app_id, subject=f"user:{user.id}",
+                               conn=conn)
 
     def update_email(self, app_id: int, raw_id: str | int, email: Any) -> User:
         """Replace the user's e-mail address after validating it."""

@@ -1,0 +1,15 @@
+"""Benchmarks for the twofa provider, run with ``make bench`` or ``python -m bench [NAME ...]``.
+
+Every benchmark is a module ``bench/<name>.py`` listed in ``bench.__main__.BENCHMARKS``. A module
+provides:
+
+- ``DESCRIPTION``: one line for ``--help``;
+- ``add_arguments(parser)`` (optional): extra command-line options of its own;
+- ``run(options) -> dict``: run, print its tables (``bench.common.print_table``) and return a
+  JSON-serialisable result. ``bench.__main__`` writes it to ``bench/results/<name>-<UTC>.json``
+  and ``bench/results/<name>-latest.json``. A top-level ``"pass"`` key (bool) is the goal's
+  verdict, if the benchmark has one.
+
+Shared plumbing (provider subprocess, load generation with ``wrk`` or asyncio, percentiles,
+CPU accounting, tables, JSON) lives in ``bench.common``.
+"""

@@ -1,0 +1,187 @@
+"""The ``/device/v1`` routes used by the authenticator (docs/device-api.md).
+
+Routes only translate: a dependency authenticates the signed request, one service call decides.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from twofa.errors import InvalidRequest
+from twofa.provider.api.guards import services
+from twofa.provider.devices.auth import SignedRequest
+from twofa.provider.devices.model import EnrolledDevice
+from twofa.provider.devices.registration import parse_new_device
+from twofa.provider.devices.service import DeviceService
+from twofa.provider.devices.stream import device_events, parse_last_event_id
+
+router = APIRouter(prefix="/device/v1", tags=["Device API"])
+
+SIGNED = {"parameters": [
+    {"name": name, "in": "header", "required": True, "schema": {"type": "string"},
+     "description": text}
+    for name, text in (
+        ("X-Twofa-Device", "the device uuid"),
+        ("X-Twofa-Timestamp", "unix time in seconds"),
+        ("X-Twofa-Nonce", "16-64 characters [A-Za-z0-9_-], fresh per request"),
+        ("X-Twofa-Signature", "base64url P1363 ECDSA P-256/SHA-256 signature"),
+    )
+]}
+
+
+def _json_body(schema: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "properties": schema, "required": required}}}}}
+
+
+def device_service(request: Request) -> DeviceService:
+    return services(request).devices
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """The JSON object body (an empty body reads as ``{}``); 400/60002 for anything else."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise InvalidRequest("The body must be a JSON object") from exc
+    if not isinstance(body, dict):
+        raise InvalidRequest("The body must be a JSON object")
+    return body
+
+
+async def signed_device(request: Request) -> EnrolledDevice:
+    """Authenticate the request's device signature (docs/device-api.md section 2)."""
+    body = await request.body()
+    path = request.scope.get("raw_path") or request.scope["path"].encode()
+    query = request.scope.get("query_string", b"")
+    target = path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
+    headers = request.headers
+    signed = SignedRequest(
+        method=request.method, target=target, body=body,
+        device=headers.get("x-twofa-device"), timestamp=headers.get("x-twofa-timestamp"),
+        nonce=headers.get("x-twofa-nonce"), signature=headers.get("x-twofa-signature"),
+    )
+    return await run_in_threadpool(device_service(request).authenticate, signed)
+
+
+Service = Annotated[DeviceService, Depends(device_service)]
+Device = Annotated[EnrolledDevice, Depends(signed_device)]
+Body = Annotated[dict[str, Any], Depends(json_body)]
+
+
+def ok(body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse({**body, "success": True})
+
+
+@router.post("/registrations", openapi_extra=_json_body(
+    {"country_code": {"type": "string"}, "phone_number": {"type": "string"},
+     "via": {"type": "string", "enum": ["sms", "call"]}}, ["country_code", "phone_number"]))
+def start_registration(body: Body, service: Service) -> JSONResponse:
+    """Send a registration code to a phone; the answer is the same for any valid number.
+
+    Example: `{"country_code": "1", "phone_number": "201-555-0123", "via": "sms"}` →
+    `{"registration_id": "6f1c…", "seconds_to_expire": 600, "success": true}`
+    """
+    started = service.registrations.start(body)
+    return ok({"registration_id": started.registration_id,
+               "seconds_to_expire": started.seconds_to_expire})
+
+
+@router.post("/registrations/{registration_id}/confirm", openapi_extra=_json_body(
+    {"code": {"type": "string"}, "name": {"type": "string"},
+     "os_type": {"type": "string", "enum": ["web", "cli"]}, "public_key": {"type": "object"}},
+    ["code", "name", "os_type", "public_key"]))
+def confirm_registration(registration_id: str, body: Body, service: Service) -> JSONResponse:
+    """Check the code and enrol the device's P-256 public key.
+
+    Example: `{"code": "123456", "name": "Alice's phone", "os_type": "web", "public_key":
+    {"kty": "EC", "crv": "P-256", "x": "…", "y": "…"}}` → `{"device": {"uuid": "…", …},
+    "success": true}`
+    """
+    new = parse_new_device(body)
+    device = service.registrations.confirm(registration_id, body.get("code"), new)
+    return ok({"device": device.json()})
+
+
+@router.get("/me", openapi_extra=SIGNED)
+def me(device: Device) -> JSONResponse:
+    """This device. Example response: `{"device": {…}, "phone": "+12015550123", "success": true}`"""
+    return ok({"device": device.json(), "phone": device.phone_e164})
+
+
+@router.get("/accounts", openapi_extra=SIGNED)
+def accounts(device: Device, service: Service) -> JSONResponse:
+    """TOTP accounts of this phone.
+
+    Example response: `{"accounts": [{"app_name": "Demo", "authy_id": 12, "secret": "…",
+    "digits": 7, "period": 30, "algorithm": "SHA1"}], "success": true}`
+    """
+    return ok({"accounts": service.accounts(device)})
+
+
+@router.get("/requests", openapi_extra=SIGNED)
+def pending_requests(device: Device, service: Service) -> JSONResponse:
+    """Pending approval requests, oldest first. Example: `{"requests": [{…}], "success": true}`"""
+    return ok({"requests": service.pending(device)})
+
+
+@router.get("/history", openapi_extra=SIGNED)
+def history(device: Device, service: Service) -> JSONResponse:
+    """The 50 latest answered or expired requests. Example: `{"requests": [], "success": true}`"""
+    return ok({"requests": service.history(device)})
+
+
+@router.get("/requests/{uuid}", openapi_extra=SIGNED)
+def approval_request(uuid: str, device: Device, service: Service) -> JSONResponse:
+    """One request of this phone. Example: `{"request": {"uuid": "…", …}, "success": true}`"""
+    return ok({"request": service.request(device, uuid)})
+
+
+@router.post("/requests/{uuid}/decision", openapi_extra={**SIGNED, **_json_body(
+    {"decision": {"type": "string", "enum": ["approve", "deny"]},
+     "signing_time": {"type": "integer"}, "number": {"type": "integer"},
+     "signature": {"type": "string"}}, ["decision", "signing_time", "signature"])})
+def decide(uuid: str, device: Device, body: Body, service: Service) -> JSONResponse:
+    """Approve or deny with a signed decision; fires the application's callback.
+
+    Example: `{"decision": "approve", "signing_time": 1764150010, "number": 42, "signature":
+    "…"}` → `{"approval_request": {"uuid": "…", "status": "approved"}, "success": true}`
+    """
+    outcome = service.decide(device, uuid, body)
+    answer: dict[str, Any] = {"approval_request": {"uuid": outcome.uuid, "status": outcome.status}}
+    if outcome.number_mismatch:
+        answer["message"] = "The number did not match the one shown; the request was denied."
+    return ok(answer)
+
+
+@router.get("/devices", openapi_extra=SIGNED)
+def list_devices(device: Device, service: Service) -> JSONResponse:
+    """The devices of this phone. Example: `{"devices": [{"uuid": "…", "current": true, …}]}`"""
+    return ok({"devices": service.devices(device)})
+
+
+@router.delete("/devices/{uuid}", openapi_extra=SIGNED)
+def revoke_device(uuid: str, device: Device, service: Service) -> JSONResponse:
+    """Revoke a device of this phone (itself included). Example response: `{"success": true}`"""
+    service.revoke(device, uuid)
+    return ok({})
+
+
+@router.get("/events", openapi_extra=SIGNED, response_class=StreamingResponse)
+async def events(request: Request, device: Device, service: Service) -> StreamingResponse:
+    """Live events (Server-Sent Events): `request`, `request.ended`, `revoked`.
+
+    Example frame: `id: 1764150000123\\nevent: request\\ndata: {"uuid": "…", …}`
+    """
+    last = parse_last_event_id(request.headers.get("last-event-id"))
+    stream = device_events(service, services(request).bus, device, last)
+    return StreamingResponse(stream, media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

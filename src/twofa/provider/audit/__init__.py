@@ -1,0 +1,1 @@
+"""The append-only audit log of security events, chained by hash so tampering shows."""

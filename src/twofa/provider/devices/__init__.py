@@ -1,0 +1,1 @@
+"""Enrolled devices: registration, signed requests, decisions and live events."""

@@ -1,0 +1,165 @@
+"""Enrolling a device: prove the phone with a code, then record the device's public key.
+
+The start answer never depends on whether any application knows the number, so registration
+cannot be used to discover who uses which service. Codes are 6 random digits, stored only as
+keyed hashes, valid ``phone_verification_ttl`` seconds; five wrong codes end the registration,
+and each number may start only a few registrations per window (SMS pumping).
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid as uuidlib
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import insert, select, update
+
+from twofa.crypto import Keyring, random_digits
+from twofa.errors import (
+    MissingParameter,
+    RegistrationNotFound,
+    VerificationIncorrect,
+)
+from twofa.provider.devices.model import EnrolledDevice
+from twofa.provider.devices.signature import InvalidKey, normalized_jwk, public_key_from_jwk
+from twofa.provider.messaging import Message, MessagingService
+from twofa.provider.phones.service import phone_param
+from twofa.provider.ratelimit import Limits
+from twofa.settings import Settings
+from twofa.storage.database import Database, aware, utcnow
+from twofa.storage.tables import device_registrations, devices
+
+CODE_LENGTH = 6
+MAX_ATTEMPTS = 5
+OS_TYPES = {"web", "cli"}
+MAX_NAME = 100
+
+
+@dataclass(frozen=True, slots=True)
+class StartedRegistration:
+    registration_id: str
+    seconds_to_expire: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewDevice:
+    """What a device sends to finish its registration, already validated."""
+
+    name: str
+    os_type: str
+    public_jwk: dict[str, str]
+    public_key: ec.EllipticCurvePublicKey
+
+
+def parse_new_device(params: dict[str, Any]) -> NewDevice:
+    """Validate name, os_type and public_key; 400/60004 naming the bad field."""
+    name = params.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise MissingParameter("name")
+    name = name.strip()
+    if len(name) > MAX_NAME or not name.isprintable():
+        raise MissingParameter("name", f"must be 1 to {MAX_NAME} printable characters")
+    os_type = params.get("os_type")
+    if os_type not in OS_TYPES:
+        raise MissingParameter("os_type", "must be web or cli")
+    try:
+        jwk = normalized_jwk(params.get("public_key"))
+    except InvalidKey as exc:
+        raise MissingParameter("public_key", str(exc)) from exc
+    return NewDevice(name, str(os_type), jwk, public_key_from_jwk(jwk))
+
+
+class RegistrationService:
+    """Start and confirm device registrations."""
+
+    def __init__(self, db: Database, keyring: Keyring, settings: Settings,
+                 messaging: MessagingService, limits: Limits) -> None:
+        self._db = db
+        self._keyring = keyring
+        self._settings = settings
+        self._messaging = messaging
+        self._limits = limits
+
+    def start(self, params: dict[str, Any]) -> StartedRegistration:
+        """Send a code to the phone by SMS or voice and open a registration."""
+        phone = phone_param(params)
+        via = params.get("via") or "sms"
+        if via not in ("sms", "call"):
+            raise MissingParameter("via", "must be sms or call")
+        self._limits.hit("device_registrations_per_number", phone.e164)
+        code = random_digits(CODE_LENGTH)
+        registration_id = str(uuidlib.uuid4())
+        ttl = self._settings.phone_verification_ttl
+        body = (f"Your twofa authenticator code is: {code}. It expires in {ttl // 60} minutes. "
+                "Do not share it.")
+        self._messaging.send(Message(phone.e164, via, body), app_id=None)
+        now = utcnow()
+        with self._db.write() as conn:
+            conn.execute(
+                insert(device_registrations).values(
+                    uuid=registration_id,
+                    phone_e164=phone.e164,
+                    code_hash=self._code_hash(registration_id, code),
+                    attempts=0,
+                    created_at=now,
+                    expires_at=now + timedelta(seconds=ttl),
+                )
+            )
+        return StartedRegistration(registration_id, ttl)
+
+    def _code_hash(self, registration_id: str, code: str) -> str:
+        return self._keyring.code_hash(f"device-registration:{registration_id}", code)
+
+    def confirm(self, registration_id: str, code: Any, new: NewDevice) -> EnrolledDevice:
+        """Check the code once; on success record the device and close the registration."""
+        if not isinstance(registration_id, str) or len(registration_id) > 64:
+            raise RegistrationNotFound()
+        now = utcnow()
+        with self._db.read() as conn:
+            row = conn.execute(
+                select(device_registrations).where(device_registrations.c.uuid == registration_id)
+            ).first()
+        if (row is None or row.used_at is not None or aware(row.expires_at) <= now  # type: ignore[operator]
+                or row.attempts >= MAX_ATTEMPTS):
+            raise RegistrationNotFound()
+        given = self._code_hash(registration_id, str(code)) if isinstance(code, str | int) else ""
+        if not hmac.compare_digest(given, row.code_hash):
+            self._count_failure(row.id, now)
+            raise VerificationIncorrect()
+        with self._db.write() as conn:
+            won = conn.execute(
+                update(device_registrations)
+                .where(device_registrations.c.id == row.id,
+                       device_registrations.c.used_at.is_(None),
+                       device_registrations.c.attempts < MAX_ATTEMPTS)
+                .values(used_at=now)
+            ).rowcount
+            if not won:
+                raise RegistrationNotFound()
+            created = conn.execute(
+                insert(devices)
+                .values(uuid=str(uuidlib.uuid4()), phone_e164=row.phone_e164, name=new.name,
+                        os_type=new.os_type, public_key=new.public_jwk, created_at=now,
+                        last_seen_at=now)
+                .returning(*devices.c)
+            ).one()
+        return EnrolledDevice.from_row(created, new.public_key)
+
+    def _count_failure(self, registration_id: int, now: Any) -> None:
+        """One more wrong code; the fifth ends the registration for good."""
+        with self._db.write() as conn:
+            conn.execute(
+                update(device_registrations)
+                .where(device_registrations.c.id == registration_id)
+                .values(attempts=device_registrations.c.attempts + 1)
+            )
+            conn.execute(
+                update(device_registrations)
+                .where(device_registrations.c.id == registration_id,
+                       device_registrations.c.attempts >= MAX_ATTEMPTS,
+                       device_registrations.c.used_at.is_(None))
+                .values(used_at=now)
+            )

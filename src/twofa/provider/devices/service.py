@@ -1,0 +1,250 @@
+"""The device side of the provider: what an enrolled device may read and decide.
+
+Every method takes the device that signed the request (``RequestAuthenticator`` found it), and
+sees only what belongs to that device's phone: its applications' accounts, its approval
+requests, its sibling devices. A uuid addressed to another phone answers exactly like an
+unknown one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from twofa.crypto import Keyring, derive
+from twofa.errors import (
+    ApprovalRequestNotFound,
+    DecisionSignatureInvalid,
+    DeviceNotFound,
+    MissingParameter,
+)
+from twofa.events import EventBus
+from twofa.provider.apps.service import App
+from twofa.provider.devices.auth import SKEW, RequestAuthenticator, SignedRequest
+from twofa.provider.devices.model import EnrolledDevice, millis, request_view, unix
+from twofa.provider.devices.registration import RegistrationService
+from twofa.provider.devices.signature import decision_text, verify
+from twofa.provider.messaging import MessagingService
+from twofa.provider.push.model import ApprovalRequest
+from twofa.provider.push.service import Decision, PushService
+from twofa.provider.ratelimit import Limits
+from twofa.provider.users.service import active_devices, load_user
+from twofa.settings import Settings
+from twofa.storage.database import Database, aware, utcnow
+from twofa.storage.tables import approval_requests, apps, totp_secrets, users
+from twofa.storage.tables import devices as device_rows
+
+HISTORY = 50
+REPLAY = 200
+
+
+def device_topic(uuid: str) -> str:
+    """The bus topic that tells a device's open streams it was revoked."""
+    return f"device:{uuid}"
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionOutcome:
+    uuid: str
+    status: str
+    number_mismatch: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    """One Server-Sent Event: id (event time in ms), name and JSON data."""
+
+    id: int
+    event: str
+    data: dict[str, Any]
+
+
+def _int_param(params: dict[str, Any], name: str, *, required: bool) -> int | None:
+    value = params.get(name)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MissingParameter(name, "must be an integer")
+    return value
+
+
+class DeviceService:
+    """Registration, signed-request authentication and everything a device does afterwards."""
+
+    def __init__(self, db: Database, keyring: Keyring, settings: Settings,
+                 messaging: MessagingService, limits: Limits, push: PushService,
+                 bus: EventBus) -> None:
+        self._db = db
+        self._keyring = keyring
+        self._push = push
+        self._bus = bus
+        self._number_key = derive(settings.key, "twofa:number-matching")
+        self.registrations = RegistrationService(db, keyring, settings, messaging, limits)
+        self.authenticator = RequestAuthenticator(db)
+
+    def authenticate(self, request: SignedRequest) -> EnrolledDevice:
+        """The device that signed ``request``; 401/60087 otherwise."""
+        return self.authenticator.authenticate(request)
+
+    # Accounts ------------------------------------------------------------------------------
+
+    def accounts(self, device: EnrolledDevice) -> list[dict[str, Any]]:
+        """One TOTP account per application user with this phone (the device computes codes)."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                select(users.c.id, apps.c.name, totp_secrets.c.secret_enc, totp_secrets.c.digits,
+                       totp_secrets.c.step)
+                .join(apps, apps.c.id == users.c.app_id)
+                .join(totp_secrets, (totp_secrets.c.user_id == users.c.id)
+                      & (totp_secrets.c.kind == "app"))
+                .where(users.c.phone_e164 == device.phone_e164)
+                .order_by(users.c.id)
+            ).all()
+        return [
+            {"app_name": r.name, "authy_id": r.id, "secret": self._keyring.decrypt(r.secret_enc),
+             "digits": r.digits, "period": r.step, "algorithm": "SHA1"}
+            for r in rows
+        ]
+
+    # Approval requests ---------------------------------------------------------------------
+
+    def view(self, request: ApprovalRequest, app: App, user: Any) -> dict[str, Any]:
+        return request_view(request, app, user, number_key=self._number_key, now=utcnow())
+
+    def pending(self, device: EnrolledDevice) -> list[dict[str, Any]]:
+        """Pending, unexpired requests for this phone, oldest first."""
+        return [self.view(*found) for found in self._push.pending_for_phone(device.phone_e164)]
+
+    def request(self, device: EnrolledDevice, uuid: str) -> dict[str, Any]:
+        """One request addressed to this phone; 404/60049 for any other."""
+        return self.view(*self._push.load_for_phone(uuid, device.phone_e164))
+
+    def history(self, device: EnrolledDevice) -> list[dict[str, Any]]:
+        """The latest answered or expired requests of this phone, newest first."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                select(approval_requests)
+                .join(users, users.c.id == approval_requests.c.user_id)
+                .where(users.c.phone_e164 == device.phone_e164,
+                       approval_requests.c.status != "pending")
+                .order_by(approval_requests.c.processed_at.desc(), approval_requests.c.id.desc())
+                .limit(HISTORY)
+            ).all()
+            found = [ApprovalRequest.from_row(r) for r in rows]
+            app_ids = {r.app_id for r in found}
+            app_map = {a.id: App.from_row(a) for a in
+                       conn.execute(select(apps).where(apps.c.id.in_(app_ids))).all()}
+            user_map = {r.user_id: load_user(conn, r.app_id, r.user_id) for r in found}
+        return [self.view(r, app_map[r.app_id], user_map[r.user_id]) for r in found]
+
+    def decide(self, device: EnrolledDevice, uuid: str, params: dict[str, Any]) -> DecisionOutcome:
+        """Verify the signed decision, apply number matching, record it once."""
+        choice = params.get("decision")
+        if choice not in ("approve", "deny"):
+            raise MissingParameter("decision", "must be approve or deny")
+        signing_time = _int_param(params, "signing_time", required=True)
+        number = _int_param(params, "number", required=False)
+        signature = params.get("signature")
+        if not isinstance(signature, str) or not signature:
+            raise MissingParameter("signature")
+        assert signing_time is not None
+        if abs(time.time() - signing_time) > SKEW:
+            raise DecisionSignatureInvalid("The decision's signing time is too far from now")
+        request, _, _ = self._push.load_for_phone(uuid, device.phone_e164)
+        status = "approved" if choice == "approve" else "denied"
+        if not verify(device.public_key, signature, decision_text(uuid, status, signing_time,
+                                                                  number)):
+            raise DecisionSignatureInvalid()
+        mismatch = status == "approved" and request.number is not None and number != request.number
+        decided = self._push.decide(uuid, device.phone_e164, Decision(
+            status="denied" if mismatch else status,
+            device_id=device.id,
+            device_uuid=device.uuid,
+            device_json=device.callback_json(),
+            signature=signature,
+            signing_time=signing_time,
+        ))
+        return DecisionOutcome(uuid, decided.status, mismatch)
+
+    # Devices -------------------------------------------------------------------------------
+
+    def devices(self, device: EnrolledDevice) -> list[dict[str, Any]]:
+        """The active devices of this phone, oldest first."""
+        with self._db.read() as conn:
+            found = active_devices(conn, device.phone_e164)
+        return [
+            {"uuid": d.uuid, "name": d.name, "os_type": d.os_type, "created_at": unix(d.created_at),
+             "last_seen_at": unix(d.last_seen_at), "current": d.uuid == device.uuid}
+            for d in found
+        ]
+
+    def revoke(self, device: EnrolledDevice, uuid: str) -> None:
+        """Revoke a device of the same phone (itself included) and end its open streams."""
+        with self._db.write() as conn:
+            revoked = conn.execute(
+                update(device_rows)
+                .where(device_rows.c.uuid == uuid,
+                       device_rows.c.phone_e164 == device.phone_e164,
+                       device_rows.c.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            ).rowcount
+        if not revoked:
+            raise DeviceNotFound()
+        self._bus.publish(device_topic(uuid), {"type": "revoked", "uuid": uuid})
+
+    # Event stream --------------------------------------------------------------------------
+
+    def opening_events(self, device: EnrolledDevice,
+                       last_event_id: int | None) -> list[StreamEvent]:
+        """What a stream sends first: every pending request, and what ended since the last id.
+
+        Ids are stored event times (created_at, processed_at), so a client resuming against
+        another provider process, or after a restart, gets the same answer.
+        """
+        events = [
+            StreamEvent(millis(request.created_at), "request", self.view(request, app, user))
+            for request, app, user in self._push.pending_for_phone(device.phone_e164)
+        ]
+        if last_event_id is not None:
+            since = datetime.fromtimestamp(last_event_id / 1000, UTC)
+            with self._db.read() as conn:
+                rows = conn.execute(
+                    select(approval_requests.c.uuid, approval_requests.c.status,
+                           approval_requests.c.processed_at)
+                    .join(users, users.c.id == approval_requests.c.user_id)
+                    .where(users.c.phone_e164 == device.phone_e164,
+                           approval_requests.c.status != "pending",
+                           approval_requests.c.processed_at > since)
+                    .order_by(approval_requests.c.processed_at)
+                    .limit(REPLAY)
+                ).all()
+            for row in rows:
+                at = millis(aware(row.processed_at))  # type: ignore[arg-type]
+                if at > last_event_id:
+                    events.append(StreamEvent(at, "request.ended",
+                                              {"uuid": row.uuid, "status": row.status}))
+        events.sort(key=lambda e: e.id)
+        return events
+
+    def live_event(self, device: EnrolledDevice, event: dict[str, Any]) -> StreamEvent | None:
+        """Turn a bus event into the stream event this device should see (None: nothing)."""
+        kind = event.get("type")
+        if kind == "revoked":
+            return StreamEvent(millis(utcnow()), "revoked", {"uuid": device.uuid})
+        uuid = event.get("uuid")
+        if kind not in ("request", "request.ended") or not isinstance(uuid, str):
+            return None
+        try:
+            request, app, user = self._push.load_for_phone(uuid, device.phone_e164)
+        except ApprovalRequestNotFound:
+            return None
+        if kind == "request":
+            return StreamEvent(millis(request.created_at), "request",
+                               self.view(request, app, user))
+        status = event.get("status") or request.status
+        return StreamEvent(millis(request.processed_at or utcnow()), "request.ended",
+                           {"uuid": uuid, "status": status})

@@ -1,0 +1,64 @@
+"""A device's live event stream (Server-Sent Events), independent of the web framework.
+
+Memory per open stream is what bounds how many phones one process can hold open, so a stream
+keeps nothing but two bus subscriptions that share one small queue, and its generator frame.
+Database work (rendering a request) runs in a worker thread, only when an event arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from twofa.events import EventBus
+from twofa.provider.devices.model import EnrolledDevice
+from twofa.provider.devices.service import DeviceService, StreamEvent, device_topic
+from twofa.provider.push.service import phone_topic
+
+HEARTBEAT_SECONDS = 15.0
+QUEUE_SIZE = 64
+RETRY_MS = 3000
+
+
+def encode(event: StreamEvent) -> bytes:
+    """One SSE frame: ``id``, ``event`` and a single-line JSON ``data``."""
+    data = json.dumps(event.data, separators=(",", ":"), ensure_ascii=False)
+    return f"id: {event.id}\nevent: {event.event}\ndata: {data}\n\n".encode()
+
+
+def parse_last_event_id(value: str | None) -> int | None:
+    """The ``Last-Event-ID`` header as milliseconds, or None when absent or not ours."""
+    if value is None or not value.strip().isdigit() or len(value.strip()) > 16:
+        return None
+    return int(value.strip())
+
+
+async def device_events(service: DeviceService, bus: EventBus, device: EnrolledDevice,
+                        last_event_id: int | None, *,
+                        heartbeat: float = HEARTBEAT_SECONDS) -> AsyncIterator[bytes]:
+    """Pending requests first, then live events until the device is revoked or the client goes.
+
+    We subscribe before reading the pending list so nothing created in between is lost; an
+    event may then arrive twice, and clients treat events by uuid, idempotently.
+    """
+    queue: asyncio.Queue[dict[str, object]] = asyncio.Queue(QUEUE_SIZE)
+    phone_sub = bus.subscribe(phone_topic(device.phone_e164))
+    device_sub = bus.subscribe(device_topic(device.uuid))
+    phone_sub.queue = device_sub.queue = queue
+    async with phone_sub, device_sub:
+        yield f"retry: {RETRY_MS}\n\n".encode()
+        for event in await asyncio.to_thread(service.opening_events, device, last_event_id):
+            yield encode(event)
+        while True:
+            try:
+                raw = await asyncio.wait_for(queue.get(), heartbeat)
+            except TimeoutError:
+                yield b": keep-alive\n\n"
+                continue
+            found = await asyncio.to_thread(service.live_event, device, raw)
+            if found is None:
+                continue
+            yield encode(found)
+            if found.event == "revoked":
+                return

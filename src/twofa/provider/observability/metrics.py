@@ -1,0 +1,44 @@
+"""Prometheus metrics: the one place they are defined.
+
+With several worker processes (``twofa provider --workers N``) the client library's
+multiprocess mode aggregates them; ``PROMETHEUS_MULTIPROC_DIR`` is set by the command.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUESTS = Counter("twofa_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "twofa_http_request_seconds", "HTTP request latency", ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+VERIFICATIONS = Counter("twofa_verifications_total", "Token verifications", ["outcome"])
+MESSAGES = Counter("twofa_messages_total", "Messages sent", ["gateway", "channel", "result"])
+DECISION_SECONDS = Histogram(
+    "twofa_push_decision_seconds", "Time from approval request to the user's decision",
+    buckets=(1, 2, 5, 10, 20, 30, 60, 120, 300, 600),
+)
+CALLBACK_FAILURES = Counter("twofa_callback_failures_total", "Failed callback deliveries")
+CALLBACKS_DELIVERED = Counter("twofa_callbacks_delivered_total", "Delivered callbacks")
+RATE_LIMITED = Counter("twofa_rate_limited_total", "Requests refused by a rate limit", ["limit"])
+OPEN_STREAMS = Gauge("twofa_open_streams", "Open event streams", multiprocess_mode="livesum")
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition text, aggregated across processes when running with several workers."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST
