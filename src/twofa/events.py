@@ -12,14 +12,17 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import defaultdict
-from collections.abc import AsyncIterator
+import time
+from collections import OrderedDict, defaultdict
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
 QUEUE_SIZE = 256
+SEEN_SECONDS = 120.0
+SEEN_MAX = 20000
 
 
 class EventBus(Protocol):
@@ -70,6 +73,21 @@ class _LocalHub:
     def __init__(self) -> None:
         self.topics: dict[str, set[Subscription]] = defaultdict(set)
         self.loop: asyncio.AbstractEventLoop | None = None
+        self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()
+
+    def _duplicate(self, topic: str, event: Event) -> bool:
+        """True if an event with the same ``key`` reached this topic in the last two minutes."""
+        key = event.get("key")
+        if not isinstance(key, str):
+            return False
+        now = time.monotonic()
+        while self._seen and (len(self._seen) > SEEN_MAX or
+                              next(iter(self._seen.values())) < now - SEEN_SECONDS):
+            self._seen.popitem(last=False)
+        if (topic, key) in self._seen:
+            return True
+        self._seen[(topic, key)] = now
+        return False
 
     async def add(self, sub: Subscription) -> None:
         self.loop = asyncio.get_running_loop()
@@ -84,6 +102,8 @@ class _LocalHub:
 
     def deliver(self, topic: str, event: Event) -> None:
         """Deliver on the loop thread; must be called from the loop."""
+        if topic not in self.topics or self._duplicate(topic, event):
+            return
         for sub in list(self.topics.get(topic, ())):
             try:
                 sub.queue.put_nowait(event)
@@ -150,24 +170,43 @@ class _RedisHub(_LocalHub):
             await self.bus._redis_unsubscribe(sub.topic)
 
 
-class RedisBus:
-    """Events cross processes through Redis pub/sub on channels ``<prefix><topic>``."""
+Feed = Callable[[float], list[tuple[str, Event]]]
 
-    def __init__(self, url: str, *, prefix: str = "twofa:") -> None:
+
+class RedisBus:
+    """Events cross processes through Redis pub/sub on channels ``<prefix><topic>``.
+
+    If Redis stops answering, the bus keeps working in a degraded mode: events published here
+    are delivered to local subscribers at once, and a ``feed`` (a function that reads recent
+    changes from the database) is polled every ``poll_interval`` seconds to learn what other
+    processes did. When Redis answers again the bus resubscribes and stops polling. Events
+    carry a ``key``; a short memory of keys drops the duplicates the two paths can produce.
+    """
+
+    def __init__(self, url: str, *, prefix: str = "twofa:", feed: Feed | None = None,
+                 poll_interval: float = 0.5) -> None:
         import redis
         import redis.asyncio as aioredis
 
-        self._url = url
         self._prefix = prefix
-        self._sync = redis.Redis.from_url(url)
-        self._async = aioredis.Redis.from_url(url)
+        self._sync = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self._async = aioredis.Redis.from_url(url, socket_connect_timeout=1)
         self._pubsub = self._async.pubsub(ignore_subscribe_messages=True)
         self._hub = _RedisHub(self)
-        self._reader: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._lock = asyncio.Lock()
+        self._feed = feed
+        self._poll_interval = poll_interval
+        self.degraded = False
 
     def publish(self, topic: str, event: Event) -> None:
-        self._sync.publish(self._prefix + topic, json.dumps(event, separators=(",", ":")))
+        if not self.degraded:
+            try:
+                self._sync.publish(self._prefix + topic, json.dumps(event, separators=(",", ":")))
+                return
+            except Exception:
+                self._degrade("publish")
+        self._hub.deliver_threadsafe(topic, event)
 
     def subscribe(self, topic: str) -> Subscription:
         return Subscription(self._hub, topic)
@@ -178,38 +217,77 @@ class RedisBus:
 
     async def start(self) -> None:
         self._hub.loop = asyncio.get_running_loop()
-        await self._pubsub.subscribe(self._prefix + "__bus__")
-        self._reader = asyncio.create_task(self._read())
+        try:
+            await self._pubsub.subscribe(self._prefix + "__bus__")
+        except Exception:
+            self._degrade("start")
+        self._tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._poll())]
 
     async def close(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader
+                await task
         with contextlib.suppress(Exception):
             await self._pubsub.aclose()
         with contextlib.suppress(Exception):
             await self._async.aclose()
         self._sync.close()
 
+    def _degrade(self, where: str) -> None:
+        if not self.degraded:
+            log.warning("redis unavailable (%s): event bus falls back to polling the database",
+                        where)
+        self.degraded = True
+
     async def _redis_subscribe(self, topic: str) -> None:
-        async with self._lock:
-            await self._pubsub.subscribe(self._prefix + topic)
+        if self.degraded:
+            return  # resubscribed with every other topic when Redis is back
+        try:
+            async with self._lock:
+                await self._pubsub.subscribe(self._prefix + topic)
+        except Exception:
+            self._degrade("subscribe")
 
     async def _redis_unsubscribe(self, topic: str) -> None:
+        if self.degraded:
+            return
+        try:
+            async with self._lock:
+                await self._pubsub.unsubscribe(self._prefix + topic)
+        except Exception:
+            self._degrade("unsubscribe")
+
+    async def _recover(self) -> None:
+        """Reconnect and resubscribe every topic that has local subscribers."""
+        await self._async.ping()
         async with self._lock:
-            await self._pubsub.unsubscribe(self._prefix + topic)
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+            self._pubsub = self._async.pubsub(ignore_subscribe_messages=True)
+            channels = [self._prefix + "__bus__", *(self._prefix + t for t in self._hub.topics)]
+            await self._pubsub.subscribe(*channels)
+        self.degraded = False
+        log.warning("redis is back: event bus uses pub/sub again")
 
     async def _read(self) -> None:
         cut = len(self._prefix)
         while True:
+            if self.degraded:
+                try:
+                    await self._recover()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    await asyncio.sleep(1.0)
+                continue
             try:
                 message = await self._pubsub.get_message(timeout=1.0)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("redis bus read failed; retrying")
-                await asyncio.sleep(0.5)
+                self._degrade("read")
                 continue
             if message is None or message.get("type") != "message":
                 continue
@@ -221,7 +299,29 @@ class RedisBus:
                 continue
             self._hub.deliver(topic, event)
 
+    async def _poll(self) -> None:
+        """While degraded, replay recent changes from the database to local subscribers."""
+        if self._feed is None:
+            return
+        since = time.time()
+        while True:
+            await asyncio.sleep(self._poll_interval)
+            if not self.degraded:
+                since = time.time()
+                continue
+            started = time.time()
+            try:
+                changes = await asyncio.to_thread(self._feed, since - 2 * self._poll_interval)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("database feed failed")
+                continue
+            since = started
+            for topic, event in changes:
+                self._hub.deliver(topic, event)
 
-def make_bus(redis_url: str | None) -> InMemoryBus | RedisBus:
-    """The bus the settings ask for."""
-    return RedisBus(redis_url) if redis_url else InMemoryBus()
+
+def make_bus(redis_url: str | None, *, feed: Feed | None = None) -> InMemoryBus | RedisBus:
+    """The bus the settings ask for; ``feed`` is the database fallback for Redis outages."""
+    return RedisBus(redis_url, feed=feed) if redis_url else InMemoryBus()

@@ -46,11 +46,12 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     """Wire every service from settings: storage, keys, bus, limits and gateways."""
     db = Database(make_engine(settings.provider_database_url))
     keyring = Keyring(settings.key)
-    bus = bus or make_bus(settings.redis_url)
     audit = AuditLog(db)
     limits = make_limits(settings, on_limited=audit.rate_limited)
     messaging = MessagingService(db, make_gateway(settings))
-    push = PushService(db, settings, bus, limits, audit)
+    # While Redis is down, the bus replays approval-request changes read from the database.
+    feed = PushService.feed(db)
+    bus = bus or make_bus(settings.redis_url, feed=feed)
     return Services(
         settings=settings,
         db=db,
@@ -63,7 +64,6 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         messaging=messaging,
         codes=CodeService(db, keyring, settings, messaging, limits, audit),
         phones=PhoneVerificationService(db, keyring, settings, messaging, limits),
-        push=push,
+        push=PushService(db, settings, bus, limits, audit),
         callbacks=CallbackDispatcher(db, keyring, settings),
-        devices=DeviceService(db, keyring, settings, messaging, limits, push, bus),
     )

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import secrets
 import uuid as uuidlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, insert, or_, select, update
@@ -113,6 +114,7 @@ class PushService:
         """What a device is told about a new request (never the hidden details)."""
         return {
             "type": "request",
+            "key": f"request:{request.uuid}",
             "uuid": request.uuid,
             "app_name": app.name,
             "authy_id": user.id,
@@ -259,7 +261,45 @@ class PushService:
             self._bus.publish("callbacks", {"type": "enqueued"})
         return decided
 
+    @staticmethod
+    def feed(db: Database) -> Callable[[float], list[tuple[str, dict[str, Any]]]]:
+        """The database change feed the event bus polls while Redis is unreachable."""
+        return lambda since: PushService.changes_since(db, since)
+
+    @staticmethod
+    def changes_since(db: Database, since: float) -> list[tuple[str, dict[str, Any]]]:
+        """Events for requests created or finished since ``since`` (unix time), read from the
+        database, in the shape the bus carries them."""
+        moment = datetime.fromtimestamp(since, UTC)
+        with db.read() as conn:
+            rows = conn.execute(
+                select(approval_requests, users.c.phone_e164)
+                .join(users, users.c.id == approval_requests.c.user_id)
+                .where(or_(approval_requests.c.created_at >= moment,
+                           approval_requests.c.processed_at >= moment))
+                .order_by(approval_requests.c.id)
+            ).all()
+            changes: list[tuple[str, dict[str, Any]]] = []
+            for row in rows:
+                request = ApprovalRequest.from_row(row)
+                if request.created_at >= moment:
+                    app, user = PushService._app_and_user(conn, request)
+                    changes.append((phone_topic(row.phone_e164),
+                                    PushService.device_event(request, app, user)))
+                if request.status != "pending" and request.processed_at is not None:
+                    event = {"type": "request.ended", "key": f"ended:{request.uuid}",
+                             "uuid": request.uuid, "status": request.status}
+                    changes.append((phone_topic(row.phone_e164), event))
+                    changes.append((request_topic(request.uuid), event))
+        return changes
+
+    @staticmethod
+    def _app_and_user(conn: Connection, request: ApprovalRequest) -> tuple[App, User]:
+        app = App.from_row(conn.execute(select(apps).where(apps.c.id == request.app_id)).one())
+        return app, load_user(conn, request.app_id, request.user_id)
+
     def _announce_end(self, uuid: str, status: str, phone_e164: str) -> None:
-        event = {"type": "request.ended", "uuid": uuid, "status": status}
+        event = {"type": "request.ended", "key": f"ended:{uuid}", "uuid": uuid,
+                 "status": status}
         self._bus.publish(phone_topic(phone_e164), event)
         self._bus.publish(request_topic(uuid), event)
