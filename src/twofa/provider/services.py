@@ -52,6 +52,7 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     # While Redis is down, the bus replays approval-request changes read from the database.
     feed = PushService.feed(db)
     bus = bus or make_bus(settings.redis_url, feed=feed)
+    push = PushService(db, settings, bus, limits, audit)
     return Services(
         settings=settings,
         db=db,
@@ -64,6 +65,7 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         messaging=messaging,
         codes=CodeService(db, keyring, settings, messaging, limits, audit),
         phones=PhoneVerificationService(db, keyring, settings, messaging, limits),
-        push=PushService(db, settings, bus, limits, audit),
+        push=push,
         callbacks=CallbackDispatcher(db, keyring, settings),
+        devices=DeviceService(db, keyring, settings, messaging, limits, push, bus),
     )
