@@ -646,28 +646,38 @@ def find_py_spy() -> str | None:
 
 
 @contextlib.contextmanager
-def py_spy_record(pid: int, seconds: float, output: Path, *, rate: int = 200) -> Iterator[None]:
-    """Sample ``pid`` with ``py-spy record`` (raw collapsed stacks) while the block runs."""
+def py_spy_record(pid: int, seconds: float, outputs: dict[str, Path], *,
+                  rate: int = 100) -> Iterator[None]:
+    """Sample ``pid`` with ``py-spy record`` (raw collapsed stacks) while the block runs.
+
+    ``outputs`` maps a mode to a file: ``"wall"`` samples every thread that is not idle
+    (time spent waiting on SQLite locks included), ``"gil"`` only the thread holding the GIL
+    (where the CPU goes). Each mode is one ``py-spy`` process, all sampling at once.
+    """
     binary = find_py_spy()
     if binary is None:
         raise RuntimeError("py-spy is not installed (.venv/bin/pip install py-spy)")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(
-        [binary, "record", "--pid", str(pid), "--duration", str(max(1, math.ceil(seconds))),
-         "--rate", str(rate), "--format", "raw", "--nonblocking", "--output", str(output)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    time.sleep(0.3)  # let it attach
+    procs = []
+    for mode, output in outputs.items():
+        output.parent.mkdir(parents=True, exist_ok=True)
+        cmd = [binary, "record", "--pid", str(pid), "--duration", str(max(1, math.ceil(seconds))),
+               "--rate", str(rate), "--format", "raw", "--nonblocking", "--output", str(output)]
+        if mode == "gil":
+            cmd.append("--gil")
+        procs.append((output, subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                               stderr=subprocess.PIPE)))
+    time.sleep(0.5)  # let them attach
     try:
         yield
     finally:
-        try:
-            _, err = proc.communicate(timeout=seconds + 30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            _, err = proc.communicate()
-        if proc.returncode != 0 and not output.exists():
-            raise RuntimeError(f"py-spy failed: {err.decode(errors='replace')[-2000:]}")
+        for output, proc in procs:
+            try:
+                _, err = proc.communicate(timeout=seconds + 30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                _, err = proc.communicate()
+            if proc.returncode != 0 and not output.exists():
+                raise RuntimeError(f"py-spy failed: {err.decode(errors='replace')[-2000:]}")
 
 
 def summarize_collapsed(path: Path, *, top: int = 20,

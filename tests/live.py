@@ -98,9 +98,12 @@ class LiveProvider:
         return created.app.id, created.api_key
 
     def new_phone(self) -> str:
-        """A distinct fictional US number (555-01xx style ranges are possible numbers)."""
-        n = next(self._phones) + secrets.randbelow(10**6) * 10
-        return f"201-{(n // 10000) % 1000:03d}-{n % 10000:04d}"
+        """A distinct valid US number in area code 201 (exchange 200-999, never N11)."""
+        n = next(self._phones) * 7919 + secrets.randbelow(10**7)
+        exchange = 200 + (n // 10000) % 800
+        if exchange % 100 == 11:
+            exchange += 1
+        return f"201-{exchange:03d}-{n % 10000:04d}"
 
     def outbox(self, to: str | None = None) -> list[StoredMessage]:
         return self.services.messaging.list(to=to)

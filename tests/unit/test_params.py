@@ -120,7 +120,7 @@ def test_parse_body_form_with_bad_utf8_is_invalid_encoding() -> None:
 
 def test_parse_body_form_with_too_many_fields() -> None:
     body = "&".join(f"k{i}=v" for i in range(p.MAX_KEYS + 10)).encode()
-    with pytest.raises((InvalidRequest, ValueError)):
+    with pytest.raises(InvalidRequest):
         p.parse_body(body, "application/x-www-form-urlencoded")
 
 

@@ -28,13 +28,13 @@ def test_refuses_outside_dev_without_a_strong_key(env: str, key: str | None) -> 
         load_settings(env=env, secret_key=key)
 
 
-@pytest.mark.parametrize("key", ["CHANGEME" + " " * 0, "Secret", "DEV"])
+@pytest.mark.parametrize("key", ["CHANGEME", "Secret", "DEV"])
 def test_known_weak_keys_are_refused_whatever_their_case(key: str) -> None:
     with pytest.raises(SettingsError):
         load_settings(env="prod", secret_key=key)
 
 
-def test_weak_key_padded_to_length_is_still_weak_only_if_listed() -> None:
+def test_a_long_random_key_is_accepted_outside_dev() -> None:
     assert load_settings(env="prod", secret_key=STRONG).key == STRONG.encode()
 
 

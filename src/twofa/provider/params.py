@@ -102,7 +102,11 @@ def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
             text = body.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InvalidEncoding() from exc
-        return nest(parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_KEYS))
+        try:
+            pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_KEYS)
+        except ValueError as exc:  # more than MAX_KEYS fields
+            raise InvalidRequest("Too many parameters") from exc
+        return nest(pairs)
     return {}
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
+import phonenumbers
 import pytest
 from flask import Flask
 
@@ -18,6 +20,19 @@ from twofa.site.services import EXTENSION
 @pytest.fixture
 def live(sqlite_provider: LiveProvider) -> LiveProvider:
     return sqlite_provider
+
+
+def valid_phone() -> str:
+    """A random US number that phonenumbers accepts (exchange codes never start with 0 or 1)."""
+    while True:
+        candidate = f"201-{secrets.randbelow(800) + 200:03d}-{secrets.randbelow(10000):04d}"
+        if phonenumbers.is_valid_number(phonenumbers.parse(candidate, "US")):
+            return candidate
+
+
+@pytest.fixture
+def phone() -> str:
+    return valid_phone()
 
 
 @pytest.fixture

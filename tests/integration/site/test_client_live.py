@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.site.conftest import valid_phone
 from tests.live import LiveProvider
 from twofa import client as sdk
 from twofa.client import Client
@@ -14,7 +15,7 @@ def _e164(phone: str) -> str:
 
 
 def test_user_lifecycle(live: LiveProvider, provider_client: Client) -> None:
-    phone = live.new_phone()
+    phone = valid_phone()
     user = provider_client.create_user(email="a@example.com", cellphone=phone, country_code=1)
     again = provider_client.create_user(email="a@example.com", cellphone=phone, country_code="1")
     assert user == again and user.authy_id > 0
@@ -36,7 +37,7 @@ def test_invalid_user_and_wrong_key(live: LiveProvider, provider_client: Client)
 
 
 def test_sms_code_verifies_once(live: LiveProvider, provider_client: Client) -> None:
-    phone = live.new_phone()
+    phone = valid_phone()
     user = provider_client.create_user(email="b@example.com", cellphone=phone, country_code=1)
     sent = provider_client.request_sms(user.authy_id, force=True)
     assert sent.ignored is False and sent.cellphone
@@ -51,13 +52,13 @@ def test_sms_code_verifies_once(live: LiveProvider, provider_client: Client) -> 
 
 
 def test_voice_call(live: LiveProvider, provider_client: Client) -> None:
-    phone = live.new_phone()
+    phone = valid_phone()
     user = provider_client.create_user(email="c@example.com", cellphone=phone, country_code=1)
     assert provider_client.request_call(user.authy_id, force=True).ignored is False
 
 
 def test_approval_requests(provider_client: Client, live: LiveProvider) -> None:
-    phone = live.new_phone()
+    phone = valid_phone()
     user = provider_client.create_user(email="d@example.com", cellphone=phone, country_code=1)
     try:
         created = provider_client.create_approval_request(
@@ -77,7 +78,7 @@ def test_approval_requests(provider_client: Client, live: LiveProvider) -> None:
 
 
 def test_phone_verification_and_app_details(live: LiveProvider, provider_client: Client) -> None:
-    phone = live.new_phone()
+    phone = valid_phone()
     started = provider_client.start_phone_verification(
         phone_number=phone, country_code=1, code_length=6
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from tests.integration.site.conftest import valid_phone
 from tests.live import LiveProvider
 from tests.unit.site.conftest import Browser
 
@@ -17,7 +18,7 @@ def _code(live: LiveProvider, phone: str) -> str:
 
 
 def test_sign_up_then_sms_code_then_account(site: Browser, live: LiveProvider) -> None:
-    phone = live.new_phone()
+    phone = valid_phone()
     response = site.sign_up(email="live@example.com", phone=phone)
     assert response.headers["Location"] == "/verify"
     page = site.get("/verify").get_data(as_text=True)
@@ -36,7 +37,7 @@ def test_sign_up_then_sms_code_then_account(site: Browser, live: LiveProvider) -
 
 
 def test_login_again_and_call_me(site: Browser, live: LiveProvider) -> None:
-    phone = live.new_phone()
+    phone = valid_phone()
     site.sign_up(email="caller@example.com", phone=phone)
     site.get("/verify")
     site.post("/verify", {"code": _code(live, phone)})
@@ -51,7 +52,7 @@ def test_login_again_and_call_me(site: Browser, live: LiveProvider) -> None:
 
 
 def test_provider_rate_limit_is_shown_to_the_user(site: Browser, live: LiveProvider) -> None:
-    phone = live.new_phone()
+    phone = valid_phone()
     site.sign_up(email="limited@example.com", phone=phone)
     site.get("/verify")
     limit = live.settings.limit("sms_per_phone").count

@@ -23,8 +23,10 @@ function registerServiceWorker() {
   }
 }
 
+/** +1 numbers as +1 201-555-0123; others stay in E.164 (no per-country tables shipped). */
 function formatPhone(e164) {
-  return e164 || "";
+  const nanp = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(e164 || "");
+  return nanp ? `+1 ${nanp[1]}-${nanp[2]}-${nanp[3]}` : e164 || "";
 }
 
 class App {
@@ -90,12 +92,14 @@ class App {
     const banner = $("#banner");
     if (state === "unauthorized") {
       banner.hidden = false;
+      banner.dataset.kind = "danger";
       banner.replaceChildren(
         h("span", {}, "The provider no longer accepts this device. It may have been revoked."),
         h("button", { class: "button small", type: "button",
           onclick: () => this.forget() }, "Register again"));
     } else if (state === "reconnecting" && !navigator.onLine) {
       banner.hidden = false;
+      banner.dataset.kind = "warning";
       banner.replaceChildren(h("span", {}, "You are offline. Codes still work; requests arrive when you reconnect."));
     } else if (state === "live") {
       banner.hidden = true;

@@ -81,11 +81,11 @@ export async function renderDevices(list, device, { onRevokedSelf }) {
     list.append(h("li", { class: "item", dataset: { uuid: item.uuid } },
       h("span", { class: "device-icon", html: item.os_type === "cli" ? icons.terminal : icons.devices }),
       h("div", { class: "item-main" },
-        h("span", { class: "item-title" }, item.name,
-          item.current ? h("span", { class: "badge" }, "This device") : null),
+        h("span", { class: "item-title" }, item.name),
         h("span", { class: "item-sub" },
           `${item.os_type === "cli" ? "Command line" : "Web"} · added ${formatWhen(item.created_at)}`),
-        h("span", { class: "item-meta" }, seen)),
+        h("span", { class: "item-meta" },
+          item.current ? h("span", { class: "badge" }, "This device") : null, seen)),
       revoke));
   }
 }

@@ -100,12 +100,12 @@ export class RequestsView {
     const details = Object.entries(request.details || {});
     const node = h("article", { class: "request card", tabindex: "-1", "aria-labelledby": titleId,
       dataset: { uuid: request.uuid } },
+      h("div", { class: "request-top" },
+        h("span", { class: "request-kind" }, h("span", { html: icons.bell }), "Approval request"),
+        timeLeft),
       h("header", { class: "request-head" },
         avatar(request.app_name, request.logos),
-        h("div", {},
-          h("h2", { id: titleId, class: "request-app" }, request.app_name),
-          h("span", { class: "request-kind" }, h("span", { html: icons.bell }), "Approval request")),
-        timeLeft),
+        h("h2", { id: titleId, class: "request-app" }, request.app_name)),
       h("p", { class: "request-message" }, request.message),
       details.length ? h("dl", { class: "details" },
         details.flatMap(([key, value]) => [h("dt", {}, key), h("dd", {}, value)])) : null,
@@ -151,7 +151,7 @@ export class RequestsView {
         ? "That was not the number on the login screen, so the request was denied."
         : `${result === "approved" ? "Approved" : "Denied"}.`;
       clear(card.status).append(message);
-      toast(`${card.request.app_name}: ${message}`, result === "approved" ? "success" : "danger");
+      toast(`${card.request.app_name}: ${message}`, result === "approved" ? "success" : "info");
       setTimeout(() => this.remove(uuid), wrongNumber ? 3500 : 900);
     } catch (error) {
       card.busy = false;

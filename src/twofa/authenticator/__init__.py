@@ -1,0 +1,1 @@
+"""The authenticator: the device side of twofa (the CLI device here, the PWA under ``web``)."""

@@ -1,0 +1,282 @@
+"""``twofa authenticator``: a phone-app equivalent in the terminal.
+
+Every refusal exits non-zero with one line ``twofa: <reason>`` on stderr, so scripts can rely
+on the exit status and people can read the reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import socket
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from twofa import otp
+from twofa.authenticator import keys
+from twofa.authenticator.device import (
+    ApprovalRequest,
+    DeviceApiError,
+    DeviceClient,
+    Event,
+    confirm_registration,
+    start_registration,
+)
+from twofa.authenticator.state import State, key_path
+
+F = TypeVar("F", bound=Callable[..., Any])
+RECONNECT_SECONDS = 2.0
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"twofa: {message}", err=True)
+    sys.exit(1)
+
+
+def refusals(func: F) -> F:
+    """Turn provider refusals and bad local state into ``twofa: …`` and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DeviceApiError as exc:
+            code = f" ({exc.code})" if exc.code else ""
+            fail(f"{exc.message}{code}")
+        except (OSError, ValueError) as exc:
+            fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _client() -> tuple[DeviceClient, State]:
+    state = State.load()
+    if not state.provider_url or not state.device_uuid:
+        fail("this authenticator is not registered; run `twofa authenticator register` first")
+    path = key_path()
+    if not path.exists():
+        fail(f"the device key {path} is missing; register again")
+    return DeviceClient(state.provider_url, state.device_uuid, keys.load(path)), state
+
+
+def _emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, separators=(",", ":")))
+
+
+@click.group("authenticator")
+def authenticator_group() -> None:
+    """Register this machine as a device, show codes, approve or deny logins."""
+
+
+@authenticator_group.command("register")
+@click.option("--provider", "provider_url", required=True, help="The provider's base URL.")
+@click.option("--country-code", required=True)
+@click.option("--phone", required=True, help="The phone number, national format.")
+@click.option("--via", type=click.Choice(["sms", "call"]), default="sms", show_default=True)
+@refusals
+def register_command(provider_url: str, country_code: str, phone: str, via: str) -> None:
+    """Send a registration code to the phone."""
+    state = State.load()
+    if state.device_uuid:
+        fail(f"already registered as device {state.device_uuid}; `revoke` it first")
+    started = start_registration(provider_url, country_code=country_code, phone_number=phone,
+                                 via=via)
+    state.provider_url = provider_url.rstrip("/")
+    state.registration_id = started.registration_id
+    state.save()
+    click.echo(f"Code sent by {via}. It expires in {started.seconds_to_expire // 60} minutes; "
+               "run `twofa authenticator confirm CODE`.")
+
+
+@authenticator_group.command("confirm")
+@click.argument("code")
+@click.option("--name", default=None, help="A name for this device (default: the host name).")
+@refusals
+def confirm_command(code: str, name: str | None) -> None:
+    """Finish registering with the code that was sent."""
+    state = State.load()
+    if not state.provider_url or not state.registration_id:
+        fail("no registration in progress; run `twofa authenticator register` first")
+    path = key_path()
+    if path.exists():
+        key = keys.load(path)  # kept from an earlier, unfinished attempt
+    else:
+        key = keys.generate()
+        keys.save(key, path)
+    device = confirm_registration(
+        state.provider_url, state.registration_id, code=code.strip(),
+        name=(name or f"CLI on {socket.gethostname()}")[:100], os_type="cli",
+        public_key=keys.public_jwk(key),
+    )
+    state.device_uuid = device["uuid"]
+    state.phone = device["phone"]
+    state.registration_id = None
+    state.save()
+    click.echo(f"Registered device {device['uuid']} ({device['name']}) for {device['phone']}.")
+
+
+@authenticator_group.command("codes")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def codes_command(as_json: bool) -> None:
+    """Show the current code of every account (computed here, from the synced secrets)."""
+    client, _ = _client()
+    now = time.time()
+    rows = [
+        {"app_name": a.app_name, "authy_id": a.authy_id,
+         "code": otp.totp(a.secret, now, digits=a.digits, step=a.period),
+         "seconds_left": otp.seconds_left(now, step=a.period)}
+        for a in client.accounts()
+    ]
+    if as_json:
+        _emit_json(rows)
+        return
+    if not rows:
+        click.echo("No accounts for this phone yet.")
+    for row in rows:
+        click.echo(f"{row['code']}  {row['app_name']} (authy id {row['authy_id']}), "
+                   f"{row['seconds_left']} s left")
+
+
+def _request_json(request: ApprovalRequest) -> dict[str, Any]:
+    return {"uuid": request.uuid, "app_name": request.app_name, "message": request.message,
+            "details": request.details, "expires_at": request.expires_at,
+            **({"numbers": request.numbers} if request.numbers else {})}
+
+
+def _describe(request: ApprovalRequest) -> str:
+    lines = [f"{request.uuid}  {request.app_name}: {request.message}"]
+    lines += [f"    {label}: {value}" for label, value in request.details.items()]
+    if request.numbers:
+        lines.append(f"    Pick the number shown on the login page: {request.numbers}")
+    return "\n".join(lines)
+
+
+@authenticator_group.command("pending")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def pending_command(as_json: bool) -> None:
+    """List pending approval requests, oldest first."""
+    client, _ = _client()
+    pending = client.pending()
+    if as_json:
+        _emit_json([_request_json(r) for r in pending])
+        return
+    if not pending:
+        click.echo("No pending requests.")
+    for request in pending:
+        click.echo(_describe(request))
+
+
+@authenticator_group.command("approve")
+@click.argument("uuid")
+@click.option("--number", type=int, default=None, help="The number the login page shows.")
+@refusals
+def approve_command(uuid: str, number: int | None) -> None:
+    """Approve a request (with --number when it asks for number matching)."""
+    client, _ = _client()
+    request = client.request(uuid)
+    if request.numbers and number is None:
+        fail(f"this request needs --number (one of {', '.join(map(str, request.numbers))})")
+    status = client.decide(uuid, approve=True, number=number)
+    if status != "approved":
+        fail(f"the request was {status}: the number did not match")
+    click.echo(f"Approved {uuid}.")
+
+
+@authenticator_group.command("deny")
+@click.argument("uuid")
+@refusals
+def deny_command(uuid: str) -> None:
+    """Deny a request."""
+    client, _ = _client()
+    client.decide(uuid, approve=False)
+    click.echo(f"Denied {uuid}.")
+
+
+def _answer_interactively(client: DeviceClient, request: ApprovalRequest) -> None:
+    click.echo(_describe(request))
+    choice = click.prompt("Approve, deny or skip?", type=click.Choice(["a", "d", "s"]),
+                          default="s")
+    if choice == "s":
+        return
+    number = None
+    if choice == "a" and request.numbers:
+        number = click.prompt("Number", type=click.Choice([str(n) for n in request.numbers]))
+    try:
+        status = client.decide(request.uuid, approve=choice == "a",
+                               number=int(number) if number else None)
+    except DeviceApiError as exc:
+        click.echo(f"twofa: {exc.message}", err=True)
+        return
+    click.echo(f"Request {request.uuid}: {status}.")
+
+
+def _handle(client: DeviceClient, event: Event, as_json: bool) -> None:
+    if as_json:
+        _emit_json({"event": event.event, "id": event.id, "data": event.data})
+    elif event.event == "request":
+        _answer_interactively(client, ApprovalRequest.from_json(event.data))
+    elif event.event == "request.ended":
+        click.echo(f"Request {event.data.get('uuid')} ended: {event.data.get('status')}.")
+    if event.event == "revoked":
+        fail("this device was revoked")
+
+
+@authenticator_group.command("watch")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per event and line.")
+@refusals
+def watch_command(as_json: bool) -> None:
+    """Follow approval requests live; reconnects and resumes after a dropped connection."""
+    client, _ = _client()
+    last_id: str | None = None
+    while True:
+        try:
+            for event in client.events(last_id):
+                last_id = event.id or last_id
+                _handle(client, event, as_json)
+        except DeviceApiError as exc:
+            if exc.status != 0:
+                raise
+        time.sleep(RECONNECT_SECONDS)
+
+
+@authenticator_group.command("devices")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def devices_command(as_json: bool) -> None:
+    """List the devices registered for this phone."""
+    client, _ = _client()
+    found = client.devices()
+    if as_json:
+        _emit_json([{"uuid": d.uuid, "name": d.name, "os_type": d.os_type,
+                     "created_at": d.created_at, "last_seen_at": d.last_seen_at,
+                     "current": d.current} for d in found])
+        return
+    for d in found:
+        mark = "*" if d.current else " "
+        click.echo(f"{mark} {d.uuid}  {d.os_type:4}  {d.name}")
+
+
+@authenticator_group.command("revoke")
+@click.argument("uuid", required=False)
+@refusals
+def revoke_command(uuid: str | None) -> None:
+    """Revoke a device of this phone (default: this one, which then forgets its key)."""
+    client, state = _client()
+    target = uuid or client.device_uuid
+    client.revoke(target)
+    if target == state.device_uuid:
+        state.device_uuid = None
+        state.save()
+        key_path().unlink(missing_ok=True)
+    click.echo(f"Revoked {target}.")
+
+
+def register(cli: click.Group) -> None:
+    """Add ``twofa authenticator`` to the main command."""
+    cli.add_command(authenticator_group)

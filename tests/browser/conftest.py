@@ -1,0 +1,124 @@
+"""Browser fixtures: Debian's Chromium through Playwright, and a phone driven in the web app."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from authy.api import AuthyApiClient
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+
+from tests.live import LiveProvider
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).with_name("artifacts")
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Chromium from the system; in CI a missing browser is a failure, never a skip."""
+    if not os.path.exists(CHROMIUM):
+        message = f"{CHROMIUM} is missing (apt-get install -y chromium)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def new_context(browser: Browser, sqlite_provider: LiveProvider) -> Iterator[
+        type[BrowserContext] | object]:
+    """A factory of phone-sized browser contexts (each one is a separate device)."""
+    contexts: list[BrowserContext] = []
+
+    def make() -> BrowserContext:
+        context = browser.new_context(base_url=sqlite_provider.url, viewport=PHONE_VIEWPORT,
+                                      device_scale_factor=2, locale="en-US",
+                                      color_scheme="light")
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context) -> Page:  # type: ignore[no-untyped-def]
+    return new_context().new_page()  # type: ignore[no-any-return]
+
+
+@dataclass
+class PhoneUser:
+    """An application user whose phone the web app registers."""
+
+    provider: LiveProvider
+    api_key: str
+    authy: AuthyApiClient
+    authy_id: int
+    phone: str
+
+    @property
+    def e164(self) -> str:
+        return "+1" + re.sub(r"\D", "", self.phone)
+
+
+@pytest.fixture
+def phone_user(sqlite_provider: LiveProvider) -> PhoneUser:
+    """A fresh application with one user on a fresh phone number."""
+    _, api_key = sqlite_provider.new_app("Acme Cloud")
+    client = AuthyApiClient(api_key, api_uri=sqlite_provider.url)
+    phone = sqlite_provider.new_phone()
+    user = client.users.create("user@example.com", phone, 1)
+    assert user.ok(), user.errors()
+    return PhoneUser(sqlite_provider, api_key, client, int(user.id), phone)
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def register_device(page: Page, user: PhoneUser, *, name: str | None = None,
+                    screenshots: bool = False) -> None:
+    """Walk the registration screens with the code from the outbox."""
+    page.goto("/authenticator/")
+    phone_step = page.locator("#step-phone")
+    expect(phone_step).to_be_visible()
+    page.get_by_label("Country code").fill("1")
+    page.get_by_label("Phone number").fill(user.phone)
+    if screenshots:
+        shot(page, "01-register-phone")
+    before = len(user.provider.outbox(user.e164))
+    page.get_by_role("button", name="Send code").click()
+    expect(page.locator("#step-code")).to_be_visible()
+    assert len(user.provider.outbox(user.e164)) == before + 1
+    page.get_by_label("6-digit code").fill(user.provider.last_code(user.e164, digits=6))
+    if screenshots:
+        shot(page, "02-register-code")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("#step-name")).to_be_visible()
+    if name:
+        page.get_by_label("Device name").fill(name)
+    if screenshots:
+        shot(page, "03-register-name")
+    page.get_by_role("button", name="Finish").click()
+    expect(page.locator("#app")).to_be_visible()
+    expect(page.locator(".status")).to_have_attribute("data-status", "live")
