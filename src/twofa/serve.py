@@ -43,6 +43,25 @@ def _demo_key(site_url: str) -> str:
         services.close()
 
 
+def _wait_until_up(urls: list[str], procs: list[subprocess.Popen[bytes]],
+                   timeout: float = 60.0) -> None:
+    """Return once every URL answers (or a process died, or ``timeout`` passed)."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    pending = list(urls)
+    while pending and time.monotonic() < deadline:
+        if any(p.poll() is not None for p in procs):
+            return
+        try:
+            if httpx.get(pending[0], timeout=1.0).status_code < 500:
+                pending.pop(0)
+                continue
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--site-port", default=5000, show_default=True, type=int)
@@ -64,7 +83,7 @@ def serve_command(host: str, site_port: int, provider_port: int) -> None:
                           "--no-migrate"], env=env),
         subprocess.Popen([*command, "site", "--host", host, "--port", str(site_port)], env=env),
     ]
-    time.sleep(1.5)
+    _wait_until_up([f"{provider_url}/healthz", f"{site_url}/"], procs)
     click.echo("")
     click.echo(f"  Site            {site_url}/")
     click.echo(f"  Authenticator   {provider_url}/authenticator/")

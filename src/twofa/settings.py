@@ -89,7 +89,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "debug", "info", "warning",
                        "error"] = "INFO"
-    log_json: bool = True
+    log_json: bool | None = None  # default: JSON outside dev, plain text in dev
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_json if self.log_json is not None else self.env != "dev"
 
     # Site
     site_database_url: str = ""

@@ -48,7 +48,7 @@ def provider_command(host: str, port: int, workers: int, no_migrate: bool) -> No
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker writes its metrics here; /metrics on any worker sums them.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="twofa-metrics-")
-    logs.configure(settings.log_level.upper(), json_output=settings.log_json)
+    logs.configure(settings.log_level.upper(), json_output=settings.json_logs)
     uvicorn.run("twofa.provider.asgi:create", factory=True, host=host, port=port,
                 workers=workers, log_config=None, proxy_headers=True,
                 timeout_graceful_shutdown=5)
