@@ -35,22 +35,41 @@ def parser_for(modules: dict[str, ModuleType]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="Run twofa's benchmarks; tables go to stdout, JSON to bench/results/.",
-        epilog="benchmarks: " + ", ".join(
+        epilog="benchmarks: "
+        + ", ".join(
             f"{name} ({getattr(module, 'DESCRIPTION', '')})" for name, module in modules.items()
         ),
     )
-    parser.add_argument("names", nargs="*", metavar="NAME",
-                        help=f"benchmarks to run (default: all of {', '.join(modules)})")
-    parser.add_argument("--seconds", type=float, default=10.0,
-                        help="duration of each measured phase (default 10)")
-    parser.add_argument("--concurrency", type=int, default=16,
-                        help="concurrent keep-alive connections (default 16)")
-    parser.add_argument("--generator", choices=GENERATORS, default="auto",
-                        help="load generator (default: wrk if available, else Python)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="wrk threads (default 1; the server needs the cores more)")
-    parser.add_argument("--warmup", type=float, default=1.0,
-                        help="seconds of unrecorded load before measuring (default 1)")
+    parser.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help=f"benchmarks to run (default: all of {', '.join(modules)})",
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=10.0, help="duration of each measured phase (default 10)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=16, help="concurrent keep-alive connections (default 16)"
+    )
+    parser.add_argument(
+        "--generator",
+        choices=GENERATORS,
+        default="auto",
+        help="load generator (default: wrk if available, else Python)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="wrk threads (default 1; the server needs the cores more)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=1.0,
+        help="seconds of unrecorded load before measuring (default 1)",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not write JSON results")
     for module in modules.values():
         add_arguments = getattr(module, "add_arguments", None)
@@ -65,8 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     options = parser_for(modules).parse_args(argv)
     unknown = [n for n in options.names if n not in modules]
     if unknown:
-        print(f"bench: unknown benchmark(s) {', '.join(unknown)}; present: {', '.join(names)}",
-              file=sys.stderr)
+        print(
+            f"bench: unknown benchmark(s) {', '.join(unknown)}; present: {', '.join(names)}",
+            file=sys.stderr,
+        )
         return 2
     selected = options.names or names
     failed = []
@@ -90,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         if not options.no_write:
             path, latest = write_results(name, result, stamp)
-            print(f"\nresults: {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}"
-                  f" (and {latest.name})")
+            shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+            print(f"\nresults: {shown} (and {latest.name})")
     if failed:
         print(f"\nbench: failed: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -24,7 +24,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,8 +95,9 @@ class Provider:
 
 
 @contextlib.contextmanager
-def provider(extra_env: dict[str, str] | None = None, *,
-             database_url: str | None = None) -> Iterator[Provider]:
+def provider(
+    extra_env: dict[str, str] | None = None, *, database_url: str | None = None
+) -> Iterator[Provider]:
     """Start ``twofa provider`` on a free loopback port with a fresh SQLite database.
 
     The database is migrated first; the process is stopped and its data removed on exit.
@@ -110,18 +111,22 @@ def provider(extra_env: dict[str, str] | None = None, *,
     upgrade(database_url)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TWOFA_")}
-    env.update({
-        "TWOFA_ENV": "test",
-        "TWOFA_SECRET_KEY": "bench-" + secrets.token_urlsafe(40),
-        "TWOFA_DATA_DIR": str(data_dir),
-        "TWOFA_DATABASE_URL": database_url,
-    })
+    env.update(
+        {
+            "TWOFA_ENV": "test",
+            "TWOFA_SECRET_KEY": "bench-" + secrets.token_urlsafe(40),
+            "TWOFA_DATA_DIR": str(data_dir),
+            "TWOFA_DATABASE_URL": database_url,
+        }
+    )
     env.update(extra_env or {})
     log_path = data_dir / f"provider-{port}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "twofa.cli", "provider", "--port", str(port), "--no-migrate"],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -130,7 +135,7 @@ def provider(extra_env: dict[str, str] | None = None, *,
             proc.kill()
             raise RuntimeError(f"provider did not start:\n{log_path.read_text()[-4000:]}")
         time.sleep(0.05)
-    overrides = {k[len("TWOFA_"):].lower(): v for k, v in env.items() if k.startswith("TWOFA_")}
+    overrides = {k[len("TWOFA_") :].lower(): v for k, v in env.items() if k.startswith("TWOFA_")}
     services = build_services(load_settings(**overrides))
     running = Provider(url, proc, services, data_dir, log_path, env)
     try:
@@ -149,12 +154,12 @@ def process_cpu_seconds(pid: int) -> float | None:
     """User + system CPU seconds of a process (all its threads), from /proc or psutil."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
-        fields = text[text.rindex(")") + 2:].split()
+        fields = text[text.rindex(")") + 2 :].split()
         return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
     except (OSError, ValueError, IndexError):
         pass
     try:
-        import psutil  # type: ignore[import-untyped]
+        import psutil
 
         times = psutil.Process(pid).cpu_times()
         return float(times.user + times.system)
@@ -253,12 +258,20 @@ def find_wrk(install: bool = True) -> str | None:
     if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
         return None
     print("bench: wrk not found; installing Debian's wrk package ...", flush=True)
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env, check=False,
-                      **quiet).returncode != 0:
-        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False, **quiet)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env, check=False, **quiet)
+
+    def apt(*args: str) -> int:
+        return subprocess.run(
+            ["apt-get", *args],
+            env=env,
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ).returncode
+
+    if apt("install", "-y", "-qq", "wrk") != 0:
+        apt("update", "-qq")
+        apt("install", "-y", "-qq", "wrk")
     return shutil.which("wrk")
 
 
@@ -271,7 +284,7 @@ def choose_generator(wanted: str) -> str:
             raise RuntimeError("wrk is not installed (apt-get install wrk)")
         return "wrk"
     if wanted == "aiohttp":
-        import aiohttp  # noqa: F401  (raises if missing)
+        import aiohttp  # raises ImportError when missing
 
         return "aiohttp"
     if wanted == "asyncio":
@@ -311,13 +324,30 @@ def run_load(
     kind = choose_generator(generator)
     meter = CpuMeter(server_pid)
     if kind == "wrk":
-        result = _run_wrk(name, base_url, lanes, seconds=seconds, concurrency=concurrency,
-                          expected=expected_status, headers=headers or {}, cycle=cycle,
-                          meter=meter)
+        result = _run_wrk(
+            name,
+            base_url,
+            lanes,
+            seconds=seconds,
+            concurrency=concurrency,
+            expected=expected_status,
+            headers=headers or {},
+            cycle=cycle,
+            meter=meter,
+        )
     else:
-        result = _run_python(kind, name, base_url, lanes, seconds=seconds,
-                             concurrency=concurrency, expected=expected_status,
-                             headers=headers or {}, cycle=cycle, meter=meter)
+        result = _run_python(
+            kind,
+            name,
+            base_url,
+            lanes,
+            seconds=seconds,
+            concurrency=concurrency,
+            expected=expected_status,
+            headers=headers or {},
+            cycle=cycle,
+            meter=meter,
+        )
     return result
 
 
@@ -406,9 +436,18 @@ end
 """
 
 
-def _run_wrk(name: str, base_url: str, lanes: Sequence[Sequence[str]], *, seconds: float,
-             concurrency: int, expected: int, headers: dict[str, str], cycle: bool,
-             meter: CpuMeter) -> LoadResult:
+def _run_wrk(
+    name: str,
+    base_url: str,
+    lanes: Sequence[Sequence[str]],
+    *,
+    seconds: float,
+    concurrency: int,
+    expected: int,
+    headers: dict[str, str],
+    cycle: bool,
+    meter: CpuMeter,
+) -> LoadResult:
     wrk = find_wrk()
     assert wrk is not None
     with tempfile.TemporaryDirectory(prefix="twofa-wrk-") as tmp:
@@ -417,9 +456,22 @@ def _run_wrk(name: str, base_url: str, lanes: Sequence[Sequence[str]], *, second
         script = Path(tmp, "walk.lua")
         script.write_text(WRK_SCRIPT)
         duration = max(1, round(seconds))
-        cmd = [wrk, f"-t{len(lanes)}", f"-c{concurrency}", f"-d{duration}s", "--timeout", "10s",
-               "-s", str(script), base_url, "--", tmp, "cycle" if cycle else "once",
-               str(expected), *(f"{k}: {v}" for k, v in headers.items())]
+        cmd = [
+            wrk,
+            f"-t{len(lanes)}",
+            f"-c{concurrency}",
+            f"-d{duration}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            base_url,
+            "--",
+            tmp,
+            "cycle" if cycle else "once",
+            str(expected),
+            *(f"{k}: {v}" for k, v in headers.items()),
+        ]
         out_path = Path(tmp, "out.txt")
         with out_path.open("wb") as out:
             meter.start()
@@ -431,7 +483,7 @@ def _run_wrk(name: str, base_url: str, lanes: Sequence[Sequence[str]], *, second
     line = next((x for x in output.splitlines() if x.startswith("BENCHJSON ")), None)
     if proc.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({proc.returncode}):\n{output[-3000:]}")
-    data = json.loads(line[len("BENCHJSON "):])
+    data = json.loads(line[len("BENCHJSON ") :])
     elapsed = data["duration_us"] / 1e6
     client_cpu = (usage.ru_utime + usage.ru_stime) / elapsed if elapsed > 0 else None
     return LoadResult(
@@ -517,8 +569,9 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, keep_alive
 
 
-async def _asyncio_worker(host: str, port: int, lane: _Lane, headers: dict[str, str],
-                          tally: _Tally, stop_at: float) -> None:
+async def _asyncio_worker(
+    host: str, port: int, lane: _Lane, headers: dict[str, str], tally: _Tally, stop_at: float
+) -> None:
     extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     reader: asyncio.StreamReader | None = None
     writer: asyncio.StreamWriter | None = None
@@ -549,8 +602,9 @@ async def _asyncio_worker(host: str, port: int, lane: _Lane, headers: dict[str, 
             writer.close()
 
 
-async def _aiohttp_worker(session: Any, base_url: str, lane: _Lane, headers: dict[str, str],
-                          tally: _Tally, stop_at: float) -> None:
+async def _aiohttp_worker(
+    session: Any, base_url: str, lane: _Lane, headers: dict[str, str], tally: _Tally, stop_at: float
+) -> None:
     import aiohttp
 
     while time.perf_counter() < stop_at:
@@ -568,8 +622,15 @@ async def _aiohttp_worker(session: Any, base_url: str, lane: _Lane, headers: dic
         tally.record(status, time.perf_counter() - started)
 
 
-async def _python_load(kind: str, base_url: str, lanes: list[_Lane], concurrency: int,
-                       headers: dict[str, str], seconds: float, tally: _Tally) -> float:
+async def _python_load(
+    kind: str,
+    base_url: str,
+    lanes: list[_Lane],
+    concurrency: int,
+    headers: dict[str, str],
+    seconds: float,
+    tally: _Tally,
+) -> float:
     from urllib.parse import urlsplit
 
     parts = urlsplit(base_url)
@@ -581,25 +642,42 @@ async def _python_load(kind: str, base_url: str, lanes: list[_Lane], concurrency
 
         connector = aiohttp.TCPConnector(limit=concurrency)
         async with aiohttp.ClientSession(connector=connector) as session:
-            await asyncio.gather(*(
-                _aiohttp_worker(session, base_url, lanes[i % len(lanes)], headers, tally, stop_at)
-                for i in range(concurrency)
-            ))
+            await asyncio.gather(
+                *(
+                    _aiohttp_worker(
+                        session, base_url, lanes[i % len(lanes)], headers, tally, stop_at
+                    )
+                    for i in range(concurrency)
+                )
+            )
     else:
-        await asyncio.gather(*(
-            _asyncio_worker(host, port, lanes[i % len(lanes)], headers, tally, stop_at)
-            for i in range(concurrency)
-        ))
+        await asyncio.gather(
+            *(
+                _asyncio_worker(host, port, lanes[i % len(lanes)], headers, tally, stop_at)
+                for i in range(concurrency)
+            )
+        )
     return time.perf_counter() - started
 
 
-def _run_python(kind: str, name: str, base_url: str, lanes: Sequence[Sequence[str]], *,
-                seconds: float, concurrency: int, expected: int, headers: dict[str, str],
-                cycle: bool, meter: CpuMeter) -> LoadResult:
+def _run_python(
+    kind: str,
+    name: str,
+    base_url: str,
+    lanes: Sequence[Sequence[str]],
+    *,
+    seconds: float,
+    concurrency: int,
+    expected: int,
+    headers: dict[str, str],
+    cycle: bool,
+    meter: CpuMeter,
+) -> LoadResult:
     states = [_Lane(lane, cycle) for lane in lanes]
     tally = _Tally()
+    loop_factory: Callable[[], asyncio.AbstractEventLoop]
     try:
-        import uvloop  # type: ignore[import-not-found]
+        import uvloop
 
         loop_factory = uvloop.new_event_loop
     except ImportError:
@@ -607,8 +685,9 @@ def _run_python(kind: str, name: str, base_url: str, lanes: Sequence[Sequence[st
     rusage0 = resource.getrusage(resource.RUSAGE_SELF)
     meter.start()
     with asyncio.Runner(loop_factory=loop_factory) as runner:
-        elapsed = runner.run(_python_load(kind, base_url, states, concurrency, headers, seconds,
-                                          tally))
+        elapsed = runner.run(
+            _python_load(kind, base_url, states, concurrency, headers, seconds, tally)
+        )
     server_cpu = meter.stop()
     rusage1 = resource.getrusage(resource.RUSAGE_SELF)
     client = (rusage1.ru_utime - rusage0.ru_utime) + (rusage1.ru_stime - rusage0.ru_stime)
@@ -646,8 +725,9 @@ def find_py_spy() -> str | None:
 
 
 @contextlib.contextmanager
-def py_spy_record(pid: int, seconds: float, outputs: dict[str, Path], *,
-                  rate: int = 100) -> Iterator[None]:
+def py_spy_record(
+    pid: int, seconds: float, outputs: dict[str, Path], *, rate: int = 100
+) -> Iterator[None]:
     """Sample ``pid`` with ``py-spy record`` (raw collapsed stacks) while the block runs.
 
     ``outputs`` maps a mode to a file: ``"wall"`` samples every thread that is not idle
@@ -660,12 +740,26 @@ def py_spy_record(pid: int, seconds: float, outputs: dict[str, Path], *,
     procs = []
     for mode, output in outputs.items():
         output.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [binary, "record", "--pid", str(pid), "--duration", str(max(1, math.ceil(seconds))),
-               "--rate", str(rate), "--format", "raw", "--nonblocking", "--output", str(output)]
+        cmd = [
+            binary,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(max(1, math.ceil(seconds))),
+            "--rate",
+            str(rate),
+            "--format",
+            "raw",
+            "--nonblocking",
+            "--output",
+            str(output),
+        ]
         if mode == "gil":
             cmd.append("--gil")
-        procs.append((output, subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
-                                               stderr=subprocess.PIPE)))
+        procs.append(
+            (output, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+        )
     time.sleep(0.5)  # let them attach
     try:
         yield
@@ -680,8 +774,9 @@ def py_spy_record(pid: int, seconds: float, outputs: dict[str, Path], *,
                 raise RuntimeError(f"py-spy failed: {err.decode(errors='replace')[-2000:]}")
 
 
-def summarize_collapsed(path: Path, *, top: int = 20,
-                        focus: str | None = None) -> dict[str, list[tuple[str, float]]]:
+def summarize_collapsed(
+    path: Path, *, top: int = 20, focus: str | None = None
+) -> dict[str, list[tuple[str, float]]]:
     """Top functions by self and by inclusive share of samples in a collapsed-stack file.
 
     With ``focus``, only stacks containing a frame with that substring are counted (shares are
@@ -697,8 +792,11 @@ def summarize_collapsed(path: Path, *, top: int = 20,
         if focus and focus not in stack:
             continue
         count = int(count_text)
-        frames = [f for f in stack.split(";") if not f.startswith("process ")
-                  and not f.startswith("thread ")]
+        frames = [
+            f
+            for f in stack.split(";")
+            if not f.startswith("process ") and not f.startswith("thread ")
+        ]
         if not frames:
             continue
         total += count
@@ -707,14 +805,17 @@ def summarize_collapsed(path: Path, *, top: int = 20,
         for frame in set(frames):
             incl_counts[frame] = incl_counts.get(frame, 0) + count
     if not total:
-        return {"self": [], "inclusive": [], "samples": []}  # type: ignore[dict-item]
+        return {"self": [], "inclusive": [], "samples": []}
 
     def ranked(counts: dict[str, int]) -> list[tuple[str, float]]:
         items = sorted(counts.items(), key=lambda kv: kv[1], reverse=True)[:top]
         return [(name, round(100.0 * n / total, 1)) for name, n in items]
 
-    return {"self": ranked(self_counts), "inclusive": ranked(incl_counts),
-            "samples": [("total", float(total))]}
+    return {
+        "self": ranked(self_counts),
+        "inclusive": ranked(incl_counts),
+        "samples": [("total", float(total))],
+    }
 
 
 # Output ------------------------------------------------------------------------------------
@@ -736,12 +837,16 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]
     """An aligned plain-text table (numbers right-aligned)."""
     cells = [[fmt(c) for c in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    numeric = [all(isinstance(row[i], int | float) or row[i] is None for row in rows)
-               for i in range(len(headers))]
+    numeric = [
+        all(isinstance(row[i], int | float) or row[i] is None for row in rows)
+        for i in range(len(headers))
+    ]
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if num else v.ljust(w)
-                         for v, w, num in zip(values, widths, numeric, strict=True)).rstrip()
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ).rstrip()
 
     print()
     print(title)

@@ -47,13 +47,24 @@ VERIFY_PATH = "/protected/json/verify/{code}/{user}"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("verify")
-    group.add_argument("--verify-users", type=int, default=0,
-                       help="users for the valid phase (default: sized from the wrong-code rate)")
-    group.add_argument("--verify-max-users", type=int, default=40000,
-                       help="upper bound on users created for the valid phase (default 40000)")
-    group.add_argument("--profile", action="store_true",
-                       help="after measuring, run the valid phase again under py-spy and print "
-                            "the top functions (needs py-spy in the venv)")
+    group.add_argument(
+        "--verify-users",
+        type=int,
+        default=0,
+        help="users for the valid phase (default: sized from the wrong-code rate)",
+    )
+    group.add_argument(
+        "--verify-max-users",
+        type=int,
+        default=40000,
+        help="upper bound on users created for the valid phase (default 40000)",
+    )
+    group.add_argument(
+        "--profile",
+        action="store_true",
+        help="after measuring, run the valid phase again under py-spy and print "
+        "the top functions (needs py-spy in the venv)",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +91,10 @@ class Users:
             n = self._next
             self._next += 1
             user = self._services.users.create(
-                self._app.id, email=f"bench{n}@bench.example",
-                cellphone=f"201-{200 + n // 10000:03d}-{n % 10000:04d}", country_code=1,
+                self._app.id,
+                email=f"bench{n}@bench.example",
+                cellphone=f"201-{200 + n // 10000:03d}-{n % 10000:04d}",
+                country_code=1,
             )
             generic = self._services.codes.generic_secret(self._app, str(user.id), label=None)
             secret, digits, step = self._services.codes.app_secret(user.id)
@@ -94,8 +107,10 @@ def _codes(user: BenchUser, step_index: int) -> tuple[str, str]:
     """The app code and the generic code of ``user`` for the absolute time step ``step_index``."""
     from twofa.otp import hotp
 
-    return (hotp(user.app_secret, step_index, digits=user.app_digits),
-            hotp(user.generic_secret, step_index, digits=6))
+    return (
+        hotp(user.app_secret, step_index, digits=user.app_digits),
+        hotp(user.generic_secret, step_index, digits=6),
+    )
 
 
 def valid_lanes(users: list[BenchUser], lanes: int, step: int) -> list[list[str]]:
@@ -110,8 +125,9 @@ def valid_lanes(users: list[BenchUser], lanes: int, step: int) -> list[list[str]
     return out
 
 
-def wrong_lanes(users: list[BenchUser], lanes: int, step: int, rng: random.Random,
-                seconds: float) -> list[list[str]]:
+def wrong_lanes(
+    users: list[BenchUser], lanes: int, step: int, rng: random.Random, seconds: float
+) -> list[list[str]]:
     """For every user a wrong 7-digit and a wrong 6-digit code (never one the window accepts)."""
     out: list[list[str]] = [[] for _ in range(lanes)]
     span = range(step - 2, step + 3 + math.ceil(seconds / 30))
@@ -135,10 +151,18 @@ def current_step(step_seconds: int) -> int:
 
 def _row(result: LoadResult, trivial_rps: float | None) -> list[Any]:
     ratio = result.rps / trivial_rps if trivial_rps else None
-    return [result.name, result.rps, result.p50_ms, result.p99_ms, result.max_ms, result.requests,
-            result.errors, None if ratio is None else f"{ratio:.0%}",
-            None if result.server_cpu is None else f"{result.server_cpu:.2f}",
-            None if result.client_cpu is None else f"{result.client_cpu:.2f}"]
+    return [
+        result.name,
+        result.rps,
+        result.p50_ms,
+        result.p99_ms,
+        result.max_ms,
+        result.requests,
+        result.errors,
+        None if ratio is None else f"{ratio:.0%}",
+        None if result.server_cpu is None else f"{result.server_cpu:.2f}",
+        None if result.client_cpu is None else f"{result.client_cpu:.2f}",
+    ]
 
 
 def goal(result: LoadResult, trivial: LoadResult) -> dict[str, Any]:
@@ -161,7 +185,8 @@ def _auths_recorded(running: Provider, app_id: int) -> int:
     with running.services.db.read() as conn:
         value = conn.execute(
             select(func.coalesce(func.sum(usage.c.count), 0)).where(
-                usage.c.app_id == app_id, usage.c.kind == "auths")
+                usage.c.app_id == app_id, usage.c.kind == "auths"
+            )
         ).scalar_one()
     return int(value)
 
@@ -170,8 +195,10 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
     seconds = float(options.seconds)
     valid_seconds = min(seconds, MAX_VALID_SECONDS)
     if valid_seconds < seconds:
-        print(f"verify: the valid phase is limited to {MAX_VALID_SECONDS:.0f} s "
-              "(codes for two time steps)")
+        print(
+            f"verify: the valid phase is limited to {MAX_VALID_SECONDS:.0f} s "
+            "(codes for two time steps)"
+        )
     lanes = max(1, int(options.threads))
     generator = choose_generator(options.generator)
     if generator != "wrk":
@@ -192,25 +219,49 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         users = Users(running, app)
         t0 = time.monotonic()
         users.create(max(64, options.concurrency * 16))
-        print(f"provider {running.url} pid {running.pid}; generator {generator}; "
-              f"{len(users.all)} users in {time.monotonic() - t0:.1f} s", flush=True)
+        print(
+            f"provider {running.url} pid {running.pid}; generator {generator}; "
+            f"{len(users.all)} users in {time.monotonic() - t0:.1f} s",
+            flush=True,
+        )
 
         wrong = wrong_lanes(users.all, lanes, current_step(step_seconds), rng, seconds * 3 + 60)
         trivial = [["/healthz"] for _ in range(lanes)]
         if options.warmup > 0:
             for paths, expected in ((trivial, 200), (wrong, 401)):
-                run_load("warmup", running.url, paths, seconds=options.warmup,
-                         concurrency=options.concurrency, expected_status=expected,
-                         headers=headers, generator=generator)
+                run_load(
+                    "warmup",
+                    running.url,
+                    paths,
+                    seconds=options.warmup,
+                    concurrency=options.concurrency,
+                    expected_status=expected,
+                    headers=headers,
+                    generator=generator,
+                )
 
-        def measure(name: str, paths: list[list[str]], expected: int,
-                    cycle: bool = True, duration: float = seconds) -> LoadResult:
-            print(f"  {name}: {duration:.0f} s at concurrency {options.concurrency} ...",
-                  flush=True)
-            return run_load(name, running.url, paths, seconds=duration,
-                            concurrency=options.concurrency, expected_status=expected,
-                            headers=headers, cycle=cycle, generator=generator,
-                            server_pid=running.pid)
+        def measure(
+            name: str,
+            paths: list[list[str]],
+            expected: int,
+            cycle: bool = True,
+            duration: float = seconds,
+        ) -> LoadResult:
+            print(
+                f"  {name}: {duration:.0f} s at concurrency {options.concurrency} ...", flush=True
+            )
+            return run_load(
+                name,
+                running.url,
+                paths,
+                seconds=duration,
+                concurrency=options.concurrency,
+                expected_status=expected,
+                headers=headers,
+                cycle=cycle,
+                generator=generator,
+                server_pid=running.pid,
+            )
 
         trivial_result = measure("trivial /healthz", trivial, 200)
         wrong_result = measure("verify wrong", wrong, 401)
@@ -219,12 +270,16 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         # Size the valid phase from the wrong-code rate (the valid path does more work).
         rounds = 2 if options.profile else 1
         needed = options.verify_users or math.ceil(
-            (wrong_result.rps * valid_seconds * 1.5 + 500) / CODES_PER_USER)
+            (wrong_result.rps * valid_seconds * 1.5 + 500) / CODES_PER_USER
+        )
         needed = min(needed, options.verify_max_users)
         t0 = time.monotonic()
         pools = [users.create(needed) for _ in range(rounds)]
-        print(f"  created {needed * rounds} users for the valid phase in "
-              f"{time.monotonic() - t0:.1f} s", flush=True)
+        print(
+            f"  created {needed * rounds} users for the valid phase in "
+            f"{time.monotonic() - t0:.1f} s",
+            flush=True,
+        )
 
         auths_before = _auths_recorded(running, app.id)
         step = current_step(step_seconds)
@@ -238,55 +293,78 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
             notes.append("the valid phase ran out of precomputed codes; raise --verify-users")
         # Requests still in flight when the generator stops are answered but not counted.
         if not 0 <= auths - ok_200 <= options.concurrency:
-            notes.append(f"the provider recorded {auths} successful verifications, "
-                         f"the generator saw {ok_200} answers 200")
+            notes.append(
+                f"the provider recorded {auths} successful verifications, "
+                f"the generator saw {ok_200} answers 200"
+            )
         phases.insert(1, valid_result)
 
         if options.profile:
             stamp = utc_stamp()
-            raw = {mode: RESULTS_DIR / f"verify-profile-{mode}-{stamp}.txt"
-                   for mode in ("gil", "wall")}
+            raw = {
+                mode: RESULTS_DIR / f"verify-profile-{mode}-{stamp}.txt" for mode in ("gil", "wall")
+            }
             step = current_step(step_seconds)
             valid = valid_lanes(pools[1], lanes, step)
             with py_spy_record(running.pid, valid_seconds, raw):
-                profiled = measure("verify valid (py-spy)", valid, 200, cycle=False,
-                                   duration=valid_seconds)
+                profiled = measure(
+                    "verify valid (py-spy)", valid, 200, cycle=False, duration=valid_seconds
+                )
             result["profile"] = _report_profile(raw, profiled)
 
     trivial_rps = trivial_result.rps
     print_table(
         f"verify: {load['seconds']:.0f} s per phase, concurrency {options.concurrency}, "
         f"generator {phases[0].generator}, SQLite",
-        ["phase", "req/s", "p50 ms", "p99 ms", "max ms", "requests", "errors", "vs trivial",
-         "server cpu", "client cpu"],
+        [
+            "phase",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "requests",
+            "errors",
+            "vs trivial",
+            "server cpu",
+            "client cpu",
+        ],
         [_row(p, trivial_rps) for p in phases],
     )
-    verdicts = {"valid": goal(valid_result, trivial_result),
-                "wrong": goal(wrong_result, trivial_result)}
-    print(f"\nGoal: verification >= {GOAL_RATIO:.0%} of the trivial endpoint's rate, "
-          f">= {GOAL_RPS:,.0f}/s, p99 < {GOAL_P99_MS:.0f} ms (cpu in cores; 2 = both cores)")
+    verdicts = {
+        "valid": goal(valid_result, trivial_result),
+        "wrong": goal(wrong_result, trivial_result),
+    }
+    print(
+        f"\nGoal: verification >= {GOAL_RATIO:.0%} of the trivial endpoint's rate, "
+        f">= {GOAL_RPS:,.0f}/s, p99 < {GOAL_P99_MS:.0f} ms (cpu in cores; 2 = both cores)"
+    )
     for name, verdict in verdicts.items():
         failed = [check for check, ok in verdict["checks"].items() if not ok]
-        print(f"  {name:<5}  {'PASS' if verdict['pass'] else 'MISS'}"
-              f"{'  (' + '; '.join(failed) + ')' if failed else ''}")
+        print(
+            f"  {name:<5}  {'PASS' if verdict['pass'] else 'MISS'}"
+            f"{'  (' + '; '.join(failed) + ')' if failed else ''}"
+        )
     for phase in phases:
         others = {k: v for k, v in phase.statuses.items() if int(k) != phase.expected_status}
         if others or phase.socket_errors:
-            print(f"  {phase.name}: unexpected statuses {others}, "
-                  f"socket errors {phase.socket_errors}")
+            print(
+                f"  {phase.name}: unexpected statuses {others}, socket errors {phase.socket_errors}"
+            )
     for note in notes:
         print(f"  note: {note}")
 
-    result.update({
-        "generator": phases[0].generator,
-        "load": load,
-        "users": len(users.all),
-        "phases": {p.name: p.as_dict() for p in phases},
-        "goal": {"ratio": GOAL_RATIO, "rps": GOAL_RPS, "p99_ms": GOAL_P99_MS},
-        "verdicts": verdicts,
-        "notes": notes,
-        "pass": all(v["pass"] for v in verdicts.values()),
-    })
+    result.update(
+        {
+            "generator": phases[0].generator,
+            "load": load,
+            "users": len(users.all),
+            "phases": {p.name: p.as_dict() for p in phases},
+            "goal": {"ratio": GOAL_RATIO, "rps": GOAL_RPS, "p99_ms": GOAL_P99_MS},
+            "verdicts": verdicts,
+            "notes": notes,
+            "pass": all(v["pass"] for v in verdicts.values()),
+        }
+    )
     return result
 
 
@@ -304,8 +382,11 @@ def _report_profile(raw: dict[str, Path], profiled: LoadResult) -> dict[str, Any
             continue
         summary = summarize_collapsed(path, top=20)
         for kind in ("self", "inclusive"):
-            print_table(f"py-spy {mode}: {PROFILE_TITLES[mode]}, {kind} time",
-                        ["function (file:line)", "% samples"], summary[kind])
+            print_table(
+                f"py-spy {mode}: {PROFILE_TITLES[mode]}, {kind} time",
+                ["function (file:line)", "% samples"],
+                summary[kind],
+            )
         report[mode] = {"raw_stacks": str(path), **summary}
         print(f"  raw stacks: {path}")
     return report

@@ -146,3 +146,82 @@ def start_provider(data_dir: Path, database_url: str, **extra_env: str) -> LiveP
     overrides = {k[len("TWOFA_"):].lower(): v for k, v in env.items() if k.startswith("TWOFA_")}
     services = build_services(load_settings(**overrides))
     return LiveProvider(url, env, proc, services, log_path)
+
+
+@dataclass
+class Recorded:
+    """One request a ``RecordingServer`` received."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class RecordingServer:
+    """A loopback HTTP server that records requests and answers with a settable status.
+
+    Stands in for an SMS gateway, the Twilio API or a relying party's callback endpoint.
+    """
+
+    def __init__(self, status: int = 200, body: bytes = b'{"ok":true}') -> None:
+        import http.server
+        import threading
+
+        self.status = status
+        self.body = body
+        self.requests: list[Recorded] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                data = self.rfile.read(length) if length else b""
+                with server._lock:
+                    server.requests.append(Recorded(self.command, self.path,
+                                                    dict(self.headers.items()), data))
+                    status, body = server.status, server.body
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _handle  # noqa: N815
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                return None
+
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def received(self) -> list[Recorded]:
+        with self._lock:
+            return list(self.requests)
+
+    def wait_for(self, count: int, timeout: float = 15.0) -> list[Recorded]:
+        """Wait until at least ``count`` requests arrived; return them all."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self.received()
+            if len(got) >= count:
+                return got
+            time.sleep(0.05)
+        raise AssertionError(f"expected {count} requests, got {len(self.received())}")
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(5)
+
+
+def run_cli(*args: str, env: dict[str, str], cwd: Path | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run ``twofa ARGS`` as a subprocess with exactly ``env``."""
+    return subprocess.run(
+        [sys.executable, "-m", "twofa.cli", *args], env=env, cwd=cwd, capture_output=True,
+        text=True, timeout=timeout, check=False,
+    )

@@ -10,10 +10,13 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+PLAINTEXT_CACHE = 50_000
 
 
 def derive(master: bytes, purpose: str, length: int = 32) -> bytes:
@@ -30,6 +33,8 @@ class Keyring:
         self._fernet = Fernet(base64.urlsafe_b64encode(derive(master, "twofa:totp-secrets")))
         self._code_key = derive(master, "twofa:code-hash")
         self._api_key_key = derive(master, "twofa:api-keys")
+        self._plain: dict[str, str] = {}
+        self._plain_lock = threading.Lock()
 
     def encrypt(self, plaintext: str) -> str:
         """Encrypt a secret for storage (Fernet: AES-128-CBC + HMAC-SHA256)."""
@@ -37,10 +42,19 @@ class Keyring:
 
     def decrypt(self, token: str) -> str:
         """Decrypt a stored secret; raises ``ValueError`` if it was not made with this key."""
+        cached = self._plain.get(token)
+        if cached is not None:
+            return cached
         try:
-            return self._fernet.decrypt(token.encode()).decode()
+            plain = self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:
             raise ValueError("secret was encrypted with another key") from exc
+        # Keyed by ciphertext, so a cached value can never be stale; bounded in size.
+        with self._plain_lock:
+            if len(self._plain) >= PLAINTEXT_CACHE:
+                self._plain.pop(next(iter(self._plain)))
+            self._plain[token] = plain
+        return plain
 
     def code_hash(self, purpose: str, code: str) -> str:
         """Keyed hash of a short code.

@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_KEY_LENGTH = 32
@@ -176,5 +176,17 @@ def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment (and ``.env``), with keyword overrides for tests."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_one_line(exc)) from exc
     except ValueError as exc:
         raise SettingsError(str(exc)) from exc
+
+
+def _one_line(error: ValidationError) -> str:
+    """Pydantic's multi-line report as one line: ``TWOFA_NAME: reason; ...``."""
+    parts = []
+    for item in error.errors():
+        reason = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
+        names = [str(part) for part in item.get("loc", ()) if part != "__root__"]
+        parts.append(f"TWOFA_{names[0].upper()}: {reason}" if names else reason)
+    return "; ".join(parts).replace("\n", " ")

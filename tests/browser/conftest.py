@@ -4,22 +4,37 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from authy.api import AuthyApiClient
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 
 from tests.live import LiveProvider
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).with_name("artifacts")
-PHONE_VIEWPORT = {"width": 390, "height": 844}
+PHONE_VIEWPORT: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="session")
@@ -42,15 +57,20 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def new_context(browser: Browser, sqlite_provider: LiveProvider) -> Iterator[
-        type[BrowserContext] | object]:
+def new_context(
+    browser: Browser, sqlite_provider: LiveProvider
+) -> Iterator[Callable[[], BrowserContext]]:
     """A factory of phone-sized browser contexts (each one is a separate device)."""
     contexts: list[BrowserContext] = []
 
     def make() -> BrowserContext:
-        context = browser.new_context(base_url=sqlite_provider.url, viewport=PHONE_VIEWPORT,
-                                      device_scale_factor=2, locale="en-US",
-                                      color_scheme="light")
+        context = browser.new_context(
+            base_url=sqlite_provider.url,
+            viewport=PHONE_VIEWPORT,
+            device_scale_factor=2,
+            locale="en-US",
+            color_scheme="light",
+        )
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context
@@ -61,8 +81,8 @@ def new_context(browser: Browser, sqlite_provider: LiveProvider) -> Iterator[
 
 
 @pytest.fixture
-def page(new_context) -> Page:  # type: ignore[no-untyped-def]
-    return new_context().new_page()  # type: ignore[no-any-return]
+def page(new_context: Callable[[], BrowserContext]) -> Page:
+    return new_context().new_page()
 
 
 @dataclass
@@ -96,8 +116,9 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def register_device(page: Page, user: PhoneUser, *, name: str | None = None,
-                    screenshots: bool = False) -> None:
+def register_device(
+    page: Page, user: PhoneUser, *, name: str | None = None, screenshots: bool = False
+) -> None:
     """Walk the registration screens with the code from the outbox."""
     page.goto("/authenticator/")
     phone_step = page.locator("#step-phone")

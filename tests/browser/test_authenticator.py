@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from tests.browser.conftest import PhoneUser, register_device, shot
 from tests.live import LiveProvider
@@ -27,15 +28,18 @@ RFC6238 = [
     (2000000000, "69279037", "90698825", "38618901"),
     (20000000000, "65353130", "77737706", "47863826"),
 ]
-SEEDS = {"SHA1": b"12345678901234567890", "SHA256": b"12345678901234567890123456789012",
-         "SHA512": b"12345678901234567890" * 3 + b"1234"}
+SEEDS = {
+    "SHA1": b"12345678901234567890",
+    "SHA256": b"12345678901234567890123456789012",
+    "SHA512": b"12345678901234567890" * 3 + b"1234",
+}
 
 
 def b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def card(page: Page, uuid: str):  # type: ignore[no-untyped-def]
+def card(page: Page, uuid: str) -> Locator:
     return page.locator(f'article.request[data-uuid="{uuid}"]')
 
 
@@ -90,21 +94,30 @@ def test_totp_and_signatures_in_the_browser(page: Page) -> None:
           return { text, signature: await keys.sign(pair.privateKey, text),
                    jwk: await keys.publicJwk(pair.publicKey), exported,
                    nonce: keys.newNonce() };
-        }""")
+        }"""
+    )
     assert not signed["exported"]
     assert signed["text"].split("\n")[-1] == (
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    )
     raw = b64url_decode(signed["signature"])
     assert len(raw) == 64
     public = ec.EllipticCurvePublicNumbers(
         int.from_bytes(b64url_decode(signed["jwk"]["x"]), "big"),
-        int.from_bytes(b64url_decode(signed["jwk"]["y"]), "big"), ec.SECP256R1()).public_key()
+        int.from_bytes(b64url_decode(signed["jwk"]["y"]), "big"),
+        ec.SECP256R1(),
+    ).public_key()
     der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
     public.verify(der, signed["text"].encode(), ec.ECDSA(hashes.SHA256()))
     assert 16 <= len(signed["nonce"]) <= 64
 
 
 def test_register_code_and_approve(page: Page, phone_user: PhoneUser) -> None:
+    errors: list[str] = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
     register_device(page, phone_user, name="Test phone", screenshots=True)
     account = page.locator(f'li.account[data-authy-id="{phone_user.authy_id}"]')
     expect(account).to_contain_text("Acme Cloud")
@@ -117,9 +130,12 @@ def test_register_code_and_approve(page: Page, phone_user: PhoneUser) -> None:
     page.evaluate("window.notReloaded = true")
     logo = f"{phone_user.provider.url}/authenticator/icons/icon-192.png"
     sent = phone_user.authy.one_touch.send_request(
-        phone_user.authy_id, "Log in to Acme Cloud?", seconds_to_expire=120,
+        phone_user.authy_id,
+        "Log in to Acme Cloud?",
+        seconds_to_expire=120,
         details={"Email": "user@example.com", "Location": "Berlin, DE"},
-        logos=[{"res": "default", "url": logo}])
+        logos=[{"res": "default", "url": logo}],
+    )
     assert sent.ok(), sent.errors()
     uuid = sent.get_uuid()
     request = card(page, uuid)
@@ -140,9 +156,12 @@ def test_register_code_and_approve(page: Page, phone_user: PhoneUser) -> None:
     entry = page.locator(f'#history li[data-uuid="{uuid}"]')
     expect(entry).to_contain_text("Approved")
     shot(page, "06-history")
+    assert errors == []  # no CSP violation, no uncaught exception
 
 
-def test_second_device_sees_answer_deny_and_revoke(new_context, phone_user: PhoneUser) -> None:  # type: ignore[no-untyped-def]
+def test_second_device_sees_answer_deny_and_revoke(
+    new_context: Callable[[], BrowserContext], phone_user: PhoneUser
+) -> None:
     first = new_context().new_page()
     second = new_context().new_page()
     register_device(first, phone_user, name="Work laptop")
@@ -180,8 +199,12 @@ def test_number_matching(page: Page, phone_user: PhoneUser) -> None:
         answer = httpx.post(
             f"{phone_user.provider.url}/onetouch/json/users/{phone_user.authy_id}/approval_requests",
             headers={"X-Authy-API-Key": phone_user.api_key},
-            json={"message": "Sign in from a new browser", "number_matching": True,
-                  "details": {"Browser": "Firefox on Windows"}})
+            json={
+                "message": "Sign in from a new browser",
+                "number_matching": True,
+                "details": {"Browser": "Firefox on Windows"},
+            },
+        )
         body = answer.json()["approval_request"]
         return body["uuid"], int(body["number"])
 
@@ -194,8 +217,10 @@ def test_number_matching(page: Page, phone_user: PhoneUser) -> None:
     shot(page, "09-number-matching")
     request.get_by_role("button", name=f"Approve with {number}").click()
     expect(request).to_have_count(0)
-    assert phone_user.authy.one_touch.get_approval_status(uuid).content[
-        "approval_request"]["status"] == "approved"
+    assert (
+        phone_user.authy.one_touch.get_approval_status(uuid).content["approval_request"]["status"]
+        == "approved"
+    )
 
     uuid, number = push()
     request = card(page, uuid)
@@ -204,11 +229,15 @@ def test_number_matching(page: Page, phone_user: PhoneUser) -> None:
     wrong = next(n for n in shown if n != number)
     request.get_by_role("button", name=f"Approve with {wrong}").click()
     expect(request.locator(".request-status")).to_contain_text("not the number")
-    assert phone_user.authy.one_touch.get_approval_status(uuid).content[
-        "approval_request"]["status"] == "denied"
+    assert (
+        phone_user.authy.one_touch.get_approval_status(uuid).content["approval_request"]["status"]
+        == "denied"
+    )
 
 
-def test_codes_work_offline(new_context, phone_user: PhoneUser) -> None:  # type: ignore[no-untyped-def]
+def test_codes_work_offline(
+    new_context: Callable[[], BrowserContext], phone_user: PhoneUser
+) -> None:
     context = new_context()
     page = context.new_page()
     register_device(page, phone_user)
@@ -222,4 +251,8 @@ def test_codes_work_offline(new_context, phone_user: PhoneUser) -> None:  # type
     expect(code).to_have_attribute("data-code", SEVEN_DIGITS)
     expect(page.locator(".status")).not_to_have_attribute("data-status", "live")
     shot(page, "10-offline")
-    context.set_offline(False)
+
+    sent = phone_user.authy.one_touch.send_request(phone_user.authy_id, "Sent while offline")
+    context.set_offline(False)  # the "online" event reconnects at once, no backoff wait
+    expect(page.locator(".status")).to_have_attribute("data-status", "live")
+    expect(card(page, sent.get_uuid())).to_be_visible()

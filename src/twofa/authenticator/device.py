@@ -142,7 +142,8 @@ def confirm_registration(provider_url: str, registration_id: str, *, code: str, 
         f"{provider_url.rstrip('/')}/device/v1/registrations/{registration_id}/confirm",
         {"code": code, "name": name, "os_type": os_type, "public_key": public_key}, timeout,
     )
-    return body["device"]  # type: ignore[no-any-return]
+    device: dict[str, Any] = body["device"]
+    return device
 
 
 class DeviceClient:

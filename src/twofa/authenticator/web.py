@@ -30,8 +30,13 @@ MEDIA_TYPES = {
 class AuthenticatorFiles(StaticFiles):
     """StaticFiles with the PWA's media types, security headers and revalidated caching."""
 
-    def file_response(self, full_path: str | os.PathLike[str], stat_result: os.stat_result,
-                      scope: Scope, status_code: int = 200) -> Response:
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
         name = os.fspath(full_path)
         media_type = MEDIA_TYPES.get(os.path.splitext(name)[1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,6 +28,9 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
+        # SQLite has one writer. Queueing writers here, in order, is far cheaper than letting
+        # them spin in SQLite's busy handler (which sleeps up to 100 ms between tries).
+        self._write_lock = threading.Lock() if self.is_sqlite else None
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -37,9 +41,12 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction, committed on success and rolled back on any error."""
-        with self.engine.connect() as conn:
-            if self.is_sqlite:
-                conn = conn.execution_options(sqlite_immediate=True)
+        if self._write_lock is None:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+            return
+        with self._write_lock, self.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_immediate=True)
             with conn.begin():
                 yield conn
 

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import calendar
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Row
 
 from twofa.crypto import Keyring, api_key_hash, new_salt, public_id
 from twofa.errors import InvalidApiKey, InvalidRequest, NotFound
 from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import apps, messages, usage, users
+
+
+AUTH_CACHE_SECONDS = 5.0
+_BY_KEY_HASH = select(apps).where(apps.c.api_key_hash == bindparam("digest"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +79,7 @@ class AppService:
     def __init__(self, db: Database, keyring: Keyring) -> None:
         self._db = db
         self._keyring = keyring
+        self._auth_cache: dict[str, tuple[App, float]] = {}
 
     def create(self, name: str, *, callback_url: str | None = None) -> CreatedApp:
         """A new application with a fresh API key (returned once)."""
@@ -105,16 +111,28 @@ class AppService:
         return CreatedApp(App.from_row(row), key)
 
     def authenticate(self, api_key: str | None) -> App:
-        """The application owning ``api_key``; 401/60001 otherwise."""
+        """The application owning ``api_key``; 401/60001 otherwise.
+
+        Answers are cached for ``AUTH_CACHE_SECONDS``: every API call authenticates, and the
+        cache saves a query on each. Changes made through this service clear it at once; other
+        processes see a rotated key or a new callback URL within that many seconds.
+        """
         if not api_key or len(api_key) > 200:
             raise InvalidApiKey()
+        digest = api_key_hash(api_key)
+        cached = self._auth_cache.get(digest)
+        now = time.monotonic()
+        if cached is not None and cached[1] > now:
+            return cached[0]
         with self._db.read() as conn:
-            row = conn.execute(
-                select(apps).where(apps.c.api_key_hash == api_key_hash(api_key))
-            ).first()
+            row = conn.execute(_BY_KEY_HASH, {"digest": digest}).first()
         if row is None:
             raise InvalidApiKey()
-        return App.from_row(row)
+        app = App.from_row(row)
+        if len(self._auth_cache) > 10_000:
+            self._auth_cache.clear()
+        self._auth_cache[digest] = (app, now + AUTH_CACHE_SECONDS)
+        return app
 
     def api_key(self, app: App) -> str:
         """Recompute the application's API key (the HMAC key of its callbacks)."""
@@ -146,6 +164,7 @@ class AppService:
 
     def set_callback(self, app_id: int, url: str | None) -> App:
         """Set (or clear) the callback URL; re-enables a callback disabled after failures."""
+        self._auth_cache.clear()
         with self._db.write() as conn:
             conn.execute(
                 update(apps)
@@ -160,6 +179,8 @@ class AppService:
         return self.get(app_id)
 
     def set_options(self, app_id: int, **options: bool) -> App:
+        """Switch application features (lenient verify, SMS, calls, OneTouch, generic tokens)."""
+        self._auth_cache.clear()
         allowed = {"lenient_verify", "sms_enabled", "calls_enabled", "onetouch_enabled",
                    "generic_tokens_enabled"}
         unknown = set(options) - allowed
@@ -170,7 +191,9 @@ class AppService:
         return self.get(app_id)
 
     def rotate_key(self, app_id: int) -> CreatedApp:
-        """Replace the API key; the old one stops working at once."""
+        """Replace the API key; the old one stops working at once here, and within
+        ``AUTH_CACHE_SECONDS`` in other provider processes."""
+        self._auth_cache.clear()
         salt = new_salt()
         key = self._keyring.api_key(salt)
         with self._db.write() as conn:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,7 @@ from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import audit_log
 
 GENESIS = "0" * 64
+_INSERT = insert(audit_log)
 CHAIN_LOCK = 7_466_001
 
 
@@ -66,17 +68,37 @@ def _entry(row: Any) -> Entry:
 class AuditLog:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._buffer: deque[dict[str, Any]] = deque(maxlen=100_000)
 
     def record(self, event: str, *, app_id: int | None = None, subject: str = "",
                data: dict[str, Any] | None = None, conn: Connection | None = None) -> None:
-        """Append an event; inside ``conn``'s transaction when given, else in its own."""
-        values = {"created_at": utcnow(), "event": event, "app_id": app_id, "subject": subject[:200],
-                  "data": data or {}}
+        """Append an event inside ``conn``'s transaction, or buffer it when there is none.
+
+        Events that describe a change are written with that change. Events without one (a
+        wrong code, a refused request) are the ones an attacker can produce at will; they are
+        buffered and written in batches by ``flush``, so they cannot turn every guess into a
+        database write. A crash loses at most the last flush interval of them.
+        """
+        values = {"created_at": utcnow(), "event": event, "app_id": app_id,
+                  "subject": subject[:200], "data": data or {}}
         if conn is not None:
-            conn.execute(insert(audit_log).values(**values))
+            conn.execute(_INSERT, values)
             return
-        with self._db.write() as own:
-            own.execute(insert(audit_log).values(**values))
+        self._buffer.append(values)
+
+    def flush(self) -> int:
+        """Write buffered events; returns how many."""
+        batch: list[dict[str, Any]] = []
+        while self._buffer and len(batch) < 5000:
+            batch.append(self._buffer.popleft())
+        if batch:
+            try:
+                with self._db.write() as conn:
+                    conn.execute(_INSERT, batch)
+            except Exception:
+                self._buffer.extendleft(reversed(batch))
+                raise
+        return len(batch)
 
     def rate_limited(self, name: str, subject: str) -> None:
         """Record a refused request (``subject`` is the limited key: user, phone or app)."""
@@ -84,6 +106,7 @@ class AuditLog:
 
     def chain_pending(self, limit: int = 2000) -> int:
         """Chain entries that have no sequence number yet; returns how many were chained."""
+        self.flush()
         with self._db.write() as conn:
             if conn.dialect.name == "postgresql" and not conn.execute(
                 text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK}

@@ -9,34 +9,29 @@ used, enforced with a conditional UPDATE so two concurrent requests cannot both 
 
 from __future__ import annotations
 
-import hmac
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import insert, select
 
 from twofa.crypto import Keyring, random_digits
 from twofa.errors import (
     CallsDisabled,
     QrCodeDisabled,
     SmsDisabled,
-    TokenInvalid,
-    TokenReused,
     TwofaError,
 )
-from twofa.otp import match_totp, otpauth_uri, random_secret
+from twofa.otp import otpauth_uri, random_secret
 from twofa.provider.apps.service import App
 from twofa.provider.audit.service import AuditLog
-from twofa.provider.codes.usage import bump
+from twofa.provider.codes.verification import TokenVerifier
 from twofa.provider.messaging import Message, MessagingService
-from twofa.provider.observability import metrics
 from twofa.provider.ratelimit import Limits
 from twofa.provider.users.service import User, active_devices, load_user
 from twofa.settings import Settings
 from twofa.storage.database import Database, aware, utcnow
-from twofa.storage.tables import sent_codes, totp_secrets, users
+from twofa.storage.tables import sent_codes, totp_secrets
 
 Outcome = Literal["valid", "reused", "invalid"]
 
@@ -63,6 +58,7 @@ class CodeService:
                  messaging: MessagingService, limits: Limits, audit: AuditLog) -> None:
         self._db = db
         self._audit = audit
+        self._verifier = TokenVerifier(db, keyring, settings, limits, audit)
         self._keyring = keyring
         self._settings = settings
         self._messaging = messaging
@@ -132,93 +128,7 @@ class CodeService:
 
     def verify(self, app: App, raw_id: str, token: str, *, force: bool) -> User:
         """Accept ``token`` once or raise 60020 (wrong) / 60019 (already used) / 60003."""
-        with self._db.read() as conn:
-            user = load_user(conn, app.id, raw_id)
-        if app.lenient_verify and not force and not user.confirmed:
-            return user  # the legacy Authy behaviour, only when the application opted in
-        subject = f"{app.id}:{user.id}"
-        self._limits.check("verify_failures_per_user", subject)
-        outcome = self._check(app, user, token)
-        metrics.VERIFICATIONS.labels(outcome).inc()
-        if outcome == "valid":
-            self._limits.reset("verify_failures_per_user", subject)
-            return user
-        self._audit.record("verification.failed", app_id=app.id, subject=f"user:{user.id}",
-                           data={"reason": outcome})
-        self._limits.hit("verify_failures_per_user", subject)
-        raise TokenReused() if outcome == "reused" else TokenInvalid()
-
-    def _check(self, app: App, user: User, token: str) -> Outcome:
-        if not (token.isascii() and token.isdigit()) or not 6 <= len(token) <= 12:
-            return "invalid"
-        now = utcnow()
-        with self._db.read() as conn:
-            codes = conn.execute(
-                select(sent_codes.c.id, sent_codes.c.code_hash, sent_codes.c.used_at).where(
-                    sent_codes.c.user_id == user.id, sent_codes.c.expires_at > now
-                )
-            ).all()
-            secrets = conn.execute(
-                select(totp_secrets).where(totp_secrets.c.user_id == user.id)
-            ).all()
-        reused = False
-        wanted = self._keyring.code_hash(f"user:{user.id}", token)
-        for code in codes:
-            if hmac.compare_digest(code.code_hash, wanted):
-                if code.used_at is None and self._spend_code(app, user, code.id):
-                    return "valid"
-                reused = True
-        timestamp = time.time()
-        for secret in secrets:
-            if secret.digits != len(token):
-                continue
-            match = match_totp(
-                self._keyring.decrypt(secret.secret_enc), token, timestamp,
-                digits=secret.digits, step=secret.step, window=self._settings.totp_window,
-            )
-            if match is None:
-                continue
-            if match.step > secret.last_step and self._spend_step(app, user, secret.id, match.step):
-                return "valid"
-            reused = True
-        return "reused" if reused else "invalid"
-
-    def _spend_code(self, app: App, user: User, code_id: int) -> bool:
-        now = utcnow()
-        with self._db.write() as conn:
-            won = conn.execute(
-                update(sent_codes)
-                .where(sent_codes.c.id == code_id, sent_codes.c.used_at.is_(None))
-                .values(used_at=now)
-            ).rowcount
-            if not won:
-                return False
-            conn.execute(
-                update(sent_codes)
-                .where(sent_codes.c.user_id == user.id, sent_codes.c.used_at.is_(None))
-                .values(used_at=now)
-            )
-            self._confirm(conn, app, user)
-        return True
-
-    def _spend_step(self, app: App, user: User, secret_id: int, step: int) -> bool:
-        with self._db.write() as conn:
-            won = conn.execute(
-                update(totp_secrets)
-                .where(totp_secrets.c.id == secret_id, totp_secrets.c.last_step < step)
-                .values(last_step=step)
-            ).rowcount
-            if not won:
-                return False
-            self._confirm(conn, app, user)
-        return True
-
-    def _confirm(self, conn: Connection, app: App, user: User) -> None:
-        if not user.confirmed:
-            conn.execute(update(users).where(users.c.id == user.id).values(confirmed=True))
-        bump(conn, app.id, "auths")
-        self._audit.record("verification.passed", app_id=app.id, subject=f"user:{user.id}",
-                           conn=conn)
+        return self._verifier.verify(app, raw_id, token, force=force)
 
     # Generic authenticator -----------------------------------------------------------------
 

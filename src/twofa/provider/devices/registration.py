@@ -12,7 +12,7 @@ import hmac
 import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import insert, select, update
@@ -86,8 +86,8 @@ class RegistrationService:
     def start(self, params: dict[str, Any]) -> StartedRegistration:
         """Send a code to the phone by SMS or voice and open a registration."""
         phone = phone_param(params)
-        via = params.get("via") or "sms"
-        if via not in ("sms", "call"):
+        via: Literal["sms", "call"] = "call" if params.get("via") == "call" else "sms"
+        if params.get("via") not in (None, "", "sms", "call"):
             raise MissingParameter("via", "must be sms or call")
         self._limits.hit("device_registrations_per_number", phone.e164)
         code = random_digits(CODE_LENGTH)
