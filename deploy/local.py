@@ -42,7 +42,7 @@ DEPLOY = Path(__file__).resolve().parent
 ROOT = DEPLOY.parent
 TEMPLATE = DEPLOY / "nginx" / "twofa.conf"
 STATE_FILE = "state.json"
-START_TIMEOUT = 30.0
+START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 
 # --------------------------------------------------------------------------------------------
@@ -160,13 +160,18 @@ def tail(path: Path, lines: int = 30) -> str:
 
 
 def alive(pid: int) -> bool:
+    """``pid`` is running (a zombie - exited, not yet reaped by its parent - is not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
 
 
 def _die_with_parent() -> None:
@@ -215,6 +220,7 @@ class Deployment:
         self.logs = self.state_dir / "logs"
         self.nginx_dir = self.state_dir / "nginx"
         self.procs: list[tuple[str, subprocess.Popen[bytes], Path]] = []
+        self.jobs: list[subprocess.Popen[bytes]] = []  # one-shot commands run in the background
         self.databases = [args.database, f"{args.database}_site"]
         self.state: dict[str, Any] = {}
         self._stopping = False
@@ -230,6 +236,26 @@ class Deployment:
             )
         self.procs.append((name, proc, log))
         return proc
+
+    def _job(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """Start a one-shot command in the background; ``_finish`` collects it."""
+        with (self.logs / f"{name}.log").open("wb") as out:
+            proc = subprocess.Popen(  # noqa: S603 (our own commands)
+                command, env=env, stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, cwd=self.state_dir, preexec_fn=_die_with_parent,
+            )
+        self.jobs.append(proc)
+        return proc
+
+    def _finish(self, name: str, proc: subprocess.Popen[bytes]) -> None:
+        try:
+            code = proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            code = -9
+        if code != 0:
+            raise RuntimeError(f"{name} failed ({code}):\n{tail(self.logs / f'{name}.log')}")
 
     def _run(self, name: str, command: list[str], env: dict[str, str]) -> str:
         """A one-shot command (migration, app creation); its stdout, or an error with its log."""
@@ -310,18 +336,11 @@ class Deployment:
         twofa = [sys.executable, "-m", "twofa.cli"]
         for name in self.databases:
             recreate_database(args.postgres, name)
+        # Migrations first (`twofa db upgrade` is the step a rollout runs before new code).
+        migrate_site = self._job("migrate-site", [*twofa, "site", "--migrate-only"], env)
         self._run("migrate-provider", [*twofa, "db", "upgrade"], env)
-        self._run("migrate-site", [*twofa, "site", "--migrate-only"], env)
-        created = json.loads(self._run("apps-create", [
-            *twofa, "apps", "create", args.app_name,
-            "--callback-url", f"{public_url}/authy/callback", "--json"], env))
-        env["TWOFA_SITE_API_KEY"] = created["api_key"]
-        self.state["env"] = env_subset(env)
-        self.state["app"] = {"app_id": created["app_id"], "name": created["name"]}
-        write_private(self.state_dir / "twofa.env", "".join(
-            f"{k}={shlex.quote(v)}\n" for k, v in sorted(self.state["env"].items())))
-        self._save_state("starting")
 
+        # The providers need nothing else; start them while the site's application is created.
         providers = []
         for index, provider_port in enumerate(provider_ports, 1):
             proc = self._spawn(f"provider-{index}", [
@@ -330,6 +349,16 @@ class Deployment:
             providers.append((proc, provider_port))
             self.state["providers"].append({"pid": proc.pid, "port": provider_port,
                                             "url": f"http://127.0.0.1:{provider_port}"})
+        self._save_state("starting")
+        created = json.loads(self._run("apps-create", [
+            *twofa, "apps", "create", args.app_name,
+            "--callback-url", f"{public_url}/authy/callback", "--json"], env))
+        self._finish("migrate-site", migrate_site)
+        env = {**env, "TWOFA_SITE_API_KEY": created["api_key"]}
+        self.state["env"] = env_subset(env)
+        self.state["app"] = {"app_id": created["app_id"], "name": created["name"]}
+        write_private(self.state_dir / "twofa.env", "".join(
+            f"{k}={shlex.quote(v)}\n" for k, v in sorted(self.state["env"].items())))
         site = self._spawn("site", [*twofa, "site", "--host", "127.0.0.1",
                                     "--port", str(site_port)], env)
         self.state["site"] = {"pid": site.pid, "port": site_port,
@@ -398,6 +427,10 @@ class Deployment:
 
     def down(self) -> None:
         """nginx first (no new requests), then the site and the providers; then the databases."""
+        for job in self.jobs:
+            if job.poll() is None:
+                job.kill()
+                job.wait()
         for _, proc, _ in reversed(self.procs):
             if proc.poll() is None:
                 proc.terminate()

@@ -37,7 +37,7 @@ pytestmark = [pytest.mark.deployment, pytest.mark.postgres, pytest.mark.redis]
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = ROOT / "deploy" / "local.py"
-START_TIMEOUT = 40.0
+START_TIMEOUT = 90.0
 
 
 def nginx_installed() -> bool:
@@ -265,12 +265,12 @@ def test_device_event_stream_is_not_buffered(deployment: Deployed) -> None:
         received: list[str] = []
         arrived = None
         while arrived is None:
-            at, line = lines.get(timeout=3)
+            at, line = lines.get(timeout=8)
             assert line is not None, f"stream closed early: {received}"
             received.append(line)
             if line.startswith("data:") and uuid in line and "event: request" in received:
                 arrived = at
-        assert arrived - sent_at < 2.0, f"event took {arrived - sent_at:.2f} s through nginx"
+        assert arrived - sent_at < 5.0, f"event took {arrived - sent_at:.2f} s through nginx"
 
         client.revoke()  # the provider ends the stream with "revoked"
         while (line := lines.get(timeout=5)[1]) is not None:
