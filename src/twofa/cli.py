@@ -22,18 +22,11 @@ def _register() -> None:
     from twofa.serve import serve_command
 
     cli.add_command(serve_command)
-    try:
-        from twofa.site.cli import register as register_site
-    except ImportError:  # the site package is optional at this point of the tree
-        pass
-    else:
-        register_site(cli)
-    try:
-        from twofa.authenticator.cli import register as register_authenticator
-    except ImportError:
-        pass
-    else:
-        register_authenticator(cli)
+    from twofa.authenticator.cli import register as register_authenticator
+    from twofa.site.cli import register as register_site
+
+    register_site(cli)
+    register_authenticator(cli)
 
 
 def main() -> None:

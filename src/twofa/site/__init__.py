@@ -1,5 +1,4 @@
-"""The tutorial's Flask site, rebuilt: sign-up, password login, push or code, account page."""
+"""The tutorial's Flask site, rebuilt: sign-up, password login, push or code, account page.
 
-from twofa.site.app import create_app
-
-__all__ = ["create_app"]
+Build it with ``twofa.site.app.create_app(settings)``.
+"""

@@ -13,7 +13,7 @@ from flask import Flask
 from tests.live import LiveProvider
 from tests.unit.site.conftest import API_KEY, Browser, make_settings
 from twofa.client import Client
-from twofa.site import create_app
+from twofa.site.app import create_app
 from twofa.site.services import EXTENSION
 
 

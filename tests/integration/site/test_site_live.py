@@ -70,7 +70,7 @@ def test_sign_up_with_the_provider_unreachable(tmp_path: object, api_key: str) -
 
     from tests.live import free_port
     from tests.unit.site.conftest import make_settings
-    from twofa.site import create_app
+    from twofa.site.app import create_app
 
     settings = make_settings(
         Path(str(tmp_path)),

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from tests.unit.site.fake_provider import FakeProvider
 from twofa import signing
 from twofa.settings import Settings, load_settings
-from twofa.site import create_app
+from twofa.site.app import create_app
 
 API_KEY = "test-api-key"
 CALLBACK_URL = "http://localhost/authy/callback"

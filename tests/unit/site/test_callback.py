@@ -138,7 +138,7 @@ def test_public_url_is_used_to_check_the_signature(tmp_path: object, fake: FakeP
     from pathlib import Path
 
     from tests.unit.site.conftest import FakeClock, make_settings
-    from twofa.site import create_app
+    from twofa.site.app import create_app
 
     settings = make_settings(Path(str(tmp_path)), site_public_url="https://demo.example.org/")
     app = create_app(settings, provider=fake.client(), clock=FakeClock())

@@ -10,7 +10,7 @@ import pytest
 
 from tests.unit.site.conftest import Browser, FakeClock, make_settings
 from tests.unit.site.fake_provider import FakeProvider
-from twofa.site import create_app
+from twofa.site.app import create_app
 from twofa.site.services import EXTENSION
 
 SECOND_FACTOR_PAGES = ["/verify", "/login/wait"]
