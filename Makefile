@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint typecheck clean install browser-deps
+.PHONY: run test bench lint typecheck clean install browser-deps deploy-deps
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,14 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "install Debian's chromium (sudo apt-get install -y chromium) for browser tests"; fi; }
 
+## nginx from Debian for the deployment test (deploy/local.py runs its own instance)
+deploy-deps:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx >/dev/null; \
+	  else echo "install Debian's nginx (sudo apt-get install -y nginx) for the deployment test"; fi; }
+
 ## The whole suite (unit, integration, compat against SQLite and PostgreSQL, browser)
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps deploy-deps
 	$(BIN)/pytest -n 2 --dist loadgroup -q
 
 bench: $(STAMP)

@@ -62,16 +62,18 @@ def postgres_database() -> Iterator[str]:
 
 def provider_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TWOFA_")}
-    env.update({
-        "TWOFA_ENV": "test",
-        "TWOFA_SECRET_KEY": TEST_SECRET,
-        "TWOFA_DATA_DIR": str(data_dir),
-        "TWOFA_DATABASE_URL": database_url,
-        "TWOFA_LIMIT_SMS_PER_PHONE": "20/600",
-        "TWOFA_LIMIT_PHONE_VERIFICATIONS_PER_NUMBER": "20/600",
-        "TWOFA_WORKER_POLL_INTERVAL": "0.2",
-        "TWOFA_CALLBACK_RETRY_BASE": "1.5",
-    })
+    env.update(
+        {
+            "TWOFA_ENV": "test",
+            "TWOFA_SECRET_KEY": TEST_SECRET,
+            "TWOFA_DATA_DIR": str(data_dir),
+            "TWOFA_DATABASE_URL": database_url,
+            "TWOFA_LIMIT_SMS_PER_PHONE": "20/600",
+            "TWOFA_LIMIT_PHONE_VERIFICATIONS_PER_NUMBER": "20/600",
+            "TWOFA_WORKER_POLL_INTERVAL": "0.2",
+            "TWOFA_CALLBACK_RETRY_BASE": "1.5",
+        }
+    )
     env.update(extra)
     return env
 
@@ -93,8 +95,9 @@ class LiveProvider:
 
     def new_app(self, name: str = "Test App", callback_url: str | None = None) -> tuple[int, str]:
         """A fresh application; returns (app id, API key)."""
-        created = self.services.apps.create(f"{name} {secrets.token_hex(3)}",
-                                            callback_url=callback_url)
+        created = self.services.apps.create(
+            f"{name} {secrets.token_hex(3)}", callback_url=callback_url
+        )
         return created.app.id, created.api_key
 
     def new_phone(self) -> str:
@@ -135,7 +138,9 @@ def start_provider(data_dir: Path, database_url: str, **extra_env: str) -> LiveP
     log = log_path.open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "twofa.cli", "provider", "--port", str(port), "--no-migrate"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -143,7 +148,7 @@ def start_provider(data_dir: Path, database_url: str, **extra_env: str) -> LiveP
     except RuntimeError:
         proc.kill()
         raise RuntimeError(log_path.read_text()) from None
-    overrides = {k[len("TWOFA_"):].lower(): v for k, v in env.items() if k.startswith("TWOFA_")}
+    overrides = {k[len("TWOFA_") :].lower(): v for k, v in env.items() if k.startswith("TWOFA_")}
     services = build_services(load_settings(**overrides))
     return LiveProvider(url, env, proc, services, log_path)
 
@@ -179,8 +184,9 @@ class RecordingServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 data = self.rfile.read(length) if length else b""
                 with server._lock:
-                    server.requests.append(Recorded(self.command, self.path,
-                                                    dict(self.headers.items()), data))
+                    server.requests.append(
+                        Recorded(self.command, self.path, dict(self.headers.items()), data)
+                    )
                     status, body = server.status, server.body
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -188,9 +194,9 @@ class RecordingServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            do_GET = do_POST = _handle  # noqa: N815
+            do_GET = do_POST = _handle
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 return None
 
         self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -218,10 +224,16 @@ class RecordingServer:
         self._thread.join(5)
 
 
-def run_cli(*args: str, env: dict[str, str], cwd: Path | None = None,
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str], cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """Run ``twofa ARGS`` as a subprocess with exactly ``env``."""
     return subprocess.run(
-        [sys.executable, "-m", "twofa.cli", *args], env=env, cwd=cwd, capture_output=True,
-        text=True, timeout=timeout, check=False,
+        [sys.executable, "-m", "twofa.cli", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )

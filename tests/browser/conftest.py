@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +23,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.live import LiveProvider
+from tests.live import TEST_SECRET, LiveProvider, free_port, wait_http
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -143,3 +146,118 @@ def register_device(
     page.get_by_role("button", name="Finish").click()
     expect(page.locator("#app")).to_be_visible()
     expect(page.locator(".status")).to_have_attribute("data-status", "live")
+
+
+# The site ------------------------------------------------------------------------------------
+
+
+@dataclass
+class LiveSite:
+    """``twofa site`` (waitress) on a loopback port, wired to a provider application."""
+
+    url: str
+    provider: LiveProvider
+    api_key: str
+    database: Path
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    def authy_id(self, email: str) -> int:
+        """The provider user id the site stored for ``email``."""
+        with sqlite3.connect(self.database) as conn:
+            row = conn.execute("SELECT authy_id FROM site_users WHERE email = ?", (email,)).fetchone()
+        assert row, f"no site user {email}"
+        return int(row[0])
+
+    def user_count(self, email: str) -> int:
+        with sqlite3.connect(self.database) as conn:
+            found = conn.execute("SELECT count(*) FROM site_users WHERE email = ?", (email,))
+            return int(found.fetchone()[0])
+
+    def phone_user(self, email: str, phone: str) -> PhoneUser:
+        """The site user as a :class:`PhoneUser`, for ``register_device``."""
+        client = AuthyApiClient(self.api_key, api_uri=self.provider.url)
+        return PhoneUser(self.provider, self.api_key, client, self.authy_id(email), phone)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def start_site(
+    provider: LiveProvider, data_dir: Path, *, provider_url: str | None = None, **extra: str
+) -> LiveSite:
+    """Start ``twofa site`` for a fresh application of ``provider`` whose callback is the site.
+
+    ``provider_url`` overrides where the site looks for the provider (to simulate an outage).
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    _, api_key = provider.new_app("Demo Site", callback_url=f"{url}/authy/callback")
+    database = data_dir / "site.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWOFA_")}
+    env.update(
+        {
+            "TWOFA_ENV": "test",
+            "TWOFA_SECRET_KEY": TEST_SECRET,
+            "TWOFA_DATA_DIR": str(data_dir),
+            "TWOFA_SITE_PROVIDER_URL": provider_url or provider.url,
+            "TWOFA_SITE_API_KEY": api_key,
+            "TWOFA_SITE_PUBLIC_URL": url,
+            "TWOFA_SITE_DATABASE_URL": f"sqlite:///{database}",
+            "TWOFA_SITE_APP_NAME": "Acme Demo",
+            "TWOFA_SITE_PROVIDER_TIMEOUT": "3",
+        }
+    )
+    env.update(extra)
+    log_path = data_dir / f"site-{port}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "twofa.cli", "site", "--port", str(port)],
+            env=env,
+            cwd=data_dir,  # no stray .env file is read
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_http(url + "/", proc=proc)
+    except RuntimeError:
+        proc.kill()
+        raise RuntimeError(log_path.read_text()) from None
+    return LiveSite(url, provider, api_key, database, proc, log_path)
+
+
+@pytest.fixture(scope="module")
+def live_site(
+    sqlite_provider: LiveProvider, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveSite]:
+    """One site process for a test module (tests use their own users and phone numbers)."""
+    site = start_site(sqlite_provider, tmp_path_factory.mktemp("site"))
+    yield site
+    site.stop()
+
+
+@pytest.fixture
+def site_context(browser: Browser) -> Iterator[Callable[[LiveSite], BrowserContext]]:
+    """A factory of desktop-sized browser contexts on a site (each one a separate browser)."""
+    contexts: list[BrowserContext] = []
+
+    def make(site: LiveSite) -> BrowserContext:
+        context = browser.new_context(
+            base_url=site.url,
+            viewport={"width": 1100, "height": 800},
+            locale="en-US",
+            color_scheme="light",
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()

@@ -38,19 +38,40 @@ def receiver() -> Iterator[RecordingServer]:
 def add_device(provider: LiveProvider, phone_e164: str) -> tuple[int, str]:
     device_uuid = str(uuidlib.uuid4())
     with provider.services.db.write() as conn:
-        device_id = conn.execute(insert(devices).values(
-            uuid=device_uuid, phone_e164=phone_e164, name="Test phone", os_type="android",
-            public_key={"kty": "EC", "crv": "P-256", "x": "x", "y": "y"}, created_at=utcnow(),
-        ).returning(devices.c.id)).scalar_one()
+        device_id = conn.execute(
+            insert(devices)
+            .values(
+                uuid=device_uuid,
+                phone_e164=phone_e164,
+                name="Test phone",
+                os_type="android",
+                public_key={"kty": "EC", "crv": "P-256", "x": "x", "y": "y"},
+                created_at=utcnow(),
+            )
+            .returning(devices.c.id)
+        ).scalar_one()
     return int(device_id), device_uuid
 
 
-def decide(provider: LiveProvider, uuid: str, phone_e164: str, device: tuple[int, str],
-           status: str = "approved") -> None:
-    provider.services.push.decide(uuid, phone_e164, Decision(
-        status=status, device_id=device[0], device_uuid=device[1],
-        device_json={"id": device[0], "os_type": "android", "city": None},
-        signature="c2lnbmVkLWJ5LXRoZS1kZXZpY2U=", signing_time=int(time.time())))
+def decide(
+    provider: LiveProvider,
+    uuid: str,
+    phone_e164: str,
+    device: tuple[int, str],
+    status: str = "approved",
+) -> None:
+    provider.services.push.decide(
+        uuid,
+        phone_e164,
+        Decision(
+            status=status,
+            device_id=device[0],
+            device_uuid=device[1],
+            device_json={"id": device[0], "os_type": "android", "city": None},
+            signature="c2lnbmVkLWJ5LXRoZS1kZXZpY2U=",
+            signing_time=int(time.time()),
+        ),
+    )
 
 
 class Setup:
@@ -75,9 +96,14 @@ def app_row(provider: LiveProvider, app_id: int) -> object:
 
 def test_delivery_is_signed_json(provider: LiveProvider, receiver: RecordingServer) -> None:
     s = Setup(provider, receiver)
-    uuid = s.request(details={"Email": "cb@example.com"}, hidden_details={"ip": "10.0.0.1"},
-                     logos=[{"res": "default", "url": "https://example.com/a.png"},
-                            {"res": "low", "url": "https://example.com/b.png"}])
+    uuid = s.request(
+        details={"Email": "cb@example.com"},
+        hidden_details={"ip": "10.0.0.1"},
+        logos=[
+            {"res": "default", "url": "https://example.com/a.png"},
+            {"res": "low", "url": "https://example.com/b.png"},
+        ],
+    )
     decide(provider, uuid, s.phone, s.device, "denied")
     (request,) = receiver.wait_for(1)
     assert request.method == "POST"
@@ -92,11 +118,25 @@ def test_delivery_is_signed_json(provider: LiveProvider, receiver: RecordingServ
     signature = request.headers["X-Authy-Signature"]
     nonce = request.headers["X-Authy-Signature-Nonce"]
     assert s.client.one_touch.validate_one_touch_signature(
-        signature, nonce, "POST", s.callback_url, body)
-    assert signing.verify(key=s.key, signature=signature, nonce=nonce, method="POST",
-                          url=s.callback_url, params=body, max_age=60)
-    assert not signing.verify(key=s.key + "x", signature=signature, nonce=nonce, method="POST",
-                              url=s.callback_url, params=body)
+        signature, nonce, "POST", s.callback_url, body
+    )
+    assert signing.verify(
+        key=s.key,
+        signature=signature,
+        nonce=nonce,
+        method="POST",
+        url=s.callback_url,
+        params=body,
+        max_age=60,
+    )
+    assert not signing.verify(
+        key=s.key + "x",
+        signature=signature,
+        nonce=nonce,
+        method="POST",
+        url=s.callback_url,
+        params=body,
+    )
     status = s.client.one_touch.get_approval_status(uuid).content["approval_request"]
     assert status["status"] == "denied"
     assert status["processed_at"] is not None
@@ -104,8 +144,9 @@ def test_delivery_is_signed_json(provider: LiveProvider, receiver: RecordingServ
     assert len(receiver.received()) == 1  # delivered once
 
 
-def test_retries_then_disable_then_reenable(provider: LiveProvider,
-                                            receiver: RecordingServer) -> None:
+def test_retries_then_disable_then_reenable(
+    provider: LiveProvider, receiver: RecordingServer
+) -> None:
     receiver.status = 500
     s = Setup(provider, receiver)
     uuid = s.request()
@@ -116,7 +157,7 @@ def test_retries_then_disable_then_reenable(provider: LiveProvider,
     while app_row(provider, s.app_id).callback_disabled_at is None:  # type: ignore[attr-defined]
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    time.sleep(3)
+    time.sleep(2)
     assert len(receiver.received()) == 3  # no attempt after the callback was disabled
 
     listed = run_cli("apps", "list", "--json", env=provider.env)
@@ -143,8 +184,9 @@ def test_retries_then_disable_then_reenable(provider: LiveProvider,
     assert json.loads(delivered[-1].body)["uuid"] == third
 
 
-def test_a_retry_that_succeeds_resets_the_failure_count(provider: LiveProvider,
-                                                        receiver: RecordingServer) -> None:
+def test_a_retry_that_succeeds_resets_the_failure_count(
+    provider: LiveProvider, receiver: RecordingServer
+) -> None:
     receiver.status = 503
     s = Setup(provider, receiver)
     uuid = s.request()
@@ -155,8 +197,9 @@ def test_a_retry_that_succeeds_resets_the_failure_count(provider: LiveProvider,
     with provider.services.db.read() as conn:
         deadline = time.monotonic() + 5
         while True:
-            row = conn.execute(select(callback_deliveries).where(
-                callback_deliveries.c.request_uuid == uuid)).one()
+            row = conn.execute(
+                select(callback_deliveries).where(callback_deliveries.c.request_uuid == uuid)
+            ).one()
             if row.status == "delivered" or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
@@ -166,8 +209,9 @@ def test_a_retry_that_succeeds_resets_the_failure_count(provider: LiveProvider,
     assert app_row(provider, s.app_id).callback_failures == 0  # type: ignore[attr-defined]
 
 
-def test_expired_requests_send_no_callback(provider: LiveProvider,
-                                           receiver: RecordingServer) -> None:
+def test_expired_requests_send_no_callback(
+    provider: LiveProvider, receiver: RecordingServer
+) -> None:
     s = Setup(provider, receiver)
     uuid = s.request(seconds_to_expire=1)
     time.sleep(2.2)
@@ -181,10 +225,18 @@ def test_expired_requests_send_no_callback(provider: LiveProvider,
     with provider.services.db.read() as conn:
         from twofa.storage.tables import approval_requests
 
-        assert conn.execute(select(approval_requests.c.status).where(
-            approval_requests.c.uuid == swept)).scalar_one() == "expired"
-        assert conn.execute(select(callback_deliveries).where(
-            callback_deliveries.c.app_id == s.app_id)).all() == []
+        assert (
+            conn.execute(
+                select(approval_requests.c.status).where(approval_requests.c.uuid == swept)
+            ).scalar_one()
+            == "expired"
+        )
+        assert (
+            conn.execute(
+                select(callback_deliveries).where(callback_deliveries.c.app_id == s.app_id)
+            ).all()
+            == []
+        )
     assert receiver.received() == []
 
 

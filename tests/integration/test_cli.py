@@ -39,8 +39,14 @@ def test_apps_create_json_and_the_key_works(live: LiveProvider) -> None:
 
 
 def test_apps_create_plain_text_and_with_callback(live: LiveProvider) -> None:
-    made = run_cli("apps", "create", "Plain App", "--callback-url",
-                   "https://rp.example/authy/callback", env=live.env)
+    made = run_cli(
+        "apps",
+        "create",
+        "Plain App",
+        "--callback-url",
+        "https://rp.example/authy/callback",
+        env=live.env,
+    )
     assert made.returncode == 0, made.stderr
     key = re.search(r"API key: (\S+)", made.stdout)
     assert key is not None
@@ -62,16 +68,23 @@ def test_apps_create_refuses_a_bad_callback(live: LiveProvider) -> None:
 
 def test_apps_set_callback(live: LiveProvider) -> None:
     app_id = json.loads(run_cli("apps", "create", "Hook App", "--json", env=live.env).stdout)[
-        "app_id"]
+        "app_id"
+    ]
     done = run_cli("apps", "set-callback", str(app_id), "http://127.0.0.1:9/cb", env=live.env)
     assert done.returncode == 0, done.stderr
-    (row,) = [r for r in json.loads(run_cli("apps", "list", "--json", env=live.env).stdout)
-              if r["app_id"] == app_id]
+    (row,) = [
+        r
+        for r in json.loads(run_cli("apps", "list", "--json", env=live.env).stdout)
+        if r["app_id"] == app_id
+    ]
     assert row["callback_url"] == "http://127.0.0.1:9/cb"
     cleared = run_cli("apps", "set-callback", "Hook App", env=live.env)
     assert cleared.returncode == 0, cleared.stderr
-    (row,) = [r for r in json.loads(run_cli("apps", "list", "--json", env=live.env).stdout)
-              if r["app_id"] == app_id]
+    (row,) = [
+        r
+        for r in json.loads(run_cli("apps", "list", "--json", env=live.env).stdout)
+        if r["app_id"] == app_id
+    ]
     assert row["callback_url"] is None
     missing = run_cli("apps", "set-callback", "no-such-app", "https://x", env=live.env)
     assert missing.returncode != 0
@@ -135,12 +148,15 @@ def test_db_upgrade_on_a_fresh_data_dir(tmp_path: Path) -> None:
     assert made.returncode == 0, made.stderr
 
 
-@pytest.mark.parametrize(("extra", "needle"), [
-    ({"TWOFA_ENV": "prod", "TWOFA_SECRET_KEY": ""}, "TWOFA_SECRET_KEY"),
-    ({"TWOFA_ENV": "prod", "TWOFA_SECRET_KEY": "changeme"}, "TWOFA_SECRET_KEY"),
-    ({"TWOFA_ENV": "test", "TWOFA_SECRET_KEY": "short"}, "TWOFA_SECRET_KEY"),
-    ({"TWOFA_LIMIT_SMS_PER_PHONE": "many"}, "TWOFA_LIMIT_SMS_PER_PHONE"),
-])
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        ({"TWOFA_ENV": "prod", "TWOFA_SECRET_KEY": ""}, "TWOFA_SECRET_KEY"),
+        ({"TWOFA_ENV": "prod", "TWOFA_SECRET_KEY": "changeme"}, "TWOFA_SECRET_KEY"),
+        ({"TWOFA_ENV": "test", "TWOFA_SECRET_KEY": "short"}, "TWOFA_SECRET_KEY"),
+        ({"TWOFA_LIMIT_SMS_PER_PHONE": "many"}, "TWOFA_LIMIT_SMS_PER_PHONE"),
+    ],
+)
 def test_settings_refusal(tmp_path: Path, extra: dict[str, str], needle: str) -> None:
     env = {**provider_env(tmp_path, f"sqlite:///{tmp_path / 'p.db'}"), **extra}
     for args in (("apps", "list"), ("provider", "--port", "1")):

@@ -14,11 +14,14 @@ from tests.live import LiveProvider, start_provider
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProvider]:
     tmp = tmp_path_factory.mktemp("limited")
-    live = start_provider(tmp, f"sqlite:///{tmp / 'p.db'}",
-                          TWOFA_LIMIT_VERIFY_FAILURES_PER_USER="3/600",
-                          TWOFA_LIMIT_SMS_PER_PHONE="2/600",
-                          TWOFA_LIMIT_PUSH_PER_USER="2/600",
-                          TWOFA_LIMIT_PHONE_VERIFICATIONS_PER_NUMBER="2/600")
+    live = start_provider(
+        tmp,
+        f"sqlite:///{tmp / 'p.db'}",
+        TWOFA_LIMIT_VERIFY_FAILURES_PER_USER="3/600",
+        TWOFA_LIMIT_SMS_PER_PHONE="2/600",
+        TWOFA_LIMIT_PUSH_PER_USER="2/600",
+        TWOFA_LIMIT_PHONE_VERIFICATIONS_PER_NUMBER="2/600",
+    )
     yield live
     live.stop()
 
@@ -42,8 +45,9 @@ def assert_limited(response: object) -> None:
     assert 1 <= int(raw.headers["Retry-After"]) <= 600
 
 
-def test_failed_verifications_lock_the_user_out(limited: LiveProvider,
-                                                client: AuthyApiClient) -> None:
+def test_failed_verifications_lock_the_user_out(
+    limited: LiveProvider, client: AuthyApiClient
+) -> None:
     phone = limited.new_phone()
     user = client.users.create("l@example.com", phone, 1)
     assert client.users.request_sms(user.id).ok()
@@ -58,8 +62,7 @@ def test_failed_verifications_lock_the_user_out(limited: LiveProvider,
     assert client.tokens.verify(other.id, wrong).content["error_code"] == "60020"
 
 
-def test_a_success_resets_the_failure_count(limited: LiveProvider,
-                                            client: AuthyApiClient) -> None:
+def test_a_success_resets_the_failure_count(limited: LiveProvider, client: AuthyApiClient) -> None:
     phone = limited.new_phone()
     user = client.users.create("r@example.com", phone, 1)
     client.users.request_sms(user.id)
@@ -110,5 +113,6 @@ def test_phone_verification_check_failures(limited: LiveProvider, client: AuthyA
     wrong = code[:-1] + str((int(code[-1]) + 1) % 10)
     for _ in range(3):
         assert client.phones.verification_check(phone, "1", wrong).content["error_code"] == (
-            "60022")
+            "60022"
+        )
     assert_limited(client.phones.verification_check(phone, "1", code))

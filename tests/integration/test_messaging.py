@@ -31,23 +31,30 @@ def gateway() -> Iterator[RecordingServer]:
 
 @pytest.fixture
 def http_provider(tmp_path: Path, gateway: RecordingServer) -> Iterator[LiveProvider]:
-    live = start_provider(tmp_path, f"sqlite:///{tmp_path / 'p.db'}",
-                          TWOFA_SMS_GATEWAY="http", TWOFA_SMS_HTTP_URL=gateway.url + "/send",
-                          TWOFA_SMS_TIMEOUT="3")
+    live = start_provider(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'p.db'}",
+        TWOFA_SMS_GATEWAY="http",
+        TWOFA_SMS_HTTP_URL=gateway.url + "/send",
+        TWOFA_SMS_TIMEOUT="3",
+    )
     yield live
     live.stop()
 
 
 def stored(provider: LiveProvider, to: str) -> list[tuple[str, str, str | None, str]]:
     with provider.services.db.read() as conn:
-        rows = conn.execute(select(messages.c.status, messages.c.gateway, messages.c.error,
-                                   messages.c.body).where(messages.c.to == to)
-                            .order_by(messages.c.id)).all()
+        rows = conn.execute(
+            select(messages.c.status, messages.c.gateway, messages.c.error, messages.c.body)
+            .where(messages.c.to == to)
+            .order_by(messages.c.id)
+        ).all()
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
-def test_http_gateway_failure_then_recovery(http_provider: LiveProvider,
-                                            gateway: RecordingServer) -> None:
+def test_http_gateway_failure_then_recovery(
+    http_provider: LiveProvider, gateway: RecordingServer
+) -> None:
     _, key = http_provider.new_app()
     client = AuthyApiClient(key, api_uri=http_provider.url)
     phone = http_provider.new_phone()
@@ -94,8 +101,13 @@ def test_http_gateway_unreachable(tmp_path: Path) -> None:
     dead = RecordingServer()
     url = dead.url
     dead.close()
-    live = start_provider(tmp_path, f"sqlite:///{tmp_path / 'p.db'}", TWOFA_SMS_GATEWAY="http",
-                          TWOFA_SMS_HTTP_URL=url, TWOFA_SMS_TIMEOUT="2")
+    live = start_provider(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'p.db'}",
+        TWOFA_SMS_GATEWAY="http",
+        TWOFA_SMS_HTTP_URL=url,
+        TWOFA_SMS_TIMEOUT="2",
+    )
     try:
         _, key = live.new_app()
         client = AuthyApiClient(key, api_uri=live.url)
@@ -105,7 +117,8 @@ def test_http_gateway_unreachable(tmp_path: Path) -> None:
         assert started.content["error_code"] == "60015"
         assert stored(live, e164(phone))[0][0] == "failed"
         assert client.phones.verification_check(phone, "1", "0000").content["error_code"] == (
-            "60023")
+            "60023"
+        )
     finally:
         live.stop()
 
@@ -119,11 +132,16 @@ def twilio() -> Iterator[RecordingServer]:
 
 @pytest.fixture
 def twilio_provider(tmp_path: Path, twilio: RecordingServer) -> Iterator[LiveProvider]:
-    live = start_provider(tmp_path, f"sqlite:///{tmp_path / 'p.db'}",
-                          TWOFA_SMS_GATEWAY="twilio", TWOFA_TWILIO_API_BASE=twilio.url,
-                          TWOFA_TWILIO_ACCOUNT_SID="AC0123456789abcdef",
-                          TWOFA_TWILIO_AUTH_TOKEN="tw-token-secret",
-                          TWOFA_TWILIO_FROM="+15005550006", TWOFA_SMS_TIMEOUT="3")
+    live = start_provider(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'p.db'}",
+        TWOFA_SMS_GATEWAY="twilio",
+        TWOFA_TWILIO_API_BASE=twilio.url,
+        TWOFA_TWILIO_ACCOUNT_SID="AC0123456789abcdef",
+        TWOFA_TWILIO_AUTH_TOKEN="tw-token-secret",
+        TWOFA_TWILIO_FROM="+15005550006",
+        TWOFA_SMS_TIMEOUT="3",
+    )
     yield live
     live.stop()
 
@@ -168,7 +186,7 @@ def test_twilio_gateway_failure(twilio_provider: LiveProvider, twilio: Recording
     assert sms.response.status_code == 503
     assert sms.content["error_code"] == "60015"
     assert "tw-token-secret" not in sms.response.text
-    (status, gateway, error, _), = stored(twilio_provider, e164(phone))
+    ((status, gateway, error, _),) = stored(twilio_provider, e164(phone))
     assert (status, gateway) == ("failed", "twilio")
     assert "400" in (error or "") and "not a valid phone number" in (error or "")
 

@@ -42,9 +42,9 @@ def check(case: schemathesis.Case, key: str, base_url: str) -> None:
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-def test_no_server_errors_and_envelope_on_failure(sqlite_provider: LiveProvider,
-                                                  operations: list[Any],
-                                                  mode: GenerationMode) -> None:
+def test_no_server_errors_and_envelope_on_failure(
+    sqlite_provider: LiveProvider, operations: list[Any], mode: GenerationMode
+) -> None:
     key = sqlite_provider.new_app("Fuzz")[1]
     tried = 0
     for operation in operations:
@@ -52,12 +52,17 @@ def test_no_server_errors_and_envelope_on_failure(sqlite_provider: LiveProvider,
             continue  # the device API has its own signed-request tests
         try:
             strategy = operation.as_strategy(generation_mode=mode)
-        except Exception:  # an operation with nothing to break in negative mode
+        except Exception:  # noqa: S112 - an operation with nothing to break in negative mode
             continue
 
         @given(case=strategy)
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def run(case: schemathesis.Case) -> None:
             check(case, key, sqlite_provider.url)
 

@@ -67,7 +67,8 @@ def test_api_key_is_derived_from_the_salt() -> None:
 
 def test_api_key_hash() -> None:
     assert crypto.api_key_hash("abc") == (
-        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    )
 
 
 def test_ids_and_salts() -> None:

@@ -27,8 +27,9 @@ def test_user_brackets_as_ruby_and_php_send_them() -> None:
 
 def test_empty_brackets_start_a_new_element_when_a_key_repeats() -> None:
     query = "logos[][res]=default&logos[][url]=https://a&logos[][res]=low&logos[][url]=https://b"
-    assert nest_qs(query) == {"logos": [{"res": "default", "url": "https://a"},
-                                        {"res": "low", "url": "https://b"}]}
+    assert nest_qs(query) == {
+        "logos": [{"res": "default", "url": "https://a"}, {"res": "low", "url": "https://b"}]
+    }
 
 
 def test_empty_brackets_of_scalars_make_a_list() -> None:
@@ -37,8 +38,9 @@ def test_empty_brackets_of_scalars_make_a_list() -> None:
 
 def test_numeric_indices_make_an_ordered_list() -> None:
     query = "logos[1][res]=low&logos[0][res]=default&logos[0][url]=u0&logos[1][url]=u1"
-    assert nest_qs(query) == {"logos": [{"res": "default", "url": "u0"},
-                                        {"res": "low", "url": "u1"}]}
+    assert nest_qs(query) == {
+        "logos": [{"res": "default", "url": "u0"}, {"res": "low", "url": "u1"}]
+    }
 
 
 def test_numeric_indices_sort_as_numbers() -> None:
@@ -92,7 +94,9 @@ def test_too_many_keys_is_an_invalid_request() -> None:
 def test_parse_body_json_object() -> None:
     body = json.dumps({"user": {"email": "a@b.com"}, "n": 1}).encode()
     assert p.parse_body(body, "application/json; charset=utf-8") == {
-        "user": {"email": "a@b.com"}, "n": 1}
+        "user": {"email": "a@b.com"},
+        "n": 1,
+    }
     assert p.parse_body(body, "application/vnd.api+json") == {"user": {"email": "a@b.com"}, "n": 1}
 
 
@@ -110,7 +114,9 @@ def test_parse_body_malformed_json_is_refused(body: bytes) -> None:
 
 def test_parse_body_form() -> None:
     assert p.parse_body(b"user%5Bemail%5D=a%40b.com&x=", "application/x-www-form-urlencoded") == {
-        "user": {"email": "a@b.com"}, "x": ""}
+        "user": {"email": "a@b.com"},
+        "x": "",
+    }
 
 
 def test_parse_body_form_with_bad_utf8_is_invalid_encoding() -> None:
@@ -134,8 +140,10 @@ def test_blank_body_is_empty() -> None:
 
 
 def test_merge_body_wins_and_query_fills_in() -> None:
-    merged = p.merge({"a": "body", "user": {"email": "b@x"}},
-                     [("a", "query"), ("b", "q"), ("user[email]", "q@x"), ("user[cellphone]", "1")])
+    merged = p.merge(
+        {"a": "body", "user": {"email": "b@x"}},
+        [("a", "query"), ("b", "q"), ("user[email]", "q@x"), ("user[cellphone]", "1")],
+    )
     assert merged == {"a": "body", "b": "q", "user": {"email": "b@x", "cellphone": "1"}}
 
 
@@ -154,14 +162,16 @@ def test_absent_bool_takes_the_default() -> None:
     assert p.as_bool(None, default=True) is True
 
 
-@pytest.mark.parametrize(("value", "expected"),
-                         [(1, 1), ("1", 1), (" 44 ", 44), ("+44", 44), (86400.0, 86400), (0, 0)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [(1, 1), ("1", 1), (" 44 ", 44), ("+44", 44), (86400.0, 86400), (0, 0)]
+)
 def test_as_int_accepts_numbers_and_digit_strings(value: object, expected: int) -> None:
     assert p.as_int(value, "n") == expected
 
 
-@pytest.mark.parametrize("value", [True, False, "1.5", 1.5, "abc", "", None, [], {}, "-1",
-                                   "1" * 19, "²", "١٢"])
+@pytest.mark.parametrize(
+    "value", [True, False, "1.5", 1.5, "abc", "", None, [], {}, "-1", "1" * 19, "²", "١٢"]
+)
 def test_as_int_refuses_others_with_60004(value: object) -> None:
     with pytest.raises(MissingParameter) as caught:
         p.as_int(value, "country_code")
@@ -196,6 +206,9 @@ def test_string_map() -> None:
     assert p.string_map(None, "details") == {}
     assert p.string_map([], "details") == {}
     assert p.string_map({"a": 1, "b": {"c": [1]}, "k" * 300: True}, "details") == {
-        "a": "1", "b": '{"c":[1]}', "k" * 200: "true"}
+        "a": "1",
+        "b": '{"c":[1]}',
+        "k" * 200: "true",
+    }
     with pytest.raises(MissingParameter):
         p.string_map("text", "details")

@@ -70,13 +70,17 @@ def test_unknown_env_is_refused() -> None:
         load_settings(env="staging")
 
 
-@pytest.mark.parametrize(("text", "expected"),
-                         [("10/600", Limit(10, 600)), ("0/1", Limit(0, 1)), (" 3 / 60 ", Limit(3, 60))])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("10/600", Limit(10, 600)), ("0/1", Limit(0, 1)), (" 3 / 60 ", Limit(3, 60))],
+)
 def test_limit_parse(text: str, expected: Limit) -> None:
     assert Limit.parse(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "10", "10/", "/60", "a/b", "10/0", "-1/60", "10/-5", "1.5/60"])
+@pytest.mark.parametrize(
+    "text", ["", "10", "10/", "/60", "a/b", "10/0", "-1/60", "10/-5", "1.5/60"]
+)
 def test_limit_parse_refuses(text: str) -> None:
     with pytest.raises(SettingsError):
         Limit.parse(text)
@@ -97,9 +101,16 @@ def test_bad_limit_in_the_environment_is_refused(monkeypatch: pytest.MonkeyPatch
         load_settings()
 
 
-@pytest.mark.parametrize(("name", "value"), [("sms_code_length", 5), ("sms_code_length", 11),
-                                             ("totp_window", 4), ("sms_code_ttl", 0),
-                                             ("callback_max_failures", 0)])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("sms_code_length", 5),
+        ("sms_code_length", 11),
+        ("totp_window", 4),
+        ("sms_code_ttl", 0),
+        ("callback_max_failures", 0),
+    ],
+)
 def test_out_of_range_values_are_refused(name: str, value: int) -> None:
     with pytest.raises(SettingsError):
         load_settings(**{name: value})
@@ -110,4 +121,5 @@ def test_database_urls_default_under_the_data_dir(tmp_path: Path) -> None:
     assert settings.provider_database_url == f"sqlite:///{tmp_path / 'provider.db'}"
     assert settings.site_db_url == f"sqlite:///{tmp_path / 'site.db'}"
     assert load_settings(database_url="postgresql://x/y").provider_database_url == (
-        "postgresql://x/y")
+        "postgresql://x/y"
+    )

@@ -58,17 +58,28 @@ VECTOR_C_PARAMS = (
 def test_vector_a_signed_string_and_signature() -> None:
     url = "https://example.com/authy/callback"
     assert signing.signed_string(NONCE, "POST", url, VECTOR_A_BODY) == VECTOR_A_SIGNED
-    signature = signing.sign(key="foobar123", nonce=NONCE, method="POST", url=url,
-                             params=VECTOR_A_BODY)
+    signature = signing.sign(
+        key="foobar123", nonce=NONCE, method="POST", url=url, params=VECTOR_A_BODY
+    )
     assert signature == "G/ukXeF+dIDrJ9C4SbacnJBlMjAugWCx0yrLnLOSDck="
-    assert signing.verify(key="foobar123", signature=signature, nonce=NONCE, method="POST",
-                          url=url, params=VECTOR_A_BODY)
+    assert signing.verify(
+        key="foobar123",
+        signature=signature,
+        nonce=NONCE,
+        method="POST",
+        url=url,
+        params=VECTOR_A_BODY,
+    )
 
 
 def test_vector_b_get_with_flat_bracketed_keys() -> None:
     url = "https://example.com/authy/callback"
-    params = {"authy_id": "1234", "status": "approved", "uuid": "abc-123",
-              "approval_request[transaction][message]": "Hi there/you"}
+    params = {
+        "authy_id": "1234",
+        "status": "approved",
+        "uuid": "abc-123",
+        "approval_request[transaction][message]": "Hi there/you",
+    }
     assert signing.signed_string(NONCE, "GET", url, params) == (
         "1427849783.886085|GET|https://example.com/authy/callback|approval_request%5Btransaction"
         "%5D%5Bmessage%5D=Hi+there%2Fyou&authy_id=1234&status=approved&uuid=abc-123"
@@ -81,8 +92,16 @@ def test_vector_b_get_with_flat_bracketed_keys() -> None:
 def test_vector_c_realistic_callback() -> None:
     url = "http://localhost:5000/authy/callback"
     assert signing.canonical_params(VECTOR_C_BODY) == VECTOR_C_PARAMS
-    assert signing.sign(key=VECTOR_C_KEY, nonce="1700000000.123456", method="POST", url=url,
-                        params=VECTOR_C_BODY) == "OOjI6doO2R/YYVJdkg8rWN0kPSsPO5sURmchKuGf1iE="
+    assert (
+        signing.sign(
+            key=VECTOR_C_KEY,
+            nonce="1700000000.123456",
+            method="POST",
+            url=url,
+            params=VECTOR_C_BODY,
+        )
+        == "OOjI6doO2R/YYVJdkg8rWN0kPSsPO5sURmchKuGf1iE="
+    )
 
 
 def test_vector_d_python_repository_inputs() -> None:
@@ -102,7 +121,9 @@ def test_empty_objects_and_lists_contribute_nothing() -> None:
 
 
 def test_several_logos_keep_their_pairs_together() -> None:
-    body = {"logos": [{"res": "default", "url": "https://x/1"}, {"res": "med", "url": "https://x/2"}]}
+    body = {
+        "logos": [{"res": "default", "url": "https://x/1"}, {"res": "med", "url": "https://x/2"}]
+    }
     assert signing.canonical_params(body) == (
         "logos%5B%5D%5Bres%5D=default&logos%5B%5D%5Burl%5D=https%3A%2F%2Fx%2F1&"
         "logos%5B%5D%5Bres%5D=med&logos%5B%5D%5Burl%5D=https%3A%2F%2Fx%2F2"
@@ -112,40 +133,82 @@ def test_several_logos_keep_their_pairs_together() -> None:
 @pytest.mark.parametrize(("nonce", "signature", "body"), rec.JAVA_POST)
 def test_recorded_java_post_callbacks(nonce: str, signature: str, body: str) -> None:
     params = rec.post_body(body)
-    assert signing.verify(key=rec.JAVA_KEY, signature=signature, nonce=nonce, method="POST",
-                          url=rec.JAVA_URL, params=params)
-    assert not signing.verify(key=rec.JAVA_KEY, signature=signature, nonce=nonce, method="POST",
-                              url=rec.JAVA_URL, params={**params, "status": "tampered"})
+    assert signing.verify(
+        key=rec.JAVA_KEY,
+        signature=signature,
+        nonce=nonce,
+        method="POST",
+        url=rec.JAVA_URL,
+        params=params,
+    )
+    assert not signing.verify(
+        key=rec.JAVA_KEY,
+        signature=signature,
+        nonce=nonce,
+        method="POST",
+        url=rec.JAVA_URL,
+        params={**params, "status": "tampered"},
+    )
 
 
 @pytest.mark.parametrize(("nonce", "signature", "query"), rec.JAVA_GET)
 def test_recorded_java_get_callbacks(nonce: str, signature: str, query: str) -> None:
     params = rec.get_params(query)
-    assert signing.verify(key=rec.JAVA_KEY, signature=signature, nonce=nonce, method="GET",
-                          url=rec.JAVA_URL, params=params)
-    assert not signing.verify(key=rec.JAVA_KEY, signature=signature, nonce=nonce, method="POST",
-                              url=rec.JAVA_URL, params=params)
+    assert signing.verify(
+        key=rec.JAVA_KEY,
+        signature=signature,
+        nonce=nonce,
+        method="GET",
+        url=rec.JAVA_URL,
+        params=params,
+    )
+    assert not signing.verify(
+        key=rec.JAVA_KEY,
+        signature=signature,
+        nonce=nonce,
+        method="POST",
+        url=rec.JAVA_URL,
+        params=params,
+    )
 
 
 def test_recorded_java_properties_callback() -> None:
     key, url, nonce, signature, body = rec.JAVA_PROPERTIES_POST
     params = rec.post_body(body)
-    assert signing.verify(key=key, signature=signature, nonce=nonce, method="POST", url=url,
-                          params=params)
-    assert not signing.verify(key=key, signature=signature, nonce=nonce, method="POST",
-                              url=url.replace("http://", "https://"), params=params)
+    assert signing.verify(
+        key=key, signature=signature, nonce=nonce, method="POST", url=url, params=params
+    )
+    assert not signing.verify(
+        key=key,
+        signature=signature,
+        nonce=nonce,
+        method="POST",
+        url=url.replace("http://", "https://"),
+        params=params,
+    )
 
 
 def test_recorded_uphold_callback() -> None:
-    assert signing.verify(key=rec.UPHOLD_KEY, signature=rec.UPHOLD_SIGNATURE,
-                          nonce=rec.UPHOLD_NONCE, method="POST", url=rec.UPHOLD_URL,
-                          params=rec.UPHOLD_BODY)
+    assert signing.verify(
+        key=rec.UPHOLD_KEY,
+        signature=rec.UPHOLD_SIGNATURE,
+        nonce=rec.UPHOLD_NONCE,
+        method="POST",
+        url=rec.UPHOLD_URL,
+        params=rec.UPHOLD_BODY,
+    )
 
 
 @pytest.mark.parametrize("change", ["key", "nonce", "url", "method", "body", "signature"])
 def test_any_tampering_fails(change: str) -> None:
-    args = {"key": rec.UPHOLD_KEY, "signature": rec.UPHOLD_SIGNATURE, "nonce": rec.UPHOLD_NONCE,
-            "method": "POST", "url": rec.UPHOLD_URL, "params": rec.UPHOLD_BODY}
+    args = {
+        "key": rec.UPHOLD_KEY,
+        "signature": rec.UPHOLD_SIGNATURE,
+        "nonce": rec.UPHOLD_NONCE,
+        "method": "POST",
+        "url": rec.UPHOLD_URL,
+        "params": rec.UPHOLD_BODY,
+    }
     altered = {
         "key": rec.UPHOLD_KEY[:-1] + "X",
         "nonce": "1455825430",
@@ -160,14 +223,18 @@ def test_any_tampering_fails(change: str) -> None:
 
 def test_our_signatures_validate_with_the_official_client() -> None:
     body = {**VECTOR_C_BODY}
-    body["approval_request"] = {**body["approval_request"], "logos": [
-        {"res": "default", "url": "https://example.com/a.png"},
-        {"res": "low", "url": "https://example.com/b.png"},
-        {"res": "high", "url": "https://example.com/c.png"},
-    ]}
+    body["approval_request"] = {
+        **body["approval_request"],
+        "logos": [
+            {"res": "default", "url": "https://example.com/a.png"},
+            {"res": "low", "url": "https://example.com/b.png"},
+            {"res": "high", "url": "https://example.com/c.png"},
+        ],
+    }
     url = "https://rp.example/authy/callback?ignored=no"
-    signature = signing.sign(key=VECTOR_C_KEY, nonce="1700000001", method="POST", url=url,
-                             params=body)
+    signature = signing.sign(
+        key=VECTOR_C_KEY, nonce="1700000001", method="POST", url=url, params=body
+    )
     client = AuthyApiClient(VECTOR_C_KEY)
     assert client.one_touch.validate_one_touch_signature(signature, "1700000001", "POST", url, body)
 
@@ -179,8 +246,16 @@ def test_max_age_refuses_stale_and_future_nonces() -> None:
     signature = signing.sign(key="k", nonce=nonce, method="POST", url=url, params=params)
 
     def check(now: float, max_age: float | None = 300) -> bool:
-        return signing.verify(key="k", signature=signature, nonce=nonce, method="POST", url=url,
-                              params=params, max_age=max_age, now=now)
+        return signing.verify(
+            key="k",
+            signature=signature,
+            nonce=nonce,
+            method="POST",
+            url=url,
+            params=params,
+            max_age=max_age,
+            now=now,
+        )
 
     assert check(1700000000.5 + 299)
     assert check(1700000000.5 - 299)
@@ -191,14 +266,25 @@ def test_max_age_refuses_stale_and_future_nonces() -> None:
 
 def test_max_age_refuses_non_numeric_nonce() -> None:
     signature = signing.sign(key="k", nonce="abc", method="POST", url="u", params={"a": "1"})
-    assert signing.verify(key="k", signature=signature, nonce="abc", method="POST", url="u",
-                          params={"a": "1"})
-    assert not signing.verify(key="k", signature=signature, nonce="abc", method="POST", url="u",
-                              params={"a": "1"}, max_age=300, now=0)
+    assert signing.verify(
+        key="k", signature=signature, nonce="abc", method="POST", url="u", params={"a": "1"}
+    )
+    assert not signing.verify(
+        key="k",
+        signature=signature,
+        nonce="abc",
+        method="POST",
+        url="u",
+        params={"a": "1"},
+        max_age=300,
+        now=0,
+    )
 
 
-@pytest.mark.parametrize(("signature", "nonce", "method"),
-                         [("", "1", "POST"), ("sig", "", "POST"), ("sig", "1", "PUT")])
+@pytest.mark.parametrize(
+    ("signature", "nonce", "method"), [("", "1", "POST"), ("sig", "", "POST"), ("sig", "1", "PUT")]
+)
 def test_missing_parts_fail_without_raising(signature: str, nonce: str, method: str) -> None:
-    assert not signing.verify(key="k", signature=signature, nonce=nonce, method=method, url="u",
-                              params={"a": "1"})
+    assert not signing.verify(
+        key="k", signature=signature, nonce=nonce, method=method, url="u", params={"a": "1"}
+    )

@@ -159,12 +159,15 @@ def db_group() -> None:
 
 @db_group.command("upgrade")
 def db_upgrade() -> None:
-    """Apply the provider's migrations."""
+    """Apply the provider's migrations, then the site's."""
+    from twofa.site.db import upgrade as upgrade_site
     from twofa.storage.engine import upgrade
 
     settings = _settings()
     upgrade(settings.provider_database_url)
     click.echo("Database is up to date.")
+    upgrade_site(settings.site_db_url)
+    click.echo("Site database is up to date.")
 
 
 @click.group("audit", invoke_without_command=True)
