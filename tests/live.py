@@ -114,9 +114,10 @@ class LiveProvider:
     def last_code(self, to_e164: str, digits: int = 7) -> str:
         messages = self.outbox(to_e164)
         assert messages, f"no message to {to_e164}"
-        match = re.search(rf"\b(\d{{{digits}}})\b", messages[-1].body)
-        assert match, messages[-1].body
-        return match.group(1)
+        # The code comes after the application's name, which may hold digit runs of its own.
+        found = re.findall(rf"\b(\d{{{digits}}})\b", messages[-1].body)
+        assert found, messages[-1].body
+        return str(found[-1])
 
     def stop(self) -> None:
         if self.proc.poll() is None:
