@@ -18,6 +18,14 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from twofa import otp
+from twofa.authenticator import keys
+from twofa.authenticator.device import (
+    ApprovalRequest,
+    DeviceClient,
+    confirm_registration,
+    start_registration,
+)
 from twofa.provider.messaging.service import StoredMessage
 from twofa.provider.services import Services, build_services
 from twofa.settings import Settings, load_settings
@@ -27,13 +35,18 @@ POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 TEST_SECRET = "test-secret-key-" + "x" * 40
 
 
+def e164(national: str, country_code: str | int = "1") -> str:
+    """``201-555-0123`` → ``+12015550123``."""
+    return f"+{country_code}" + re.sub(r"\D", "", national)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def wait_http(url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen[bytes] | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -119,6 +132,30 @@ class LiveProvider:
         assert found, messages[-1].body
         return str(found[-1])
 
+    def enroll_device(
+        self,
+        country_code: str | int,
+        phone: str,
+        *,
+        name: str = "Test phone",
+        os_type: str = "cli",
+    ) -> TestDevice:
+        """Register a new authenticator device for ``phone`` with the code from the outbox."""
+        started = start_registration(
+            self.url, country_code=str(country_code), phone_number=phone
+        )
+        code = self.last_code(e164(phone, country_code), 6)
+        key = keys.generate()
+        device = confirm_registration(
+            self.url,
+            started.registration_id,
+            code=code,
+            name=name,
+            os_type=os_type,
+            public_key=keys.public_jwk(key),
+        )
+        return TestDevice(self.url, device["uuid"], key)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -127,6 +164,38 @@ class LiveProvider:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self.services.close()
+
+
+class TestDevice(DeviceClient):
+    """An enrolled authenticator device with the shortcuts tests need."""
+
+    __test__ = False  # not a test class, even when imported into a test module
+
+    def approve(self, uuid: str, number: int | None = None) -> str:
+        """Approve (picking ``number`` under number matching); the status the provider recorded."""
+        return self.decide(uuid, approve=True, number=number)
+
+    def deny(self, uuid: str) -> str:
+        return self.decide(uuid, approve=False)
+
+    def wait_pending(self, count: int = 1, timeout: float = 10.0) -> list[ApprovalRequest]:
+        """Wait until at least ``count`` requests are pending; return them (oldest first)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.pending()
+            if len(found) >= count or time.monotonic() > deadline:
+                assert len(found) >= count, f"expected {count} pending requests, got {found}"
+                return found
+            time.sleep(0.05)
+
+    def app_code(self, authy_id: int) -> str:
+        """The current TOTP code of the synced account ``authy_id``, computed on the device."""
+        for account in self.accounts():
+            if account.authy_id == authy_id:
+                return otp.totp(
+                    account.secret, time.time(), digits=account.digits, step=account.period
+                )
+        raise AssertionError(f"no account {authy_id} on device {self.device_uuid}")
 
 
 def start_provider(data_dir: Path, database_url: str, **extra_env: str) -> LiveProvider:

@@ -21,6 +21,8 @@ from twofa.settings import Settings
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 1.0
 AUDIT_CHAIN_SECONDS = 1.0
+CHECKPOINT_SECONDS = 2.0
+USAGE_FLUSH_SECONDS = 1.0
 
 
 async def _every(seconds: float, job: Callable[[], object], name: str) -> None:
@@ -60,6 +62,10 @@ def create_app(settings: Settings, services: Services | None = None, *,
                 asyncio.create_task(_every(SWEEP_SECONDS, services.push.expire_due, "expiry")),
                 asyncio.create_task(_every(AUDIT_CHAIN_SECONDS, services.audit.chain_pending,
                                            "audit chaining")),
+                asyncio.create_task(_every(CHECKPOINT_SECONDS, services.db.checkpoint,
+                                           "checkpoint")),
+                asyncio.create_task(_every(USAGE_FLUSH_SECONDS, services.codes.usage.flush,
+                                           "usage counters")),
             ]
         try:
             yield
@@ -69,6 +75,9 @@ def create_app(settings: Settings, services: Services | None = None, *,
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            for flush in (services.codes.usage.flush, services.audit.flush):
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(flush)
             await services.bus.close()
             services.close()
 

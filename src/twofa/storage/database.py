@@ -28,6 +28,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
+        self.inline = self.is_sqlite  # database-only calls may run on the event loop
         # SQLite has one writer. Queueing writers here, in order, is far cheaper than letting
         # them spin in SQLite's busy handler (which sleeps up to 100 ms between tries).
         self._write_lock = threading.Lock() if self.is_sqlite else None
@@ -49,6 +50,12 @@ class Database:
             conn = conn.execution_options(sqlite_immediate=True)
             with conn.begin():
                 yield conn
+
+    def checkpoint(self) -> None:
+        """Copy the SQLite write-ahead log into the database file (no-op elsewhere)."""
+        if self.is_sqlite:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from twofa.crypto import derive
 from twofa.errors import MissingParameter, NotFound
 from twofa.provider.api.docs import BOOL, INT, STRING, doc
-from twofa.provider.api.guards import api_key, authenticate, read_params, services
+from twofa.provider.api.guards import api_key, authenticate, read_params, run_db, services
 from twofa.provider.params import as_bool, as_int, as_str
 from twofa.provider.phones.numbers import mask_sms, mask_status
 
@@ -168,15 +168,20 @@ def request_call(request: Request, authy_id: str, params: Params, key: Key) -> J
 
 
 @router.get("/protected/json/verify/{token}/{authy_id}", openapi_extra=doc(query={"force": BOOL}))
-def verify_token(request: Request, token: str, authy_id: str, params: Params,
-                 key: Key) -> JSONResponse:
+async def verify_token(request: Request, token: str, authy_id: str, params: Params,
+                       key: Key) -> JSONResponse:
     """Verify an SMS/voice code, an app code or a generic authenticator code, once.
 
     Example response: `{"message":"Token is valid.","token":"is valid","success":"true",...}`;
     wrong code: 401 with `error_code` 60020; a code already used: 401 with 60019.
     """
-    app = authenticate(request, key)
-    services(request).codes.verify(app, authy_id, token, force=as_bool(params.get("force")))
+    svc = services(request)
+    force = as_bool(params.get("force"))
+
+    def work() -> None:
+        svc.codes.verify(svc.apps.authenticate(key), authy_id, token, force=force)
+
+    await run_db(request, work)
     return JSONResponse({"message": "Token is valid.", "token": "is valid", "success": "true",
                          "device": {"id": None, "os_type": None}})
 

@@ -48,7 +48,11 @@ def _check_redis(request: Request) -> str | None:
 async def readyz(request: Request) -> JSONResponse:
     """Readiness: the database (and Redis, when configured) answer. 503 otherwise.
 
-    Example: `{"status":"ready","checks":{"database":"ok","redis":"not configured"},"success":true}`
+    `bus` says how events cross processes: `memory` (one process), `redis`, or `degraded`
+    (Redis is unreachable and the bus polls the database instead).
+
+    Example: `{"status":"ready","checks":{"database":"ok","redis":"not configured"},
+    "bus":"memory","success":true}`
     """
     db_error, redis_error = await asyncio.gather(
         asyncio.to_thread(_check_database, request), asyncio.to_thread(_check_redis, request)
@@ -57,9 +61,18 @@ async def readyz(request: Request) -> JSONResponse:
     checks = {"database": db_error or "ok", "redis": redis_error or redis_state}
     ready = db_error is None and redis_error is None
     return JSONResponse(
-        {"status": "ready" if ready else "unavailable", "checks": checks, "success": ready},
+        {"status": "ready" if ready else "unavailable", "checks": checks,
+         "bus": _bus_state(request), "success": ready},
         status_code=200 if ready else 503,
     )
+
+
+def _bus_state(request: Request) -> str:
+    """``memory`` (one process), ``redis``, or ``degraded`` (polling the database)."""
+    bus = services(request).bus
+    if not hasattr(bus, "degraded"):
+        return "memory"
+    return "degraded" if bus.degraded else "redis"
 
 
 @router.get("/metrics", include_in_schema=False)

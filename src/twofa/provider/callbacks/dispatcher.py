@@ -31,7 +31,6 @@ from twofa.storage.database import Database, utcnow
 from twofa.storage.tables import apps, callback_deliveries
 
 log = logging.getLogger(__name__)
-LEASE_SECONDS = 30
 BATCH = 20
 
 
@@ -55,7 +54,7 @@ class CallbackDispatcher:
     def claim(self) -> list[Delivery]:
         """Lease up to ``BATCH`` due deliveries for this worker."""
         now = utcnow()
-        lease_until = now + timedelta(seconds=LEASE_SECONDS)
+        lease_until = now + timedelta(seconds=self._settings.callback_lease_seconds)
         with self._db.write() as conn:
             due = conn.execute(
                 select(callback_deliveries.c.id)

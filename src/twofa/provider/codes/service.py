@@ -25,6 +25,7 @@ from twofa.errors import (
 from twofa.otp import otpauth_uri, random_secret
 from twofa.provider.apps.service import App
 from twofa.provider.audit.service import AuditLog
+from twofa.provider.codes.usage import UsageCounters
 from twofa.provider.codes.verification import TokenVerifier
 from twofa.provider.messaging import Message, MessagingService
 from twofa.provider.ratelimit import Limits
@@ -58,7 +59,8 @@ class CodeService:
                  messaging: MessagingService, limits: Limits, audit: AuditLog) -> None:
         self._db = db
         self._audit = audit
-        self._verifier = TokenVerifier(db, keyring, settings, limits, audit)
+        self.usage = UsageCounters(db)
+        self._verifier = TokenVerifier(db, keyring, settings, limits, audit, self.usage)
         self._keyring = keyring
         self._settings = settings
         self._messaging = messaging

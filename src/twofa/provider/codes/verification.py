@@ -16,16 +16,17 @@ from typing import Any, Literal
 from sqlalchemy import Connection, bindparam, select, update
 
 from twofa.crypto import Keyring
-from twofa.errors import TokenInvalid, TokenReused
+from twofa.errors import TokenInvalid, TokenReused, UserNotFound
 from twofa.otp.fast import decode_secret, match_step
 from twofa.provider.apps.service import App
 from twofa.provider.audit.service import AuditLog
-from twofa.provider.codes.usage import bump
+from twofa.provider.codes.usage import UsageCounters
 from twofa.provider.observability import metrics
+from twofa.provider.phones.numbers import Phone
 from twofa.provider.ratelimit import Limits
-from twofa.provider.users.service import User, load_user
+from twofa.provider.users.service import User, parse_authy_id
 from twofa.settings import Settings
-from twofa.storage.database import Database, utcnow
+from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import sent_codes, totp_secrets, users
 
 Outcome = Literal["valid", "reused", "invalid"]
@@ -33,10 +34,12 @@ Outcome = Literal["valid", "reused", "invalid"]
 _CODES = select(sent_codes.c.id, sent_codes.c.code_hash, sent_codes.c.used_at).where(
     sent_codes.c.user_id == bindparam("user_id"), sent_codes.c.expires_at > bindparam("now")
 )
-_SECRETS = select(
-    totp_secrets.c.id, totp_secrets.c.secret_enc, totp_secrets.c.digits, totp_secrets.c.step,
-    totp_secrets.c.last_step,
-).where(totp_secrets.c.user_id == bindparam("user_id"))
+_USER_WITH_SECRETS = (
+    select(users, totp_secrets.c.id.label("secret_id"), totp_secrets.c.secret_enc,
+           totp_secrets.c.digits, totp_secrets.c.step, totp_secrets.c.last_step)
+    .select_from(users.outerjoin(totp_secrets, totp_secrets.c.user_id == users.c.id))
+    .where(users.c.id == bindparam("authy_id"), users.c.app_id == bindparam("app_id"))
+)
 _SPEND_ONE_CODE = (
     update(sent_codes)
     .where(sent_codes.c.id == bindparam("code_id"), sent_codes.c.used_at.is_(None))
@@ -67,8 +70,10 @@ class TokenVerifier:
     """Checks SMS/voice codes, app TOTP codes and generic-authenticator TOTP codes, once each."""
 
     def __init__(self, db: Database, keyring: Keyring, settings: Settings, limits: Limits,
-                 audit: AuditLog) -> None:
+                 audit: AuditLog, usage: UsageCounters) -> None:
         self._db = db
+        self._usage = usage
+        self._sms_length = settings.sms_code_length
         self._keyring = keyring
         self._window = settings.totp_window
         self._limits = limits
@@ -93,14 +98,23 @@ class TokenVerifier:
         raise TokenReused() if outcome == "reused" else TokenInvalid()
 
     def _load(self, app: App, raw_id: str, token: str) -> _Material:
+        """The user with their secrets (one query) and, for a code-length token, their codes."""
+        authy_id = parse_authy_id(raw_id)
+        if authy_id is None:
+            raise UserNotFound()
         plausible = token.isascii() and token.isdigit() and 6 <= len(token) <= 12
         with self._db.read() as conn:
-            user = load_user(conn, app.id, raw_id)
-            if not plausible:
-                return _Material(user, [], [])
-            params = {"user_id": user.id, "now": utcnow()}
-            codes = conn.execute(_CODES, params).all()
-            secrets = conn.execute(_SECRETS, params).all()
+            rows = conn.execute(_USER_WITH_SECRETS, {"authy_id": authy_id, "app_id": app.id}).all()
+            if not rows:
+                raise UserNotFound()
+            codes = []
+            if plausible and len(token) == self._sms_length:
+                codes = conn.execute(_CODES, {"user_id": authy_id, "now": utcnow()}).all()
+        first = rows[0]
+        user = User(id=first.id, public_id=first.public_id, app_id=first.app_id,
+                    email=first.email, phone=Phone(first.country_code, first.phone_e164),
+                    confirmed=first.confirmed, created_at=aware(first.created_at))  # type: ignore[arg-type]
+        secrets = [r for r in rows if r.secret_id is not None] if plausible else []
         return _Material(user, codes, secrets)
 
     def _check(self, app: App, material: _Material, token: str) -> Outcome:
@@ -122,7 +136,7 @@ class TokenVerifier:
                               window=self._window)
             if step is None:
                 continue
-            if step > secret.last_step and self._spend_step(app, user, secret.id, step):
+            if step > secret.last_step and self._spend_step(app, user, secret.secret_id, step):
                 return "valid"
             reused = True
         return "reused" if reused else "invalid"
@@ -146,6 +160,6 @@ class TokenVerifier:
     def _confirm(self, conn: Connection, app: App, user: User) -> None:
         if not user.confirmed:
             conn.execute(_CONFIRM, {"owner_id": user.id})
-        bump(conn, app.id, "auths")
+        self._usage.add(app.id, "auths")
         self._audit.record("verification.passed", app_id=app.id, subject=f"user:{user.id}",
                            conn=conn)
