@@ -871,3 +871,388 @@ def write_results(name: str, data: dict[str, Any], stamp: str | None = None) -> 
     path.write_text(text)
     latest.write_text(text)
     return path, latest
+
+
+# Process limits and memory -----------------------------------------------------------------
+
+
+def raise_nofile(wanted: int | None = None) -> int:
+    """Raise this process's open-file soft limit toward ``wanted`` (default: the hard limit).
+
+    Child processes (the provider) inherit it. Returns the soft limit now in force.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if wanted is None else min(wanted, hard)
+    if hard == resource.RLIM_INFINITY and wanted is not None:
+        target = wanted
+    if target > soft:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def process_status(pid: int) -> dict[str, int]:
+    """Numeric fields of ``/proc/<pid>/status`` in kB where they are sizes (VmRSS, VmHWM, ...)."""
+    out: dict[str, int] = {}
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return out
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        parts = value.split()
+        if parts and parts[0].isdigit():
+            out[name] = int(parts[0])
+    return out
+
+
+def rss_mb(pid: int) -> float | None:
+    """Resident set size of ``pid`` in MiB (VmRSS), or None when it cannot be read."""
+    kb = process_status(pid).get("VmRSS")
+    return None if kb is None else kb / 1024
+
+
+def open_fds(pid: int) -> int | None:
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return None
+
+
+def nofile_limit(pid: int) -> int | None:
+    """The soft ``Max open files`` of ``pid``."""
+    try:
+        for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+            if line.startswith("Max open files"):
+                value = line.split()[3]
+                return None if value == "unlimited" else int(value)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
+    """uvloop when installed (cheaper per connection), else asyncio's default loop."""
+    try:
+        import uvloop
+
+        return uvloop.new_event_loop  # type: ignore[no-any-return]
+    except ImportError:
+        return asyncio.new_event_loop
+
+
+# A minimal asyncio HTTP/1.1 client, Server-Sent Events reader and callback receiver ---------
+# (no third-party client: the cost per connection stays small enough for 10,000 streams)
+
+
+async def _read_body(reader: asyncio.StreamReader, head: bytes) -> tuple[int, bytes, bool]:
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    length = 0
+    chunked = False
+    keep_alive = True
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        name = name.strip().lower()
+        if name == "content-length":
+            length = int(value.strip())
+        elif name == "transfer-encoding" and "chunked" in value.lower():
+            chunked = True
+        elif name == "connection" and value.strip().lower() == "close":
+            keep_alive = False
+    body = b""
+    if chunked:
+        parts = []
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            data = await reader.readexactly(size + 2)
+            if size == 0:
+                break
+            parts.append(data[:-2])
+        body = b"".join(parts)
+    elif length:
+        body = await reader.readexactly(length)
+    return status, body, keep_alive
+
+
+class HttpClient:
+    """One keep-alive HTTP/1.1 connection; ``request`` reconnects when the server closed it."""
+
+    def __init__(self, base_url: str, headers: dict[str, str] | None = None) -> None:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(base_url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 80
+        self.headers = headers or {}
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        assert self._reader is not None
+        all_headers = {**self.headers, **(headers or {})}
+        if body or method in ("POST", "PUT", "PATCH"):
+            all_headers["Content-Length"] = str(len(body))
+        head = "".join(f"{k}: {v}\r\n" for k, v in all_headers.items())
+        self._writer.write(
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{head}\r\n".encode(
+                "latin-1"
+            )
+            + body
+        )
+        try:
+            raw = await self._reader.readuntil(b"\r\n\r\n")
+            status, data, keep_alive = await _read_body(self._reader, raw)
+        except (OSError, asyncio.IncompleteReadError):
+            self.close()
+            raise
+        if not keep_alive:
+            self.close()
+        return status, data
+
+    async def json(
+        self, method: str, path: str, payload: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        body = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
+        extra = {"Content-Type": "application/json"} if payload is not None else {}
+        status, data = await self.request(method, path, body, {**extra, **(headers or {})})
+        try:
+            return status, json.loads(data) if data else None
+        except ValueError:
+            return status, None
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = None
+
+
+class SseStream:
+    """A Server-Sent Events connection read by one task; remembers when each event arrived.
+
+    ``arrivals`` maps ``(event, uuid)`` to the ``time.perf_counter()`` at which the bytes that
+    completed the frame were read; ``wait(event, uuid)`` resolves when such a frame is there.
+    """
+
+    def __init__(self) -> None:
+        self.arrivals: dict[tuple[str, str], float] = {}
+        self._waiters: dict[tuple[str, str], asyncio.Future[float]] = {}
+        self.status: int | None = None
+        self.opened_at: float | None = None
+        self.closed = False
+        self.error: str | None = None
+        self.frames = 0
+        self._writer: asyncio.StreamWriter | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(
+        cls,
+        host: str,
+        port: int,
+        path: str,
+        headers: dict[str, str],
+        *,
+        local_host: str | None = None,
+        timeout: float = 30.0,
+    ) -> SseStream:
+        """Connect, send the GET, wait for the response head (raises unless 200)."""
+        stream = cls()
+        local = (local_host, 0) if local_host else None
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, port, local_addr=local), timeout
+        )
+        stream._writer = writer
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n"
+            f"{head}\r\n".encode("latin-1")
+        )
+        try:
+            raw = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+            status = int(raw.split(b" ", 2)[1])
+            stream.status = status
+            if status != 200:
+                _, body, _ = await _read_body(reader, raw)
+                raise RuntimeError(f"event stream answered {status}: {body[:300]!r}")
+            if b"chunked" not in raw.lower():
+                raise RuntimeError("event stream is not chunked")
+        except BaseException:
+            writer.close()
+            raise
+        stream.opened_at = time.perf_counter()
+        stream._task = asyncio.create_task(stream._read(reader))
+        return stream
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        buffer = b""
+        try:
+            while True:
+                size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                chunk = await reader.readexactly(size + 2)
+                if size == 0:
+                    break
+                now = time.perf_counter()
+                buffer += chunk[:-2]
+                while b"\n\n" in buffer:
+                    frame, buffer = buffer.split(b"\n\n", 1)
+                    self._frame(frame, now)
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.closed = True
+            for future in self._waiters.values():
+                if not future.done():
+                    future.set_exception(ConnectionError("event stream closed"))
+
+    def _frame(self, frame: bytes, now: float) -> None:
+        name = "message"
+        data = None
+        for line in frame.decode("utf-8", "replace").split("\n"):
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data = line[5:].strip()
+        if data is None:
+            return
+        self.frames += 1
+        try:
+            uuid = str(json.loads(data).get("uuid", ""))
+        except (ValueError, AttributeError):
+            uuid = ""
+        key = (name, uuid)
+        self.arrivals.setdefault(key, now)
+        future = self._waiters.pop(key, None)
+        if future is not None and not future.done():
+            future.set_result(now)
+
+    async def wait(self, event: str, uuid: str, timeout: float = 10.0) -> float:
+        """The arrival time of ``event`` for ``uuid`` (waits up to ``timeout`` seconds)."""
+        key = (event, uuid)
+        if key in self.arrivals:
+            return self.arrivals[key]
+        if self.closed:
+            raise ConnectionError(f"event stream closed ({self.error})")
+        future = self._waiters.get(key)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._waiters[key] = future
+        return await asyncio.wait_for(asyncio.shield(future), timeout)
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        if self._writer is not None:
+            self._writer.close()
+
+
+class CallbackSink:
+    """A loopback HTTP server that answers 200 to every POST and remembers when each came.
+
+    ``arrivals`` maps the ``uuid`` of the JSON body to ``time.perf_counter()`` when the whole
+    request had been read; ``wait(uuid)`` resolves when it is there.
+    """
+
+    def __init__(self) -> None:
+        self.arrivals: dict[str, float] = {}
+        self.bodies: dict[str, dict[str, Any]] = {}
+        self.headers: dict[str, dict[str, str]] = {}
+        self._waiters: dict[str, asyncio.Future[float]] = {}
+        self._server: asyncio.AbstractServer | None = None
+        self.port = 0
+        self.requests = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/callback"
+
+    async def start(self) -> CallbackSink:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=1024)
+        self.port = int(self._server.sockets[0].getsockname()[1])
+        return self
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                try:
+                    raw = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, OSError):
+                    return
+                _, body, keep_alive = await _read_body_request(reader, raw)
+                now = time.perf_counter()
+                self.requests += 1
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
+                )
+                try:
+                    data = json.loads(body)
+                    uuid = str(data.get("uuid", ""))
+                except (ValueError, AttributeError):
+                    continue
+                self.arrivals.setdefault(uuid, now)
+                self.bodies[uuid] = data
+                headers = {}
+                for line in raw.decode("latin-1").split("\r\n")[1:]:
+                    name, _, value = line.partition(":")
+                    if name:
+                        headers[name.strip().lower()] = value.strip()
+                self.headers[uuid] = headers
+                future = self._waiters.pop(uuid, None)
+                if future is not None and not future.done():
+                    future.set_result(now)
+                if not keep_alive:
+                    return
+        finally:
+            writer.close()
+
+    async def wait(self, uuid: str, timeout: float = 10.0) -> float:
+        if uuid in self.arrivals:
+            return self.arrivals[uuid]
+        future = self._waiters.get(uuid)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._waiters[uuid] = future
+        return await asyncio.wait_for(asyncio.shield(future), timeout)
+
+
+async def _read_body_request(
+    reader: asyncio.StreamReader, head: bytes
+) -> tuple[str, bytes, bool]:
+    """The request line, body (Content-Length only) and keep-alive of an HTTP/1.1 request."""
+    lines = head.decode("latin-1").split("\r\n")
+    length = 0
+    keep_alive = True
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        name = name.strip().lower()
+        if name == "content-length":
+            length = int(value.strip())
+        elif name == "connection" and value.strip().lower() == "close":
+            keep_alive = False
+    body = await reader.readexactly(length) if length else b""
+    return lines[0], body, keep_alive
+
+
+def latency_summary(values_ms: Sequence[float]) -> dict[str, float | int]:
+    """count, p50, p90, p99, max (ms) of a latency sample."""
+    return {
+        "count": len(values_ms),
+        "p50_ms": percentile(values_ms, 50),
+        "p90_ms": percentile(values_ms, 90),
+        "p99_ms": percentile(values_ms, 99),
+        "max_ms": max(values_ms) if values_ms else math.nan,
+    }

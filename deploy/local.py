@@ -220,7 +220,6 @@ class Deployment:
         self.logs = self.state_dir / "logs"
         self.nginx_dir = self.state_dir / "nginx"
         self.procs: list[tuple[str, subprocess.Popen[bytes], Path]] = []
-        self.jobs: list[subprocess.Popen[bytes]] = []  # one-shot commands run in the background
         self.databases = [args.database, f"{args.database}_site"]
         self.state: dict[str, Any] = {}
         self._stopping = False
@@ -231,42 +230,33 @@ class Deployment:
         log = self.logs / f"{name}.log"
         with log.open("ab") as out:
             proc = subprocess.Popen(  # noqa: S603 (our own commands)
-                command, env=env, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, cwd=self.state_dir, preexec_fn=_die_with_parent,
+                command,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.state_dir,
+                preexec_fn=_die_with_parent,
             )
         self.procs.append((name, proc, log))
         return proc
 
-    def _job(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        """Start a one-shot command in the background; ``_finish`` collects it."""
-        with (self.logs / f"{name}.log").open("wb") as out:
-            proc = subprocess.Popen(  # noqa: S603 (our own commands)
-                command, env=env, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, cwd=self.state_dir, preexec_fn=_die_with_parent,
-            )
-        self.jobs.append(proc)
-        return proc
-
-    def _finish(self, name: str, proc: subprocess.Popen[bytes]) -> None:
-        try:
-            code = proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            code = -9
-        if code != 0:
-            raise RuntimeError(f"{name} failed ({code}):\n{tail(self.logs / f'{name}.log')}")
-
     def _run(self, name: str, command: list[str], env: dict[str, str]) -> str:
         """A one-shot command (migration, app creation); its stdout, or an error with its log."""
         done = subprocess.run(  # noqa: S603 (our own commands)
-            command, env=env, capture_output=True, cwd=self.state_dir,
-            timeout=60, check=False,
+            command,
+            env=env,
+            capture_output=True,
+            cwd=self.state_dir,
+            timeout=60,
+            check=False,
         )
         (self.logs / f"{name}.log").write_bytes(done.stdout + done.stderr)
         if done.returncode != 0:
-            raise RuntimeError(f"{name} failed ({done.returncode}):\n"
-                               f"{done.stderr.decode(errors='replace')[-3000:]}")
+            raise RuntimeError(
+                f"{name} failed ({done.returncode}):\n"
+                f"{done.stderr.decode(errors='replace')[-3000:]}"
+            )
         return done.stdout.decode()
 
     def _save_state(self, status: str) -> None:
@@ -277,12 +267,16 @@ class Deployment:
         """nginx's path; refuses to start over a running deployment, cleans up a dead one."""
         nginx = find_nginx()
         if nginx is None:
-            raise RuntimeError("nginx is not installed (Debian: apt-get install -y nginx, "
-                               "or `make deploy-deps` as root)")
+            raise RuntimeError(
+                "nginx is not installed (Debian: apt-get install -y nginx, "
+                "or `make deploy-deps` as root)"
+            )
         existing = read_state(self.state_dir)
         if existing and alive(int(existing.get("pid", 0))):
-            raise RuntimeError(f"a deployment is already running from {self.state_dir} "
-                               f"(pid {existing['pid']}); stop it first")
+            raise RuntimeError(
+                f"a deployment is already running from {self.state_dir} "
+                f"(pid {existing['pid']}); stop it first"
+            )
         if existing:
             cleanup_stale(self.state_dir, existing)
         return nginx
@@ -309,26 +303,36 @@ class Deployment:
         site_db = database_url(args.postgres, self.databases[1])
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("TWOFA_")}
-        env.update({
-            "TWOFA_ENV": "prod",
-            "TWOFA_SECRET_KEY": secrets.token_urlsafe(48),
-            "TWOFA_DATA_DIR": str(data_dir),
-            "TWOFA_DATABASE_URL": provider_db,
-            "TWOFA_REDIS_URL": args.redis,
-            "TWOFA_PUBLIC_URL": public_url,
-            "TWOFA_SMS_GATEWAY": "outbox",  # read the "sent" codes with `twofa outbox`
-            "TWOFA_LOG_JSON": "true",
-            "TWOFA_SITE_DATABASE_URL": site_db,
-            "TWOFA_SITE_PROVIDER_URL": public_url,  # the site reaches the providers via nginx
-            "TWOFA_SITE_PUBLIC_URL": public_url,
-            "FORWARDED_ALLOW_IPS": "127.0.0.1",  # uvicorn trusts X-Forwarded-* from nginx only
-        })
+        env.update(
+            {
+                "TWOFA_ENV": "prod",
+                "TWOFA_SECRET_KEY": secrets.token_urlsafe(48),
+                "TWOFA_DATA_DIR": str(data_dir),
+                "TWOFA_DATABASE_URL": provider_db,
+                "TWOFA_REDIS_URL": args.redis,
+                "TWOFA_PUBLIC_URL": public_url,
+                "TWOFA_SMS_GATEWAY": "outbox",  # read the "sent" codes with `twofa outbox`
+                "TWOFA_LOG_JSON": "true",
+                "TWOFA_SITE_DATABASE_URL": site_db,
+                "TWOFA_SITE_PROVIDER_URL": public_url,  # the site reaches the providers via nginx
+                "TWOFA_SITE_PUBLIC_URL": public_url,
+                "FORWARDED_ALLOW_IPS": "127.0.0.1",  # uvicorn trusts X-Forwarded-* from nginx only
+            }
+        )
         self.state = {
-            "pid": os.getpid(), "url": public_url, "port": port,
-            "postgres": args.postgres, "databases": self.databases,
-            "keep_databases": args.keep_databases, "redis": args.redis,
-            "providers": [], "site": None, "nginx": None,
-            "logs": str(self.logs), "env_file": str(self.state_dir / "twofa.env"), "env": {},
+            "pid": os.getpid(),
+            "url": public_url,
+            "port": port,
+            "postgres": args.postgres,
+            "databases": self.databases,
+            "keep_databases": args.keep_databases,
+            "redis": args.redis,
+            "providers": [],
+            "site": None,
+            "nginx": None,
+            "logs": str(self.logs),
+            "env_file": str(self.state_dir / "twofa.env"),
+            "env": {},
         }
         self._save_state("starting")
 
@@ -337,51 +341,97 @@ class Deployment:
         for name in self.databases:
             recreate_database(args.postgres, name)
         # Migrations first (`twofa db upgrade` is the step a rollout runs before new code).
-        migrate_site = self._job("migrate-site", [*twofa, "site", "--migrate-only"], env)
         self._run("migrate-provider", [*twofa, "db", "upgrade"], env)
+        self._run("migrate-site", [*twofa, "site", "--migrate-only"], env)
 
         # The providers need nothing else; start them while the site's application is created.
         providers = []
         for index, provider_port in enumerate(provider_ports, 1):
-            proc = self._spawn(f"provider-{index}", [
-                *twofa, "provider", "--host", "127.0.0.1", "--port", str(provider_port),
-                "--no-migrate"], env)
+            proc = self._spawn(
+                f"provider-{index}",
+                [
+                    *twofa,
+                    "provider",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(provider_port),
+                    "--no-migrate",
+                ],
+                env,
+            )
             providers.append((proc, provider_port))
-            self.state["providers"].append({"pid": proc.pid, "port": provider_port,
-                                            "url": f"http://127.0.0.1:{provider_port}"})
+            self.state["providers"].append(
+                {"pid": proc.pid, "port": provider_port, "url": f"http://127.0.0.1:{provider_port}"}
+            )
         self._save_state("starting")
-        created = json.loads(self._run("apps-create", [
-            *twofa, "apps", "create", args.app_name,
-            "--callback-url", f"{public_url}/authy/callback", "--json"], env))
-        self._finish("migrate-site", migrate_site)
+        created = json.loads(
+            self._run(
+                "apps-create",
+                [
+                    *twofa,
+                    "apps",
+                    "create",
+                    args.app_name,
+                    "--callback-url",
+                    f"{public_url}/authy/callback",
+                    "--json",
+                ],
+                env,
+            )
+        )
         env = {**env, "TWOFA_SITE_API_KEY": created["api_key"]}
         self.state["env"] = env_subset(env)
         self.state["app"] = {"app_id": created["app_id"], "name": created["name"]}
-        write_private(self.state_dir / "twofa.env", "".join(
-            f"{k}={shlex.quote(v)}\n" for k, v in sorted(self.state["env"].items())))
-        site = self._spawn("site", [*twofa, "site", "--host", "127.0.0.1",
-                                    "--port", str(site_port)], env)
-        self.state["site"] = {"pid": site.pid, "port": site_port,
-                              "url": f"http://127.0.0.1:{site_port}"}
+        write_private(
+            self.state_dir / "twofa.env",
+            "".join(f"{k}={shlex.quote(v)}\n" for k, v in sorted(self.state["env"].items())),
+        )
+        site = self._spawn(
+            "site", [*twofa, "site", "--host", "127.0.0.1", "--port", str(site_port)], env
+        )
+        self.state["site"] = {
+            "pid": site.pid,
+            "port": site_port,
+            "url": f"http://127.0.0.1:{site_port}",
+        }
         self._save_state("starting")
         for index, (proc, provider_port) in enumerate(providers, 1):
-            wait_for(f"http://127.0.0.1:{provider_port}/readyz", proc,
-                     self.logs / f"provider-{index}.log", deadline)
+            wait_for(
+                f"http://127.0.0.1:{provider_port}/readyz",
+                proc,
+                self.logs / f"provider-{index}.log",
+                deadline,
+            )
         wait_for(f"http://127.0.0.1:{site_port}/", site, self.logs / "site.log", deadline)
 
         conf = self.nginx_dir / "twofa.conf"
-        conf.write_text(render_nginx(TEMPLATE.read_text(), {
-            "TWOFA_NGINX_SERVER_NAME": "127.0.0.1 localhost",
-            "TWOFA_NGINX_LISTEN": f"127.0.0.1:{port}",
-            "TWOFA_NGINX_PROVIDER_SERVERS": "\n    ".join(
-                f"server 127.0.0.1:{p} max_fails=2 fail_timeout=5s;" for p in provider_ports),
-            "TWOFA_NGINX_SITE_SERVERS": f"server 127.0.0.1:{site_port};",
-            "TWOFA_NGINX_ACCESS_LOG": str(self.logs / "nginx-access.log"),
-        }, tls=False))
+        conf.write_text(
+            render_nginx(
+                TEMPLATE.read_text(),
+                {
+                    "TWOFA_NGINX_SERVER_NAME": "127.0.0.1 localhost",
+                    "TWOFA_NGINX_LISTEN": f"127.0.0.1:{port}",
+                    "TWOFA_NGINX_PROVIDER_SERVERS": "\n    ".join(
+                        f"server 127.0.0.1:{p} max_fails=2 fail_timeout=5s;" for p in provider_ports
+                    ),
+                    "TWOFA_NGINX_SITE_SERVERS": f"server 127.0.0.1:{site_port};",
+                    "TWOFA_NGINX_ACCESS_LOG": str(self.logs / "nginx-access.log"),
+                },
+                tls=False,
+            )
+        )
         main_conf = self.nginx_dir / "nginx.conf"
         main_conf.write_text(nginx_main_conf(self.nginx_dir, conf))
-        nginx_cmd = [nginx, "-p", str(self.nginx_dir), "-c", str(main_conf),
-                     "-e", str(self.logs / "nginx-error.log")]
+        nginx_cmd = [
+            nginx,
+            "-p",
+            str(self.nginx_dir),
+            "-c",
+            str(main_conf),
+            "-e",
+            str(self.logs / "nginx-error.log"),
+        ]
         self._run("nginx-test", [*nginx_cmd, "-t", "-q"], env)
         proc = self._spawn("nginx", [*nginx_cmd, "-g", "daemon off;"], env)
         self.state["nginx"] = {"pid": proc.pid, "config": str(main_conf), "site_config": str(conf)}
@@ -393,21 +443,24 @@ class Deployment:
         s = self.state
         drops = "" if s["keep_databases"] else " and drops the databases"
         env_file = shlex.quote(s["env_file"])
-        print(f"""
+        print(
+            f"""
   twofa reference deployment is up
 
-  URL             {s['url']}/
-  Authenticator   {s['url']}/authenticator/
-  Authy API       {s['url']}/protected/json/...   (site API key in the environment file)
-  Providers       {', '.join(p['url'] for p in s['providers'])}   (least_conn behind nginx)
-  Site            {s['site']['url']}
-  Databases       {', '.join(s['databases'])} on {s['postgres']}
-  Redis           {s['redis']}
-  Logs            {s['logs']}/
+  URL             {s["url"]}/
+  Authenticator   {s["url"]}/authenticator/
+  Authy API       {s["url"]}/protected/json/...   (site API key in the environment file)
+  Providers       {", ".join(p["url"] for p in s["providers"])}   (least_conn behind nginx)
+  Site            {s["site"]["url"]}
+  Databases       {", ".join(s["databases"])} on {s["postgres"]}
+  Redis           {s["redis"]}
+  Logs            {s["logs"]}/
   Environment     set -a; . {env_file}; set +a   # then: twofa outbox, twofa apps list, ...
 
   Ctrl-C (or deploy/run-local.sh stop) stops everything{drops}.
-""", flush=True)
+""",
+            flush=True,
+        )
 
     # -- run and stop --------------------------------------------------------------------
 
@@ -416,8 +469,12 @@ class Deployment:
         while not self._stopping:
             for name, proc, log in self.procs:
                 if proc.poll() is not None:
-                    print(f"{name} exited with {proc.returncode}; stopping the deployment\n"
-                          f"{tail(log)}", file=sys.stderr, flush=True)
+                    print(
+                        f"{name} exited with {proc.returncode}; stopping the deployment\n"
+                        f"{tail(log)}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     return 1
             time.sleep(0.3)
         return 0
@@ -427,10 +484,6 @@ class Deployment:
 
     def down(self) -> None:
         """nginx first (no new requests), then the site and the providers; then the databases."""
-        for job in self.jobs:
-            if job.poll() is None:
-                job.kill()
-                job.wait()
         for _, proc, _ in reversed(self.procs):
             if proc.poll() is None:
                 proc.terminate()
@@ -524,23 +577,36 @@ def stop(state_dir: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="deploy/run-local.sh", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="deploy/run-local.sh",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("command", nargs="?", default="up", choices=["up", "stop", "nginx-config"])
     parser.add_argument("--port", type=int, default=8080, help="nginx port (0: any free port)")
     parser.add_argument("--state-dir", type=Path, default=ROOT / "var" / "deploy")
     parser.add_argument("--providers", type=int, default=2, help="provider processes")
-    parser.add_argument("--database", default="twofa_deploy",
-                        help="provider database name (the site's gets the suffix _site)")
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
-                        help="administrative connection used to create and drop the databases")
+    parser.add_argument(
+        "--database",
+        default="twofa_deploy",
+        help="provider database name (the site's gets the suffix _site)",
+    )
+    parser.add_argument(
+        "--postgres",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="administrative connection used to create and drop the databases",
+    )
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--app-name", default="twofa site")
-    parser.add_argument("--keep-databases", action="store_true",
-                        help="do not drop the databases when stopping")
-    parser.add_argument("--tls", action="store_true",
-                        help="nginx-config: render the production (TLS) variant from "
-                             "TWOFA_NGINX_* environment variables")
+    parser.add_argument(
+        "--keep-databases", action="store_true", help="do not drop the databases when stopping"
+    )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="nginx-config: render the production (TLS) variant from "
+        "TWOFA_NGINX_* environment variables",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "stop":

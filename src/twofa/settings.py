@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     callback_max_failures: int = Field(3, ge=1)
     callback_retry_base: float = 2.0
     callback_max_attempts: int = Field(8, ge=1)
+    callback_lease_seconds: float = Field(30.0, gt=0)  # a dead worker's claim lapses after this
     worker_poll_interval: float = Field(0.5, gt=0)
 
     # HTTP and logs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
@@ -164,15 +165,16 @@ class LiveSite:
 
     def authy_id(self, email: str) -> int:
         """The provider user id the site stored for ``email``."""
-        with sqlite3.connect(self.database) as conn:
-            row = conn.execute("SELECT authy_id FROM site_users WHERE email = ?", (email,)).fetchone()
-        assert row, f"no site user {email}"
-        return int(row[0])
+        rows = self._query("SELECT authy_id FROM site_users WHERE email = ?", email)
+        assert rows, f"no site user {email}"
+        return int(rows[0][0])
 
     def user_count(self, email: str) -> int:
-        with sqlite3.connect(self.database) as conn:
-            found = conn.execute("SELECT count(*) FROM site_users WHERE email = ?", (email,))
-            return int(found.fetchone()[0])
+        return int(self._query("SELECT count(*) FROM site_users WHERE email = ?", email)[0][0])
+
+    def _query(self, sql: str, *params: object) -> list[tuple[object, ...]]:
+        with contextlib.closing(sqlite3.connect(self.database)) as conn:
+            return conn.execute(sql, params).fetchall()
 
     def phone_user(self, email: str, phone: str) -> PhoneUser:
         """The site user as a :class:`PhoneUser`, for ``register_device``."""

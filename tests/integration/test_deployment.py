@@ -85,8 +85,14 @@ class Deployed:
         """Run the ``twofa`` command against this deployment (its environment, no .env)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("TWOFA_")}
         env.update(self.state["env"])
-        done = subprocess.run([sys.executable, "-m", "twofa.cli", *args], env=env,
-                              cwd=self.state_dir, capture_output=True, timeout=30, check=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "twofa.cli", *args],
+            env=env,
+            cwd=self.state_dir,
+            capture_output=True,
+            timeout=30,
+            check=True,
+        )
         return done.stdout.decode()
 
     def last_code(self, phone: str, digits: int) -> str:
@@ -99,8 +105,9 @@ class Deployed:
 
 def _databases(names: list[str]) -> list[str]:
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
-        rows = conn.execute("SELECT datname FROM pg_database WHERE datname = ANY(%s)",
-                            (names,)).fetchall()
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname = ANY(%s)", (names,)
+        ).fetchall()
     return [row[0] for row in rows]
 
 
@@ -115,17 +122,30 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     database = f"twofa_deploy_{secrets.token_hex(5)}"
     output = (base / "run-local.out").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, str(LOCAL), "up", "--port", "0", "--state-dir", str(state_dir),
-         "--database", database],
-        stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            str(LOCAL),
+            "up",
+            "--port",
+            "0",
+            "--state-dir",
+            str(state_dir),
+            "--database",
+            database,
+        ],
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     state: dict[str, Any] = {}
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                pytest.fail(f"deploy/local.py exited with {proc.returncode}:\n"
-                            f"{(base / 'run-local.out').read_text()}")
+                pytest.fail(
+                    f"deploy/local.py exited with {proc.returncode}:\n"
+                    f"{(base / 'run-local.out').read_text()}"
+                )
             try:
                 state = json.loads((state_dir / "state.json").read_text())
             except (OSError, ValueError):
@@ -134,12 +154,18 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
                 break
             time.sleep(0.2)
         else:
-            pytest.fail(f"the deployment was not ready within {START_TIMEOUT:.0f} s:\n"
-                        f"{(base / 'run-local.out').read_text()}")
+            pytest.fail(
+                f"the deployment was not ready within {START_TIMEOUT:.0f} s:\n"
+                f"{(base / 'run-local.out').read_text()}"
+            )
         yield Deployed(state["url"], state, state_dir)
     finally:
-        subprocess.run([sys.executable, str(LOCAL), "stop", "--state-dir", str(state_dir)],
-                       capture_output=True, timeout=60, check=False)
+        subprocess.run(
+            [sys.executable, str(LOCAL), "stop", "--state-dir", str(state_dir)],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:
@@ -190,22 +216,34 @@ def test_authy_client_sms_round_trip(deployment: Deployed) -> None:
     verified = authy.tokens.verify(user.id, code)
     assert verified.ok(), verified.content
     assert not authy.tokens.verify(user.id, code).ok()  # single use, whichever process answers
+    # nginx logs the verify route with the code masked.
+    access_log = (Path(deployment.state["logs"]) / "nginx-access.log").read_text()
+    assert f"/protected/json/verify/***/{user.id}" in access_log
+    assert code not in access_log
 
 
 def test_requests_are_balanced_over_both_providers(deployment: Deployed) -> None:
-    before = [metric_total(u, "twofa_http_requests_total", route="/readyz")
-              for u in deployment.provider_urls]
-    served_by = {httpx.get(deployment.url + "/readyz", timeout=5).headers["x-served-by"]
-                 for _ in range(10)}
-    after = [metric_total(u, "twofa_http_requests_total", route="/readyz")
-             for u in deployment.provider_urls]
+    before = [
+        metric_total(u, "twofa_http_requests_total", route="/readyz")
+        for u in deployment.provider_urls
+    ]
+    served_by = {
+        httpx.get(deployment.url + "/readyz", timeout=5).headers["x-served-by"] for _ in range(10)
+    }
+    after = [
+        metric_total(u, "twofa_http_requests_total", route="/readyz")
+        for u in deployment.provider_urls
+    ]
     assert served_by == {u.removeprefix("http://") for u in deployment.provider_urls}
     assert all(b > a for a, b in zip(before, after, strict=True)), (before, after)
 
 
 def test_request_id_is_shared_by_nginx_and_provider(deployment: Deployed) -> None:
-    response = httpx.get(deployment.url + "/protected/json/app/details", timeout=5,
-                         headers={"X-Authy-API-Key": deployment.api_key})
+    response = httpx.get(
+        deployment.url + "/protected/json/app/details",
+        timeout=5,
+        headers={"X-Authy-API-Key": deployment.api_key},
+    )
     assert response.status_code == 200
     rid = response.headers["x-request-id"]
     assert re.fullmatch(r"[0-9a-f]{32}", rid)
@@ -225,17 +263,22 @@ def test_device_event_stream_is_not_buffered(deployment: Deployed) -> None:
     assert user.ok(), user.content
     started = start_registration(url, country_code="1", phone_number=national)
     key = keys.generate()
-    device = confirm_registration(url, started.registration_id,
-                                  code=deployment.last_code(e164(national), 6),
-                                  name="deployment test", os_type="cli",
-                                  public_key=keys.public_jwk(key))
+    device = confirm_registration(
+        url,
+        started.registration_id,
+        code=deployment.last_code(e164(national), 6),
+        name="deployment test",
+        os_type="cli",
+        public_key=keys.public_jwk(key),
+    )
     client = DeviceClient(url, device["uuid"], key)
 
     lines: queue.Queue[tuple[float, str | None]] = queue.Queue()
     path = "/device/v1/events"
     headers = client.signed_headers("GET", path, b"")
-    with httpx.stream("GET", url + path, headers=headers,
-                      timeout=httpx.Timeout(10, read=30)) as response:
+    with httpx.stream(
+        "GET", url + path, headers=headers, timeout=httpx.Timeout(10, read=30)
+    ) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         assert "content-encoding" not in response.headers
@@ -295,16 +338,20 @@ def test_metrics_only_from_loopback(deployment: Deployed) -> None:
     assert "twofa_http_requests_total" in inside.text
     # Another source address (127.0.0.2 reaches the loopback listener but is not allowed).
     port = deployment.state["port"]
-    with socket.create_connection(("127.0.0.1", port), timeout=5,
-                                  source_address=("127.0.0.2", 0)) as sock:
+    with socket.create_connection(
+        ("127.0.0.1", port), timeout=5, source_address=("127.0.0.2", 0)
+    ) as sock:
         sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         status_line = sock.makefile("rb").readline().decode()
     assert status_line.split()[1] == "403"
 
 
 def test_large_bodies_are_refused_by_nginx(deployment: Deployed) -> None:
-    response = httpx.post(deployment.url + "/protected/json/users/new",
-                          headers={"X-Authy-API-Key": deployment.api_key},
-                          content=b"x" * (70 * 1024), timeout=5)
+    response = httpx.post(
+        deployment.url + "/protected/json/users/new",
+        headers={"X-Authy-API-Key": deployment.api_key},
+        content=b"x" * (70 * 1024),
+        timeout=5,
+    )
     assert response.status_code == 413
     assert "x-request-id" not in response.headers  # refused before reaching any provider

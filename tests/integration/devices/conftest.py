@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.live import LiveProvider
-from twofa.authenticator import keys
-from twofa.authenticator.device import DeviceClient, confirm_registration, start_registration
+from tests.live import LiveProvider, TestDevice, e164
+from twofa.authenticator.device import DeviceClient
 
-
-def e164(national: str) -> str:
-    return "+1" + re.sub(r"\D", "", national)
+__all__ = ["Account", "e164", "enrol", "new_account"]
 
 
 def enrol(provider: LiveProvider, national: str, *, name: str = "Test phone",
-          os_type: str = "cli") -> DeviceClient:
-    """Register a new device for ``national`` with the code from the outbox."""
-    started = start_registration(provider.url, country_code="1", phone_number=national)
-    code = provider.last_code(e164(national), 6)
-    key = keys.generate()
-    device = confirm_registration(provider.url, started.registration_id, code=code, name=name,
-                                  os_type=os_type, public_key=keys.public_jwk(key))
-    return DeviceClient(provider.url, device["uuid"], key)
+          os_type: str = "cli") -> TestDevice:
+    """Register a new device for ``national`` (country code 1) with the code from the outbox."""
+    return provider.enroll_device("1", national, name=name, os_type=os_type)
 
 
 @dataclass

@@ -2,36 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from flask import Flask
+
 from tests.unit.site.conftest import Browser
-from tests.unit.site.fake_provider import FakeProvider
 
 
-def _signed_in(site: Browser, fake: FakeProvider) -> int:
-    site.sign_up()
-    (user,) = fake.users.values()
-    site.get("/verify")
-    site.post("/verify", {"code": fake.last_code(user.authy_id)})
-    return user.authy_id
-
-
-def test_account_shows_user_factors_and_sign_ins(site: Browser, fake: FakeProvider) -> None:
-    authy_id = _signed_in(site, fake)
-    fake.register_app(authy_id)
+def test_account_shows_user_factors_and_sign_ins(site: Browser) -> None:
+    site.signed_in_with_sms()
+    before = site.get("/account").get_data(as_text=True)
+    assert "Install the authenticator app" in before
+    site.live.enroll_device("1", site.phone, os_type="web")
     page = site.get("/account").get_data(as_text=True)
     assert "Hello, Alice Example" in page
     assert "alice@example.com" in page
-    assert "+1 ••••••••23" in page
+    assert f"+1 ••••••••{site.phone[-2:]}" in page
     assert "Push approvals and app codes." in page
-    assert "android" in page
+    assert "<li>web" in page
     assert "Text message code" in page and "Signed in" in page
 
 
-def test_account_survives_a_provider_outage(site: Browser, fake: FakeProvider) -> None:
-    _signed_in(site, fake)
-    fake.down = True
-    response = site.get("/account")
+def test_account_survives_a_provider_outage(
+    build_app: Callable[..., Flask], site: Browser, closed_url: str
+) -> None:
+    site.signed_in_with_sms()
+    cut_off = site.on(build_app(provider_url=closed_url))
+    response = cut_off.get("/account")
     assert response.status_code == 200
-    assert "not reachable" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "not reachable" in page and "Hello, Alice Example" in page
 
 
 def test_pages_send_security_headers(site: Browser) -> None:

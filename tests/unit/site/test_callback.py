@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from flask import Flask
 
-from tests.unit.site.conftest import Browser, signed_callback
-from tests.unit.site.fake_provider import FakeProvider
-from tests.unit.site.test_push import _app_user, _uuid
+from tests.live import RecordingServer, TestDevice
+from tests.unit.site.conftest import CALLBACK_PATH, Browser, deliver_callback, signed_callback
 from twofa import signing
 
 
+@dataclass
+class Waiting:
+    """A browser whose login waits for its push, and the site's callback URL and key."""
+
+    browser: Browser
+    device: TestDevice
+    uuid: str
+    authy_id: int
+    key: str
+    url: str
+
+    def send(self, body: dict[str, object], **kwargs: Any) -> Any:
+        """POST ``body`` signed with the application's key for the site's callback URL."""
+        args: dict[str, Any] = {"key": self.key, "url": self.url, **kwargs}
+        return signed_callback(self.browser, body, **args)
+
+
 @pytest.fixture
-def waiting(site: Browser, fake: FakeProvider) -> tuple[Browser, str, int]:
-    authy_id = _app_user(site, fake)
+def waiting(site: Browser, api_key: str, relay: RecordingServer) -> Waiting:
+    user, device = site.app_user()
     site.login()
-    return site, _uuid(site, fake), authy_id
+    return Waiting(site, device, site.uuid(), user.authy_id, api_key, relay.url + CALLBACK_PATH)
 
 
 def _body(uuid: str, authy_id: int, status: str = "approved") -> dict[str, object]:
@@ -29,73 +50,86 @@ def _body(uuid: str, authy_id: int, status: str = "approved") -> dict[str, objec
     }
 
 
-def test_good_signature_settles_the_login(waiting: tuple[Browser, str, int]) -> None:
-    browser, uuid, authy_id = waiting
-    response = signed_callback(Browser(browser.app), _body(uuid, authy_id))
+def test_the_providers_own_callback_settles_the_login(
+    waiting: Waiting, relay: RecordingServer
+) -> None:
+    waiting.device.approve(waiting.uuid, waiting.browser.attempt().approval_number)
+    courier = Browser(waiting.browser.app, waiting.browser.live)
+    response = deliver_callback(courier, relay, waiting.uuid)
     assert response.status_code == 200
     assert response.get_json() == {"ok": True, "status": "approved"}
-    assert browser.get("/login/status").get_json()["status"] == "approved"
+    (received,) = relay.received()
+    assert json.loads(received.body)["authy_id"] == waiting.authy_id
+    assert waiting.browser.attempt().approval_status == "approved"
+    # Replaying the same signed callback changes nothing.
+    assert deliver_callback(courier, relay, waiting.uuid).status_code == 200
+    assert waiting.browser.post("/login/complete").headers["Location"] == "/account"
 
 
-def test_missing_signature_is_400(waiting: tuple[Browser, str, int]) -> None:
-    browser, uuid, authy_id = waiting
-    response = browser.http.post("/authy/callback", json=_body(uuid, authy_id))
+def test_good_signature_settles_the_login(waiting: Waiting) -> None:
+    response = waiting.send(_body(waiting.uuid, waiting.authy_id))
+    assert response.status_code == 200
+    assert response.get_json() == {"ok": True, "status": "approved"}
+    assert waiting.browser.attempt().approval_status == "approved"
+
+
+def test_missing_signature_is_400(waiting: Waiting) -> None:
+    browser = waiting.browser
+    response = browser.http.post(CALLBACK_PATH, json=_body(waiting.uuid, waiting.authy_id))
     assert response.status_code == 400
     nonce_only = browser.http.post(
-        "/authy/callback",
-        json=_body(uuid, authy_id),
+        CALLBACK_PATH,
+        json=_body(waiting.uuid, waiting.authy_id),
         headers={"X-Authy-Signature-Nonce": str(time.time())},
     )
     assert nonce_only.status_code == 400
-    assert browser.get("/login/status").get_json()["status"] == "pending"
+    assert browser.status()["status"] == "pending"
 
 
-def test_wrong_key_or_tampered_body_is_400(waiting: tuple[Browser, str, int]) -> None:
-    browser, uuid, authy_id = waiting
-    assert signed_callback(browser, _body(uuid, authy_id), key="other-key").status_code == 400
+def test_wrong_key_or_tampered_body_is_400(waiting: Waiting) -> None:
+    body = _body(waiting.uuid, waiting.authy_id)
+    assert waiting.send(body, key="other-key").status_code == 400
     nonce = f"{time.time():.3f}"
     signature = signing.sign(
-        key="test-api-key",
+        key=waiting.key,
         nonce=nonce,
         method="POST",
-        url="http://localhost/authy/callback",
-        params=_body(uuid, authy_id, "denied"),
+        url=waiting.url,
+        params=_body(waiting.uuid, waiting.authy_id, "denied"),
     )
-    tampered = browser.http.post(
-        "/authy/callback",
-        json=_body(uuid, authy_id, "approved"),
+    tampered = waiting.browser.http.post(
+        CALLBACK_PATH,
+        json=body,
         headers={"X-Authy-Signature": signature, "X-Authy-Signature-Nonce": nonce},
     )
     assert tampered.status_code == 400
-    assert browser.get("/login/status").get_json()["status"] == "pending"
+    assert waiting.browser.status()["status"] == "pending"
 
 
-def test_signature_for_another_url_is_400(waiting: tuple[Browser, str, int]) -> None:
-    browser, uuid, authy_id = waiting
-    response = signed_callback(
-        browser, _body(uuid, authy_id), url="http://evil.example/authy/callback"
-    )
+def test_signature_for_another_url_is_400(waiting: Waiting) -> None:
+    body = _body(waiting.uuid, waiting.authy_id)
+    response = waiting.send(body, url="http://evil.example/authy/callback")
     assert response.status_code == 400
 
 
-def test_stale_nonce_is_400(waiting: tuple[Browser, str, int]) -> None:
-    browser, uuid, authy_id = waiting
+def test_stale_nonce_is_400(waiting: Waiting) -> None:
+    body = _body(waiting.uuid, waiting.authy_id)
     stale = f"{time.time() - 301:.6f}"
-    assert signed_callback(browser, _body(uuid, authy_id), nonce=stale).status_code == 400
-    assert signed_callback(browser, _body(uuid, authy_id), nonce="not-a-time").status_code == 400
+    assert waiting.send(body, nonce=stale).status_code == 400
+    assert waiting.send(body, nonce="not-a-time").status_code == 400
+    assert waiting.browser.attempt().approval_status == "pending"
 
 
-def test_unknown_uuid_is_404(waiting: tuple[Browser, str, int]) -> None:
-    browser, _, authy_id = waiting
-    assert signed_callback(browser, _body("no-such-uuid", authy_id)).status_code == 404
+def test_unknown_uuid_is_404(waiting: Waiting) -> None:
+    assert waiting.send(_body("no-such-uuid", waiting.authy_id)).status_code == 404
     # Authy's console test callback uses authy_id 1234 and an unknown uuid.
-    assert signed_callback(browser, _body("test-uuid", 1234)).status_code == 404
+    assert waiting.send(_body("test-uuid", 1234)).status_code == 404
 
 
-def test_uuid_of_another_user_is_404(waiting: tuple[Browser, str, int]) -> None:
-    browser, uuid, authy_id = waiting
-    assert signed_callback(browser, _body(uuid, authy_id + 1)).status_code == 404
-    assert browser.get("/login/status").get_json()["status"] == "pending"
+def test_uuid_of_another_user_is_404(waiting: Waiting) -> None:
+    body = _body(waiting.uuid, waiting.authy_id + 1)
+    assert waiting.send(body).status_code == 404
+    assert waiting.browser.status()["status"] == "pending"
 
 
 @pytest.mark.parametrize(
@@ -107,8 +141,11 @@ def test_uuid_of_another_user_is_404(waiting: tuple[Browser, str, int]) -> None:
         {"authy_id": [1], "uuid": {"a": 1}, "status": None},
     ],
 )
-def test_malformed_but_signed_bodies_are_400(site: Browser, body: dict[str, object]) -> None:
-    assert signed_callback(site, body).status_code == 400
+def test_malformed_but_signed_bodies_are_400(
+    site: Browser, api_key: str, relay: RecordingServer, body: dict[str, object]
+) -> None:
+    response = signed_callback(site, body, key=api_key, url=relay.url + CALLBACK_PATH)
+    assert response.status_code == 400
 
 
 @pytest.mark.parametrize(
@@ -117,34 +154,28 @@ def test_malformed_but_signed_bodies_are_400(site: Browser, body: dict[str, obje
 )
 def test_non_object_bodies_are_400(site: Browser, data: bytes, content_type: str) -> None:
     headers = {"X-Authy-Signature": "abc", "X-Authy-Signature-Nonce": str(time.time())}
-    response = site.http.post(
-        "/authy/callback", data=data, content_type=content_type, headers=headers
-    )
+    response = site.http.post(CALLBACK_PATH, data=data, content_type=content_type, headers=headers)
     assert response.status_code == 400
 
 
-def test_a_decision_is_applied_once(waiting: tuple[Browser, str, int]) -> None:
-    browser, uuid, authy_id = waiting
-    assert signed_callback(browser, _body(uuid, authy_id, "denied")).status_code == 200
-    assert signed_callback(browser, _body(uuid, authy_id, "approved")).status_code == 200
-    assert browser.get("/login/status").get_json()["status"] == "denied"
+def test_a_decision_is_applied_once(waiting: Waiting) -> None:
+    assert waiting.send(_body(waiting.uuid, waiting.authy_id, "denied")).status_code == 200
+    assert waiting.send(_body(waiting.uuid, waiting.authy_id, "approved")).status_code == 200
+    assert waiting.browser.status()["status"] == "denied"
 
 
 def test_get_is_not_allowed(site: Browser) -> None:
-    assert site.get("/authy/callback").status_code == 405
+    assert site.get(CALLBACK_PATH).status_code == 405
 
 
-def test_public_url_is_used_to_check_the_signature(tmp_path: object, fake: FakeProvider) -> None:
-    from pathlib import Path
-
-    from tests.unit.site.conftest import FakeClock, make_settings
-    from twofa.site.app import create_app
-
-    settings = make_settings(Path(str(tmp_path)), site_public_url="https://demo.example.org/")
-    app = create_app(settings, provider=fake.client(), clock=FakeClock())
-    browser = Browser(app)
+def test_public_url_is_used_to_check_the_signature(
+    build_app: Callable[..., Flask], site: Browser, api_key: str
+) -> None:
+    behind = Browser(build_app(site_public_url="https://demo.example.org/"), site.live)
     body = _body("unknown", 1)
-    behind_proxy = signed_callback(browser, body, url="https://demo.example.org/authy/callback")
-    assert behind_proxy.status_code == 404  # signature accepted, uuid unknown
-    assert signed_callback(browser, body).status_code == 400
-    app.extensions["twofa_site_database"].dispose()
+    proxied = signed_callback(
+        behind, body, key=api_key, url="https://demo.example.org/authy/callback"
+    )
+    assert proxied.status_code == 404  # signature accepted, uuid unknown
+    direct = signed_callback(behind, body, key=api_key, url="http://localhost/authy/callback")
+    assert direct.status_code == 400

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import statistics
 import time
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
+from flask import Flask
 
-from tests.unit.site.conftest import Browser, FakeClock, make_settings
-from tests.unit.site.fake_provider import FakeProvider
-from twofa.site.app import create_app
-from twofa.site.services import EXTENSION
+from tests.unit.site.conftest import Browser, FakeClock
 
 SECOND_FACTOR_PAGES = ["/verify", "/login/wait"]
 SIGNED_IN_PAGES = ["/account"]
@@ -35,26 +33,22 @@ def test_unknown_email_and_wrong_password_look_the_same(site: Browser, other: Br
     )
 
 
-def test_unknown_email_costs_a_password_hash(tmp_path: Path, fake: FakeProvider) -> None:
+def test_unknown_email_costs_a_password_hash(
+    build_app: Callable[..., Flask], site: Browser
+) -> None:
     """Timing must not reveal registered addresses: unknown e-mails hash a dummy password."""
-    settings = make_settings(tmp_path, site_password_memory_kib=65536)
-    app = create_app(settings, provider=fake.client(), clock=FakeClock())
-    try:
-        browser = Browser(app)
-        browser.sign_up()
-        browser = Browser(app)
+    app = build_app(site_password_memory_kib=65536)
+    Browser(app, site.live).sign_up()
+    browser = Browser(app, site.live)
 
-        def timed(email: str, password: str) -> float:
-            started = time.perf_counter()
-            browser.login(email=email, password=password)
-            return time.perf_counter() - started
+    def timed(email: str, password: str) -> float:
+        started = time.perf_counter()
+        browser.login(email=email, password=password)
+        return time.perf_counter() - started
 
-        unknown = statistics.median(timed("nobody@example.com", "whatever") for _ in range(3))
-        wrong = statistics.median(timed("alice@example.com", "whatever") for _ in range(3))
-        assert unknown > wrong * 0.5, (unknown, wrong)
-    finally:
-        app.extensions[EXTENSION].live.close()
-        app.extensions["twofa_site_database"].dispose()
+    unknown = statistics.median(timed("nobody@example.com", "whatever") for _ in range(3))
+    wrong = statistics.median(timed("alice@example.com", "whatever") for _ in range(3))
+    assert unknown > wrong * 0.5, (unknown, wrong)
 
 
 def test_half_logged_in_session_holds_a_pending_login_not_a_user(
@@ -94,13 +88,12 @@ def test_a_pending_login_expires(site: Browser, clock: FakeClock) -> None:
     ],
 )
 def test_next_is_followed_only_when_relative(
-    site: Browser, other: Browser, fake: FakeProvider, given: str, followed: bool
+    site: Browser, other: Browser, given: str, followed: bool
 ) -> None:
     site.sign_up()
-    (user,) = fake.users.values()
     other.login(next=given)
     other.get("/verify")
-    response = other.post("/verify", {"code": fake.last_code(user.authy_id)})
+    response = other.post("/verify", {"code": site.last_code()})
     assert response.status_code == 302
     assert response.headers["Location"] == (given if followed else "/account")
 
@@ -123,10 +116,10 @@ def test_logout_and_status_without_a_session_answer_cleanly(site: Browser) -> No
 
 
 def test_provider_down_at_login_leaves_no_pending_state(
-    site: Browser, other: Browser, fake: FakeProvider
+    build_app: Callable[..., Flask], site: Browser, closed_url: str
 ) -> None:
     site.sign_up()
-    fake.down = True
+    other = Browser(build_app(provider_url=closed_url), site.live)
     response = other.login()
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert "pending" not in other.session()
