@@ -23,6 +23,10 @@ Event = dict[str, Any]
 QUEUE_SIZE = 256
 SEEN_SECONDS = 120.0
 SEEN_MAX = 20000
+# After Redis answers again the database feed is still read this long: other processes find
+# Redis at their own moment (each retries every second), and until they do their events
+# reach this process only through the database.
+RECOVERY_GRACE = 3.0
 
 
 class EventBus(Protocol):
@@ -179,8 +183,10 @@ class RedisBus:
     If Redis stops answering, the bus keeps working in a degraded mode: events published here
     are delivered to local subscribers at once, and a ``feed`` (a function that reads recent
     changes from the database) is polled every ``poll_interval`` seconds to learn what other
-    processes did. When Redis answers again the bus resubscribes and stops polling. Events
-    carry a ``key``; a short memory of keys drops the duplicates the two paths can produce.
+    processes did. When Redis answers again the bus resubscribes, and keeps polling for
+    ``RECOVERY_GRACE`` seconds so that nothing published while the processes were finding
+    Redis again is lost. Events carry a ``key``; a short memory of keys drops the duplicates
+    the two paths can produce.
     """
 
     def __init__(self, url: str, *, prefix: str = "twofa:", feed: Feed | None = None,
@@ -198,6 +204,7 @@ class RedisBus:
         self._feed = feed
         self._poll_interval = poll_interval
         self.degraded = False
+        self._recovered_at = float("-inf")  # time.monotonic() of the last recovery
 
     def publish(self, topic: str, event: Event) -> None:
         if not self.degraded:
@@ -268,6 +275,7 @@ class RedisBus:
             self._pubsub = self._async.pubsub(ignore_subscribe_messages=True)
             channels = [self._prefix + "__bus__", *(self._prefix + t for t in self._hub.topics)]
             await self._pubsub.subscribe(*channels)
+        self._recovered_at = time.monotonic()
         self.degraded = False
         log.warning("redis is back: event bus uses pub/sub again")
 
@@ -300,13 +308,14 @@ class RedisBus:
             self._hub.deliver(topic, event)
 
     async def _poll(self) -> None:
-        """While degraded, replay recent changes from the database to local subscribers."""
+        """While degraded (and shortly after), replay recent changes from the database to
+        local subscribers."""
         if self._feed is None:
             return
         since = time.time()
         while True:
             await asyncio.sleep(self._poll_interval)
-            if not self.degraded:
+            if not self.degraded and time.monotonic() - self._recovered_at > RECOVERY_GRACE:
                 since = time.time()
                 continue
             started = time.time()

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     data_dir: Path = Path("var")
     database_url: str = ""
+    db_pool_size: int = Field(10, ge=1, le=200)
+    db_max_overflow: int = Field(10, ge=0, le=200)
     redis_url: str | None = None
     public_url: str = ""
 
@@ -81,7 +83,7 @@ class Settings(BaseSettings):
     # Callbacks
     callback_timeout: float = 5.0
     callback_max_failures: int = Field(3, ge=1)
-    callback_retry_base: float = 2.0
+    callback_retry_base: float = 5.0  # retry after 5 s, then 25 s: a short outage is survived
     callback_max_attempts: int = Field(8, ge=1)
     callback_lease_seconds: float = Field(30.0, gt=0)  # a dead worker's claim lapses after this
     worker_poll_interval: float = Field(0.5, gt=0)

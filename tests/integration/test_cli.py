@@ -125,7 +125,9 @@ def test_outbox(live: LiveProvider) -> None:
     mine = [r for r in rows if r["to"] in {e164_first, "+1" + re.sub(r"\D", "", second)}]
     assert [r["channel"] for r in mine] == ["sms", "call", "sms"]
 
-    filtered = json.loads(run_cli("outbox", "--to", e164_first, "--json", env=live.env).stdout)
+    shown = run_cli("outbox", "--to", e164_first, "--json", env=live.env)
+    assert shown.returncode == 0, shown.stderr
+    filtered = json.loads(shown.stdout)
     assert [r["to"] for r in filtered] == [e164_first, e164_first]
     assert filtered[-1]["body"] == live.outbox(e164_first)[-1].body
 

@@ -53,7 +53,7 @@ def create_app(
         site_db.upgrade(settings.site_db_url)
     database = Database(make_engine(settings.site_db_url))
     if provider is None:
-        if settings.site_api_key is None:
+        if settings.site_api_key is None or not settings.site_api_key.get_secret_value().strip():
             raise ValueError("TWOFA_SITE_API_KEY is required to run the site")
         provider = Client(
             settings.site_api_key.get_secret_value(),

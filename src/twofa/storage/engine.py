@@ -18,9 +18,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         if parsed.database and parsed.database != ":memory:":
-            # One pooled connection per worker thread (the ASGI server's pool has 40).
-            kwargs.setdefault("pool_size", 40)
-            kwargs.setdefault("max_overflow", 10)
+            # SQLite connections are cheap and local: one per worker thread (the ASGI server
+            # has 40), whatever the PostgreSQL pool is set to.
+            kwargs["pool_size"] = max(kwargs.get("pool_size", 0), 40)
+            kwargs["max_overflow"] = max(kwargs.get("max_overflow", 0), 10)
+        else:
+            kwargs.pop("pool_size", None)
+            kwargs.pop("max_overflow", None)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
@@ -46,8 +50,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    kwargs.setdefault("pool_size", 20)
-    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
 

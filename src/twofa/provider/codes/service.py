@@ -90,7 +90,7 @@ class CodeService:
             body = f"Your {app.name} verification code is {code}. Again, your code is {code}."
         if action:
             body = f"{body} ({action[:100]})"
-        self._messaging.send(Message(user.phone.e164, channel, body), app_id=app.id)
+        self._messaging.send(Message(user.phone.e164, channel, body, secret=code), app_id=app.id)
         now = utcnow()
         with self._db.write() as conn:
             conn.execute(

@@ -95,7 +95,7 @@ class RegistrationService:
         ttl = self._settings.phone_verification_ttl
         body = (f"Your twofa authenticator code is: {code}. It expires in {ttl // 60} minutes. "
                 "Do not share it.")
-        self._messaging.send(Message(phone.e164, via, body), app_id=None)
+        self._messaging.send(Message(phone.e164, via, body, secret=code), app_id=None)
         now = utcnow()
         with self._db.write() as conn:
             conn.execute(

@@ -24,6 +24,13 @@ class Message:
     to: str  # E.164
     channel: Channel
     body: str
+    secret: str | None = None  # the code inside ``body``; never stored outside the outbox
+
+    def redacted(self) -> str:
+        """The body with its code masked, for records kept after delivery."""
+        if not self.secret:
+            return self.body
+        return self.body.replace(self.secret, "\u2022" * len(self.secret))
 
 
 class GatewayError(Exception):

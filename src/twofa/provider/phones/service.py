@@ -94,7 +94,7 @@ class PhoneVerificationService:
         template = LOCALES.get((locale or "en")[:2].lower(), LOCALES["en"])
         body = template.format(app=app.name, code=code)
         channel = "call" if via == "call" else "sms"
-        self._messaging.send(Message(phone.e164, channel, body), app_id=app.id)
+        self._messaging.send(Message(phone.e164, channel, body, secret=code), app_id=app.id)
         now = utcnow()
         ttl = self._settings.phone_verification_ttl
         uuid = str(uuidlib.uuid4())
