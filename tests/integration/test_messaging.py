@@ -214,3 +214,22 @@ def test_console_gateway_in_a_provider(tmp_path: Path) -> None:
         assert live.outbox(e164(phone))[0].gateway == "console"
     finally:
         live.stop()
+
+
+def test_real_gateways_keep_no_readable_code(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Only the development outbox stores codes in clear; a real gateway's record is masked."""
+    from tests.live import start_provider
+
+    live = start_provider(tmp_path, f"sqlite:///{tmp_path / 'provider.db'}",
+                          TWOFA_SMS_GATEWAY="console")
+    try:
+        _, key = live.new_app()
+        client = AuthyApiClient(key, api_uri=live.url)
+        phone = live.new_phone()
+        user = client.users.create("mask@example.com", phone, 1)
+        assert client.users.request_sms(user.id).ok()
+        stored = live.outbox("+1" + phone.replace("-", ""))
+        assert stored and "\u2022" * 7 in stored[-1].body
+        assert not any(ch.isdigit() for ch in stored[-1].body.split("is:")[1].split(".")[0])
+    finally:
+        live.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +24,26 @@ def aware(value: datetime | None) -> datetime | None:
     return value
 
 
+def _sqlite_lock_file(engine: Engine) -> int | None:
+    """A lock file beside the SQLite database, shared by every process that writes to it."""
+    path = engine.url.database
+    if not path or path == ":memory:":
+        return None
+    return os.open(f"{path}.writelock", os.O_RDWR | os.O_CREAT, 0o600)
+
+
+@contextmanager
+def _flocked(fd: int | None) -> Iterator[None]:
+    if fd is None:
+        yield
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
 class Database:
     """Transactions over one engine. ``write()`` takes SQLite's write lock up front."""
 
@@ -30,8 +52,10 @@ class Database:
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.inline = self.is_sqlite  # database-only calls may run on the event loop
         # SQLite has one writer. Queueing writers here, in order, is far cheaper than letting
-        # them spin in SQLite's busy handler (which sleeps up to 100 ms between tries).
+        # them spin in SQLite's busy handler (which sleeps up to 100 ms between tries): a
+        # thread lock within the process, and a file lock between processes of one host.
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._lock_file = _sqlite_lock_file(engine) if self.is_sqlite else None
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -46,7 +70,7 @@ class Database:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
             return
-        with self._write_lock, self.engine.connect() as conn:
+        with self._write_lock, _flocked(self._lock_file), self.engine.connect() as conn:
             conn = conn.execution_options(sqlite_immediate=True)
             with conn.begin():
                 yield conn
@@ -59,3 +83,6 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._lock_file is not None:
+            os.close(self._lock_file)
+            self._lock_file = None
