@@ -68,5 +68,5 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         phones=PhoneVerificationService(db, keyring, settings, messaging, limits),
         push=push,
         callbacks=CallbackDispatcher(db, keyring, settings),
-        devices=DeviceService(db, keyring, settings, messaging, limits, push, bus),
+        devices=DeviceService(db, keyring, settings, messaging, limits, push, bus, audit),
     )

@@ -23,6 +23,7 @@ from twofa.errors import (
     RegistrationNotFound,
     VerificationIncorrect,
 )
+from twofa.provider.audit.service import AuditLog
 from twofa.provider.devices.model import EnrolledDevice
 from twofa.provider.devices.signature import InvalidKey, normalized_jwk, public_key_from_jwk
 from twofa.provider.messaging import Message, MessagingService
@@ -76,8 +77,9 @@ class RegistrationService:
     """Start and confirm device registrations."""
 
     def __init__(self, db: Database, keyring: Keyring, settings: Settings,
-                 messaging: MessagingService, limits: Limits) -> None:
+                 messaging: MessagingService, limits: Limits, audit: AuditLog) -> None:
         self._db = db
+        self._audit = audit
         self._keyring = keyring
         self._settings = settings
         self._messaging = messaging
@@ -146,6 +148,8 @@ class RegistrationService:
                         last_seen_at=now)
                 .returning(*devices.c)
             ).one()
+            self._audit.record("device.registered", subject=f"device:{created.uuid}",
+                               data={"os_type": new.os_type}, conn=conn)
         return EnrolledDevice.from_row(created, new.public_key)
 
     def _count_failure(self, registration_id: int, now: Any) -> None:

@@ -24,6 +24,7 @@ from twofa.errors import (
 )
 from twofa.events import EventBus
 from twofa.provider.apps.service import App
+from twofa.provider.audit.service import AuditLog
 from twofa.provider.devices.auth import SKEW, RequestAuthenticator, SignedRequest
 from twofa.provider.devices.model import EnrolledDevice, millis, request_view, unix
 from twofa.provider.devices.registration import RegistrationService
@@ -77,13 +78,14 @@ class DeviceService:
 
     def __init__(self, db: Database, keyring: Keyring, settings: Settings,
                  messaging: MessagingService, limits: Limits, push: PushService,
-                 bus: EventBus) -> None:
+                 bus: EventBus, audit: AuditLog) -> None:
         self._db = db
+        self._audit = audit
         self._keyring = keyring
         self._push = push
         self._bus = bus
         self._number_key = derive(settings.key, "twofa:number-matching")
-        self.registrations = RegistrationService(db, keyring, settings, messaging, limits)
+        self.registrations = RegistrationService(db, keyring, settings, messaging, limits, audit)
         self.authenticator = RequestAuthenticator(db)
 
     def authenticate(self, request: SignedRequest) -> EnrolledDevice:
@@ -192,6 +194,9 @@ class DeviceService:
                        device_rows.c.revoked_at.is_(None))
                 .values(revoked_at=utcnow())
             ).rowcount
+            if revoked:
+                self._audit.record("device.revoked", subject=f"device:{uuid}",
+                                   data={"by": device.uuid}, conn=conn)
         if not revoked:
             raise DeviceNotFound()
         self._bus.publish(device_topic(uuid), {"type": "revoked", "uuid": uuid})
