@@ -1167,6 +1167,7 @@ class CallbackSink:
         self.headers: dict[str, dict[str, str]] = {}
         self._waiters: dict[str, asyncio.Future[float]] = {}
         self._server: asyncio.AbstractServer | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
         self.port = 0
         self.requests = 0
 
@@ -1182,15 +1183,18 @@ class CallbackSink:
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()
+            for writer in list(self._writers):
+                writer.close()  # idle keep-alive connections of the dispatcher
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         try:
             while True:
                 try:
                     raw = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, OSError):
+                except (asyncio.IncompleteReadError, OSError, asyncio.CancelledError):
                     return
                 _, body, keep_alive = await _read_body_request(reader, raw)
                 now = time.perf_counter()
@@ -1217,6 +1221,7 @@ class CallbackSink:
                 if not keep_alive:
                     return
         finally:
+            self._writers.discard(writer)
             writer.close()
 
     async def wait(self, uuid: str, timeout: float = 10.0) -> float:

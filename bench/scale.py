@@ -2,9 +2,9 @@
 
 Both processes share a throwaway PostgreSQL database (created here, dropped afterwards) and
 Redis (``TWOFA_REDIS_URL``, logical database 15 by default; its ``twofa:*`` keys are
-deleted before and after) for rate limits and the event bus. They run side by side on two loopback ports with the same master
-secret; "two processes" means the load is split across both ports (one ``wrk`` per port, half
-the connections each), which is what a load balancer in front of them would do.
+deleted before and after) for rate limits and the event bus. They run side by side on two
+loopback ports with the same master secret; "two processes" means the load is split across
+both ports (one ``wrk`` per port, half the connections each), as a load balancer would.
 
 Throughput uses the verify benchmark's codes: wrong codes (401) cycled, and valid codes (200),
 each used once (see bench/verify.py). CPU is reported for each server process, for PostgreSQL
@@ -46,8 +46,14 @@ from bench.common import (
     run_load,
 )
 from bench.push import Population, latency_pass, open_streams
-from bench.verify import CODES_PER_USER, MAX_VALID_SECONDS, Users, current_step, valid_lanes
-from bench.verify import wrong_lanes
+from bench.verify import (
+    CODES_PER_USER,
+    MAX_VALID_SECONDS,
+    Users,
+    current_step,
+    valid_lanes,
+    wrong_lanes,
+)
 
 DESCRIPTION = "verification on 1 vs 2 provider processes and push across them (PostgreSQL+Redis)"
 GOAL_SPEEDUP = 1.5
@@ -58,7 +64,8 @@ POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("scale")
     group.add_argument("--postgres-admin", default=POSTGRES_ADMIN,
-                       help=f"server where the throwaway database is made (default {POSTGRES_ADMIN})")
+                       help="server where the throwaway database is made "
+                       f"(default {POSTGRES_ADMIN})")
     group.add_argument("--redis-url", default="redis://127.0.0.1:6379/15",
                        help="Redis for limits and the bus (default redis://127.0.0.1:6379/15)")
     group.add_argument("--scale-push-requests", type=int, default=300,
@@ -166,7 +173,7 @@ def parallel_load(name: str, targets: list[tuple[Provider, list[list[str]]]], *,
                 name, running.url, lanes, seconds=seconds, concurrency=max(share, len(lanes)),
                 expected_status=expected, headers=headers, cycle=cycle, generator=generator,
                 server_pid=running.pid)
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
+        except BaseException as exc:
             errors.append(exc)
 
     for meter in helpers.values():
