@@ -52,7 +52,9 @@ async def device_events(service: DeviceService, bus: EventBus, device: EnrolledD
             yield encode(event)
         while True:
             try:
-                raw = await asyncio.wait_for(queue.get(), heartbeat)
+                # asyncio.timeout, not wait_for: no extra task per wait on every open stream.
+                async with asyncio.timeout(heartbeat):
+                    raw = await queue.get()
             except TimeoutError:
                 yield b": keep-alive\n\n"
                 continue
