@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from authy.api import AuthyApiClient
@@ -172,7 +173,7 @@ class LiveSite:
     def user_count(self, email: str) -> int:
         return int(self._query("SELECT count(*) FROM site_users WHERE email = ?", email)[0][0])
 
-    def _query(self, sql: str, *params: object) -> list[tuple[object, ...]]:
+    def _query(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
         with contextlib.closing(sqlite3.connect(self.database)) as conn:
             return conn.execute(sql, params).fetchall()
 

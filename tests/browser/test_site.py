@@ -125,7 +125,7 @@ def open_attempts(site: LiveSite, email: str) -> list[tuple[str, int | None]]:
         "ORDER BY a.id",
         email,
     )
-    return [(str(uuid), None if number is None else int(str(number))) for uuid, number in rows]
+    return [(str(uuid), None if number is None else int(number)) for uuid, number in rows]
 
 
 def number_shown(page: Page) -> int:
@@ -275,7 +275,9 @@ def test_wrong_codes_until_rate_limited(live_site: LiveSite, site_context: SiteC
                 break
         if "Too many attempts" in message:
             break
-    assert re.fullmatch(r"Too many attempts\. Please wait \d+ minutes? before trying again\.", message)
+    assert re.fullmatch(
+        r"Too many attempts\. Please wait \d+ minutes? before trying again\.", message
+    )
     shot(page, "site-13-rate-limited")
     enter_code(page, sms_code(live_site.provider, phone))  # even the right code, for now
     expect(page.locator(".field .error, .flash-error").first).to_contain_text("Too many")
@@ -313,9 +315,7 @@ def test_one_approval_lets_in_only_its_own_browser(
     expect(second).to_have_url(VERIFY)
 
 
-def test_logout_ends_the_session(
-    live_site: LiveSite, site_context: SiteContext
-) -> None:
+def test_logout_ends_the_session(live_site: LiveSite, site_context: SiteContext) -> None:
     context = site_context(live_site)
     page = context.new_page()
     email, phone = new_identity(live_site)
@@ -333,14 +333,14 @@ def test_logout_ends_the_session(
 
     # A copy of the signed-in cookie is useless after logout.
     copy = site_context(live_site)
-    copy.add_cookies(cookies)
+    copy.add_cookies(
+        [{"name": c["name"], "value": c["value"], "url": live_site.url} for c in cookies]
+    )
     stale = copy.request.get("/account", max_redirects=0)
     assert stale.status == 302 and "/login" in stale.headers["location"]
 
 
-def test_provider_down_at_sign_up(
-    site_context: SiteContext, tmp_path: Path
-) -> None:
+def test_provider_down_at_sign_up(site_context: SiteContext, tmp_path: Path) -> None:
     provider = start_provider(tmp_path / "provider", f"sqlite:///{tmp_path / 'provider.db'}")
     site = start_site(provider, tmp_path / "site")
     try:
