@@ -156,6 +156,25 @@ class DeviceClient:
         self.device_uuid = device_uuid
         self._key = key
         self._timeout = timeout
+        self._http: httpx.Client | None = None
+
+    def _client(self) -> httpx.Client:
+        """One connection pool for the client's life: building a client (and its TLS context)
+        per call costs more than the call itself."""
+        if self._http is None:
+            self._http = httpx.Client(timeout=self._timeout)
+        return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def __enter__(self) -> DeviceClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def signed_headers(self, method: str, path: str, body: bytes) -> dict[str, str]:
         """The four signature headers for one request to ``path`` (query included)."""
@@ -176,9 +195,8 @@ class DeviceClient:
         """One signed request; the decoded success body, or ``DeviceApiError``."""
         raw = json.dumps(body, separators=(",", ":")).encode() if body is not None else b""
         try:
-            response = httpx.request(method, self._base + path, content=raw,
-                                     headers=self.signed_headers(method, path, raw),
-                                     timeout=self._timeout)
+            response = self._client().request(method, self._base + path, content=raw,
+                                              headers=self.signed_headers(method, path, raw))
         except httpx.HTTPError as exc:
             raise DeviceApiError(0, "", f"cannot reach the provider: {exc}") from exc
         return _raise_for(response)
