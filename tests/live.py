@@ -141,9 +141,7 @@ class LiveProvider:
         os_type: str = "cli",
     ) -> TestDevice:
         """Register a new authenticator device for ``phone`` with the code from the outbox."""
-        started = start_registration(
-            self.url, country_code=str(country_code), phone_number=phone
-        )
+        started = start_registration(self.url, country_code=str(country_code), phone_number=phone)
         code = self.last_code(e164(phone, country_code), 6)
         key = keys.generate()
         device = confirm_registration(
@@ -177,6 +175,10 @@ class TestDevice(DeviceClient):
 
     def deny(self, uuid: str) -> str:
         return self.decide(uuid, approve=False)
+
+    def via(self, provider_url: str) -> TestDevice:
+        """The same device talking to another provider process (same database)."""
+        return TestDevice(provider_url, self.device_uuid, self._key, timeout=self._timeout)
 
     def wait_pending(self, count: int = 1, timeout: float = 10.0) -> list[ApprovalRequest]:
         """Wait until at least ``count`` requests are pending; return them (oldest first)."""
@@ -292,6 +294,36 @@ class RecordingServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(5)
+
+
+class RecordedPath:
+    """One test's share of a long-lived ``RecordingServer``: the requests under its own prefix.
+
+    ``url`` is the server's address plus a random path prefix; ``received`` lists the requests
+    made below it, with the prefix taken off their paths.
+    """
+
+    def __init__(self, server: RecordingServer) -> None:
+        self.server = server
+        self.prefix = "/" + secrets.token_hex(6)
+        self.url = server.url + self.prefix
+
+    def received(self) -> list[Recorded]:
+        return [
+            Recorded(r.method, r.path[len(self.prefix) :], r.headers, r.body)
+            for r in self.server.received()
+            if r.path.startswith(self.prefix + "/")
+        ]
+
+    def wait_for(self, count: int, timeout: float = 15.0) -> list[Recorded]:
+        """Wait until at least ``count`` requests arrived under the prefix; return them all."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self.received()
+            if len(got) >= count:
+                return got
+            time.sleep(0.05)
+        raise AssertionError(f"expected {count} requests, got {len(self.received())}")
 
 
 def run_cli(

@@ -13,7 +13,6 @@ import math
 import os
 import pwd
 import queue
-import re
 import select
 import shutil
 import signal
@@ -35,28 +34,19 @@ import pytest
 
 from tests.live import (
     LiveProvider,
+    TestDevice,
+    e164,
     free_port,
     postgres_database,
     provider_env,
     wait_http,
 )
-from twofa.authenticator import keys
-from twofa.authenticator.device import (
-    DeviceApiError,
-    DeviceClient,
-    Event,
-    confirm_registration,
-    start_registration,
-)
+from twofa.authenticator.device import DeviceApiError, DeviceClient, Event
 from twofa.provider.services import build_services
 from twofa.settings import load_settings
 from twofa.storage.engine import upgrade
 
 WAIT = 10.0
-
-
-def e164(national: str) -> str:
-    return "+1" + re.sub(r"\D", "", national)
 
 
 def wait_until(check: Any, timeout: float = WAIT, interval: float = 0.05, what: str = "") -> Any:
@@ -87,9 +77,23 @@ class PrivateRedis:
         self._dir.mkdir(parents=True, exist_ok=True)
         log = (self._dir / f"redis-{self.port}.log").open("ab")
         self._proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no", "--dir", str(self._dir)],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--dir",
+                str(self._dir),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         wait_until(self.answers, what=f"redis on port {self.port}")
 
@@ -116,8 +120,10 @@ class PrivateRedis:
 
 
 def _postgres_bin() -> Path:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
-                   key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
+        key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0,
+    )
     if found:
         return Path(found[-1]).parent
     pg_ctl = shutil.which("pg_ctl")
@@ -144,20 +150,45 @@ class PrivatePostgres:
         command = [str(self.bin / args[0]), *args[1:]]
         if self._as_root:
             command = ["runuser", "-u", "postgres", "--", *command]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                              check=False, cwd=self.root)
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, check=False, cwd=self.root
+        )
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(args)} failed: {done.stdout}\n{done.stderr}")
 
     def init(self) -> None:
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                  "--no-sync", "--no-instructions")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
+        )
 
     def start(self) -> None:
-        options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-w",
-                  "-t", "30", "-o", options, "start")
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "-t",
+            "30",
+            "-o",
+            options,
+            "start",
+        )
 
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "30", "stop")
@@ -175,14 +206,6 @@ class PrivatePostgres:
         with contextlib.suppress(Exception):
             self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path / "redis")
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -232,7 +255,9 @@ def launch(data_dir: Path, database_url: str, **extra_env: str) -> LiveProvider:
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "twofa.cli", "provider", "--port", str(port), "--no-migrate"],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -240,7 +265,7 @@ def launch(data_dir: Path, database_url: str, **extra_env: str) -> LiveProvider:
     except RuntimeError:
         proc.kill()
         raise RuntimeError(log_path.read_text()) from None
-    overrides = {k[len("TWOFA_"):].lower(): v for k, v in env.items() if k.startswith("TWOFA_")}
+    overrides = {k[len("TWOFA_") :].lower(): v for k, v in env.items() if k.startswith("TWOFA_")}
     return LiveProvider(url, env, proc, build_services(load_settings(**overrides)), log_path)
 
 
@@ -262,8 +287,7 @@ def start_pair(tmp: Path, database_url: str, redis: PrivateRedis, **env: str) ->
     settings = {**SCALE_ENV, "TWOFA_REDIS_URL": redis.url, **env}
     upgrade(database_url)
     with ThreadPoolExecutor(2) as pool:
-        futures = [pool.submit(launch, tmp / name, database_url, **settings)
-                   for name in ("a", "b")]
+        futures = [pool.submit(launch, tmp / name, database_url, **settings) for name in ("a", "b")]
     started = [f.result() for f in futures if f.exception() is None]
     if len(started) < 2:
         for provider in started:
@@ -312,15 +336,22 @@ class Account:
     def phone(self) -> str:
         return e164(self.national)
 
-    def call(self, provider: LiveProvider, method: str, path: str,
-             **kwargs: Any) -> httpx.Response:
-        return httpx.request(method, provider.url + path,
-                             headers={"X-Authy-API-Key": self.api_key}, timeout=10, **kwargs)
+    def call(self, provider: LiveProvider, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.request(
+            method,
+            provider.url + path,
+            headers={"X-Authy-API-Key": self.api_key},
+            timeout=10,
+            **kwargs,
+        )
 
     def push(self, provider: LiveProvider, message: str = "Log in") -> str:
-        response = self.call(provider, "POST",
-                             f"/onetouch/json/users/{self.authy_id}/approval_requests",
-                             json={"message": message, "details": {"Email": "a@example.com"}})
+        response = self.call(
+            provider,
+            "POST",
+            f"/onetouch/json/users/{self.authy_id}/approval_requests",
+            json={"message": message, "details": {"Email": "a@example.com"}},
+        )
         assert response.status_code == 200, response.text
         return str(response.json()["approval_request"]["uuid"])
 
@@ -333,10 +364,12 @@ class Account:
 def new_account(provider: LiveProvider, callback_url: str | None = None) -> Account:
     national = provider.new_phone()
     app_id, api_key = provider.new_app("Scale", callback_url=callback_url)
-    response = httpx.post(provider.url + "/protected/json/users/new",
-                          headers={"X-Authy-API-Key": api_key},
-                          json={"user": {"email": "alice@example.com", "cellphone": national,
-                                         "country_code": 1}}, timeout=10)
+    response = httpx.post(
+        provider.url + "/protected/json/users/new",
+        headers={"X-Authy-API-Key": api_key},
+        json={"user": {"email": "alice@example.com", "cellphone": national, "country_code": 1}},
+        timeout=10,
+    )
     assert response.status_code == 200, response.text
     return Account(api_key, int(response.json()["user"]["id"]), national, app_id)
 
@@ -345,21 +378,15 @@ def new_account(provider: LiveProvider, callback_url: str | None = None) -> Acco
 class Device:
     """A registered device that can talk to any provider process."""
 
-    uuid: str
-    key: Any
+    enrolled: TestDevice
 
-    def on(self, provider: LiveProvider) -> DeviceClient:
-        return DeviceClient(provider.url, self.uuid, self.key)
+    def on(self, provider: LiveProvider) -> TestDevice:
+        return self.enrolled.via(provider.url)
 
 
 def enrol(provider: LiveProvider, national: str, name: str = "phone") -> Device:
     """Register a device through the real device API, reading the code from the outbox."""
-    started = start_registration(provider.url, country_code="1", phone_number=national)
-    code = provider.last_code(e164(national), 6)
-    key = keys.generate()
-    device = confirm_registration(provider.url, started.registration_id, code=code, name=name,
-                                  os_type="cli", public_key=keys.public_jwk(key))
-    return Device(device["uuid"], key)
+    return Device(provider.enroll_device(1, national, name=name))
 
 
 # Event streams --------------------------------------------------------------------------------
@@ -431,7 +458,8 @@ class Stream:
                 if left <= 0 or self.done.is_set():
                     raise AssertionError(
                         f"no {name} for {uuid} within {timeout} s (stream ended: "
-                        f"{self.done.is_set()}, error: {self.error})")
+                        f"{self.done.is_set()}, error: {self.error})"
+                    )
                 self._changed.wait(left)
 
     def seen(self, name: str) -> set[str]:
@@ -581,3 +609,21 @@ def percentile(values: list[float], pct: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep this folder's tests on one xdist worker under ``--dist loadgroup``.
+
+    pytest-xdist marks a grouped test by appending ``@group`` to ``item._nodeid``; pytest 9.2
+    keeps node ids in ``item._id`` instead, so the marker alone no longer groups anything.
+    Done here for the tests of this folder only, and only when xdist has not done it.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here) and "@" not in item.nodeid:
+            item._id = coerce_node_id(f"{item.nodeid}@scale")

@@ -41,8 +41,10 @@ def test_events_cross_processes_within_the_latency_budget(pair: Pair) -> None:
     ``created_at`` on A, the decision's ``processed_at`` on B: the SSE id) to its arrival at
     the client of the other process's stream; the client's round trip is printed too."""
     account = new_account(pair.a)
-    phone_one, phone_two = enrol(pair.a, account.national, "one"), enrol(pair.b,
-                                                                         account.national, "two")
+    phone_one, phone_two = (
+        enrol(pair.a, account.national, "one"),
+        enrol(pair.b, account.national, "two"),
+    )
     on_b = Stream(phone_one.on(pair.b)).start()  # a device connected to process B
     on_a = Stream(phone_two.on(pair.a)).start()  # a second device connected to process A
     deciding = phone_one.on(pair.b)
@@ -58,11 +60,15 @@ def test_events_cross_processes_within_the_latency_budget(pair: Pair) -> None:
         arrival = on_a.wait_for("request.ended", uuid)
         answered.append(arrival.since_stamped)
         round_trip.append(arrival.at - started)
-    for name, values in (("created on A -> stream on B", created),
-                         ("answered on B -> stream on A", answered),
-                         ("client call -> event at the other process (both)", round_trip)):
-        print(f"\n{name}: n={len(values)} median={statistics.median(values) * 1000:.1f} ms "
-              f"p99={percentile(values, 99) * 1000:.1f} ms max={max(values) * 1000:.1f} ms")
+    for name, values in (
+        ("created on A -> stream on B", created),
+        ("answered on B -> stream on A", answered),
+        ("client call -> event at the other process (both)", round_trip),
+    ):
+        print(
+            f"\n{name}: n={len(values)} median={statistics.median(values) * 1000:.1f} ms "
+            f"p99={percentile(values, 99) * 1000:.1f} ms max={max(values) * 1000:.1f} ms"
+        )
     assert percentile(created, 99) < P99_BOUND
     assert percentile(answered, 99) < P99_BOUND
     assert percentile(round_trip, 99) < 4 * P99_BOUND
@@ -71,10 +77,8 @@ def test_events_cross_processes_within_the_latency_budget(pair: Pair) -> None:
 @pytest.mark.parametrize("fourth", ["a", "b"])
 def test_sms_limit_holds_across_processes(pair: Pair, fourth: str) -> None:
     account = new_account(pair.a)
-    order = [pair.b, pair.a, pair.b, pair.a] if fourth == "a" else [pair.a, pair.b, pair.a,
-                                                                      pair.b]
-    answers = [account.call(p, "GET", f"/protected/json/sms/{account.authy_id}")
-               for p in order]
+    order = [pair.b, pair.a, pair.b, pair.a] if fourth == "a" else [pair.a, pair.b, pair.a, pair.b]
+    answers = [account.call(p, "GET", f"/protected/json/sms/{account.authy_id}") for p in order]
     assert [r.status_code for r in answers] == [200, 200, 200, 429], [r.text for r in answers]
     assert answers[-1].json()["error_code"] == "60003"
     assert answers[-1].headers.get("Retry-After")
@@ -82,7 +86,8 @@ def test_sms_limit_holds_across_processes(pair: Pair, fourth: str) -> None:
 
 
 def test_each_callback_is_delivered_once_with_two_dispatchers(
-        pair: Pair, callbacks: CallbackReceiver) -> None:
+    pair: Pair, callbacks: CallbackReceiver
+) -> None:
     account = new_account(pair.a, callback_url=callbacks.url)
     phone = enrol(pair.a, account.national)
     processes = [pair.a, pair.b]
@@ -102,9 +107,11 @@ def test_each_callback_is_delivered_once_with_two_dispatchers(
     assert not callbacks.abandoned
     with pair.a.services.db.read() as conn:
         rows = conn.execute(
-            select(callback_deliveries.c.status, callback_deliveries.c.attempts,
-                   callback_deliveries.c.leased_by)
-            .where(callback_deliveries.c.app_id == account.app_id)
+            select(
+                callback_deliveries.c.status,
+                callback_deliveries.c.attempts,
+                callback_deliveries.c.leased_by,
+            ).where(callback_deliveries.c.app_id == account.app_id)
         ).all()
     assert len(rows) == CALLBACKS
     assert {(r.status, r.attempts) for r in rows} == {("delivered", 1)}

@@ -23,14 +23,18 @@ def test_bus_polls_the_database_while_redis_is_down_and_returns_to_redis(pair: P
 
     pair.redis.stop()
     try:
-        wait_until(lambda: all(pair.bus_state(p) == "degraded" for p in processes),
-                   what="both buses to notice that Redis is gone")
+        wait_until(
+            lambda: all(pair.bus_state(p) == "degraded" for p in processes),
+            what="both buses to notice that Redis is gone",
+        )
         for origin, target, stream in ((pair.a, pair.b, on_b), (pair.b, pair.a, on_a)):
             started = time.perf_counter()
             uuid = account.push(origin)
             crossed = stream.wait_for("request", uuid).at - started
-            print(f"\nwhile Redis is down, a request created on one process reached a stream "
-                  f"on the other in {crossed * 1000:.0f} ms")
+            print(
+                f"\nwhile Redis is down, a request created on one process reached a stream "
+                f"on the other in {crossed * 1000:.0f} ms"
+            )
             assert crossed < DEGRADED_BOUND
             # The login completes: the device answers through the other process, the answer
             # reaches the first process's stream, and the status reads approved anywhere.
@@ -49,17 +53,19 @@ def test_bus_polls_the_database_while_redis_is_down_and_returns_to_redis(pair: P
     back_at: float | None = None
     for index in range(200):
         origin, stream = (pair.a, on_b) if index % 2 == 0 else (pair.b, on_a)
-        sent.append((account.push(origin), stream, time.perf_counter()))
+        started = time.perf_counter()
+        sent.append((account.push(origin), stream, started))
         if back_at is None and all(pair.bus_state(p) == "redis" for p in processes):
             back_at = time.perf_counter()
         if back_at is not None and time.perf_counter() - back_at > 1.0:
             break
         time.sleep(0.05)
     assert back_at is not None, "the buses did not return to Redis"
-    late = [(uuid, stream.wait_for("request", uuid).at - started)
-            for uuid, stream, started in sent]
-    print(f"across the recovery: {len(late)} requests, slowest crossing "
-          f"{max(t for _, t in late) * 1000:.0f} ms")
+    late = [(uuid, stream.wait_for("request", uuid).at - started) for uuid, stream, started in sent]
+    print(
+        f"across the recovery: {len(late)} requests, slowest crossing "
+        f"{max(t for _, t in late) * 1000:.0f} ms"
+    )
     assert all(t < DEGRADED_BOUND for _, t in late), late
     started = time.perf_counter()
     uuid = account.push(pair.a)
