@@ -609,21 +609,3 @@ def percentile(values: list[float], pct: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep this folder's tests on one xdist worker under ``--dist loadgroup``.
-
-    pytest-xdist marks a grouped test by appending ``@group`` to ``item._nodeid``; pytest 9.2
-    keeps node ids in ``item._id`` instead, so the marker alone no longer groups anything.
-    Done here for the tests of this folder only, and only when xdist has not done it.
-    """
-    if not getattr(config.option, "loadgroup", False):
-        return
-    from _pytest.nodeid import coerce_node_id
-
-    here = Path(__file__).parent
-    for item in items:
-        if item.path.is_relative_to(here) and "@" not in item.nodeid:
-            item._id = coerce_node_id(f"{item.nodeid}@scale")

@@ -65,7 +65,9 @@ def test_provider_rate_limit_is_shown_to_the_user(site: Browser, live: LiveProvi
     assert "Too many attempts" in message
 
 
-def test_sign_up_with_the_provider_unreachable(tmp_path: object, api_key: str) -> None:
+def test_sign_up_with_the_provider_unreachable(
+    tmp_path: object, api_key: str, live: LiveProvider
+) -> None:
     from pathlib import Path
 
     from tests.live import free_port
@@ -80,7 +82,7 @@ def test_sign_up_with_the_provider_unreachable(tmp_path: object, api_key: str) -
     )
     app = create_app(settings)
     try:
-        response = Browser(app).sign_up(email="nobody@example.com")
+        response = Browser(app, live).sign_up(email="nobody@example.com")
         assert response.status_code == 422
         assert "Your account was not created." in response.get_data(as_text=True)
     finally:

@@ -21,7 +21,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.live import LiveProvider, RecordingServer, TestDevice, e164, start_provider
+from tests.live import (
+    LiveProvider,
+    RecordedPath,
+    RecordingServer,
+    TestDevice,
+    e164,
+    start_provider,
+)
 from twofa import signing
 from twofa.client import Client
 from twofa.settings import Settings, load_settings
@@ -71,7 +78,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "site_database_url": f"sqlite:///{tmp_path / 'site.db'}",
         "site_public_url": "",
         "site_password_memory_kib": 1024,
-        "site_stream_max_seconds": 5,
+        "site_stream_max_seconds": 10,
     }
     values.update(overrides)
     return load_settings(**values)
@@ -80,9 +87,10 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
 @pytest.fixture(scope="session")
 def limited_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProvider]:
     """A provider with tiny rate limits, so that its real 429 answers reach the site."""
+    data_dir = tmp_path_factory.mktemp("provider-limited")
     live = start_provider(
-        tmp_path_factory.mktemp("provider-limited"),
-        f"sqlite:///{tmp_path_factory.getbasetemp() / 'provider-limited.db'}",
+        data_dir,
+        f"sqlite:///{data_dir / 'provider.db'}",
         TWOFA_LIMIT_VERIFY_FAILURES_PER_USER="3/600",
         TWOFA_LIMIT_SMS_PER_PHONE="1/600",
         TWOFA_LIMIT_PUSH_PER_USER="1/600",
@@ -97,16 +105,25 @@ def live(sqlite_provider: LiveProvider) -> LiveProvider:
     return sqlite_provider
 
 
-@pytest.fixture
-def relay() -> Iterator[RecordingServer]:
-    """Receives the provider's signed callbacks for this test's application."""
+@pytest.fixture(scope="session")
+def callback_server() -> Iterator[RecordingServer]:
     server = RecordingServer()
     yield server
     server.close()
 
 
 @pytest.fixture
-def api_key(live: LiveProvider, relay: RecordingServer) -> str:
+def relay(callback_server: RecordingServer) -> RecordedPath:
+    """Receives the provider's signed callbacks for this test's application.
+
+    Its ``url`` is the site's public root as the provider knows it, so a recorded callback
+    is signed for exactly the URL the site checks.
+    """
+    return RecordedPath(callback_server)
+
+
+@pytest.fixture
+def api_key(live: LiveProvider, relay: RecordedPath) -> str:
     _, key = live.new_app("Site", callback_url=relay.url + CALLBACK_PATH)
     return key
 
@@ -134,7 +151,7 @@ def build_app(
     tmp_path: Path,
     live: LiveProvider,
     api_key: str,
-    relay: RecordingServer,
+    relay: RecordedPath,
     clock: FakeClock,
     calls: CountingTransport,
 ) -> Iterator[Callable[..., Flask]]:
@@ -263,13 +280,13 @@ class Browser:
     def user(self, email: str = EMAIL) -> User:
         found = self.app.extensions[EXTENSION].auth.users.by_email(email)
         assert found is not None, email
-        return found  # type: ignore[no-any-return]
+        return found
 
     def attempt(self) -> LoginAttempt:
         """This browser's pending login attempt, as the site stores it."""
         attempt = self.app.extensions[EXTENSION].auth.attempts.by_token(self.session()["pending"])
         assert attempt is not None
-        return attempt  # type: ignore[no-any-return]
+        return attempt
 
     def uuid(self) -> str:
         """The approval request uuid of this browser's own login attempt."""
@@ -308,7 +325,7 @@ def signed_callback(
 
 
 def deliver_callback(
-    browser: Browser, relay: RecordingServer, uuid: str, timeout: float = 10.0
+    browser: Browser, relay: RecordedPath, uuid: str, timeout: float = 10.0
 ) -> Any:
     """Wait for the provider's callback about ``uuid`` and hand it, unchanged, to the site."""
     deadline = time.monotonic() + timeout

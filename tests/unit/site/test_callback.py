@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.live import RecordingServer, TestDevice
+from tests.live import RecordedPath, TestDevice
 from tests.unit.site.conftest import CALLBACK_PATH, Browser, deliver_callback, signed_callback
 from twofa import signing
 
@@ -34,7 +34,7 @@ class Waiting:
 
 
 @pytest.fixture
-def waiting(site: Browser, api_key: str, relay: RecordingServer) -> Waiting:
+def waiting(site: Browser, api_key: str, relay: RecordedPath) -> Waiting:
     user, device = site.app_user()
     site.login()
     return Waiting(site, device, site.uuid(), user.authy_id, api_key, relay.url + CALLBACK_PATH)
@@ -51,7 +51,7 @@ def _body(uuid: str, authy_id: int, status: str = "approved") -> dict[str, objec
 
 
 def test_the_providers_own_callback_settles_the_login(
-    waiting: Waiting, relay: RecordingServer
+    waiting: Waiting, relay: RecordedPath
 ) -> None:
     waiting.device.approve(waiting.uuid, waiting.browser.attempt().approval_number)
     courier = Browser(waiting.browser.app, waiting.browser.live)
@@ -142,7 +142,7 @@ def test_uuid_of_another_user_is_404(waiting: Waiting) -> None:
     ],
 )
 def test_malformed_but_signed_bodies_are_400(
-    site: Browser, api_key: str, relay: RecordingServer, body: dict[str, object]
+    site: Browser, api_key: str, relay: RecordedPath, body: dict[str, object]
 ) -> None:
     response = signed_callback(site, body, key=api_key, url=relay.url + CALLBACK_PATH)
     assert response.status_code == 400
