@@ -250,3 +250,22 @@ def test_a_decision_is_taken_once(provider: LiveProvider, receiver: RecordingSer
     assert json.loads(request.body)["status"] == "approved"
     time.sleep(0.6)
     assert len(receiver.received()) == 1
+
+
+def test_a_refused_callback_is_not_retried(
+    provider: LiveProvider, receiver: RecordingServer
+) -> None:
+    """A 404 (the receiver no longer knows the login) will not change: one attempt, one failure."""
+    receiver.status = 404
+    s = Setup(provider, receiver)
+    uuid = s.request()
+    decide(provider, uuid, s.phone, s.device)
+    receiver.wait_for(1)
+    time.sleep(2.5)  # longer than the test provider's first retry delay
+    assert len(receiver.received()) == 1
+    with provider.services.db.read() as conn:
+        row = conn.execute(
+            select(callback_deliveries).where(callback_deliveries.c.request_uuid == uuid)
+        ).one()
+    assert row.status == "failed" and row.last_error == "HTTP 404"
+    assert app_row(provider, s.app_id).callback_disabled_at is None  # type: ignore[attr-defined]

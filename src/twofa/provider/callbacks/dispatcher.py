@@ -34,6 +34,13 @@ log = logging.getLogger(__name__)
 BATCH = 20
 
 
+def _refused(error: str) -> bool:
+    """True for an answer like ``HTTP 404``: the receiver saw the callback and said no."""
+    if not error.startswith("HTTP 4") or len(error) != 8:
+        return False
+    return error[5:] not in {"408", "429"}
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     id: int
@@ -138,7 +145,9 @@ class CallbackDispatcher:
                 )
                 log.warning("callback of app %s disabled: %s", delivery.app_id, reason)
                 return
-            final = attempts >= self._settings.callback_max_attempts
+            # A receiver that refuses the callback (a 4xx other than timeout or rate limit) will
+            # refuse it again: the attempt counts as a failure, but is not retried.
+            final = attempts >= self._settings.callback_max_attempts or _refused(error)
             delay = self._settings.callback_retry_base ** attempts
             conn.execute(
                 update(callback_deliveries)
