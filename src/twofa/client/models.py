@@ -43,6 +43,13 @@ class Device:
     os_type: str
     created_at: datetime | None
     last_sync_at: datetime | None
+    name: str = ""  # the name the user gave the device (twofa providers only)
+
+    @property
+    def label(self) -> str:
+        """What to show a person: the device's name, else its kind."""
+        kinds = {"web": "Authenticator web app", "cli": "Authenticator CLI"}
+        return self.name or kinds.get(self.os_type, self.os_type or self.device_type or "Device")
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Device:
@@ -52,6 +59,7 @@ class Device:
             os_type=str(data.get("os_type") or ""),
             created_at=_parse_time(data.get("creation_date") or None),
             last_sync_at=_parse_time(data.get("last_sync_date") or None),
+            name=str(data.get("device_name") or "")[:100],
         )
 
 

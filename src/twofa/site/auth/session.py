@@ -28,15 +28,23 @@ SID = "sid"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _reset() -> None:
+    """Drop all session state (and the CSRF token) but keep messages not yet shown."""
+    flashes = session.get("_flashes")
+    session.clear()
+    if flashes:
+        session["_flashes"] = flashes
+
+
 def begin_pending(token: str) -> None:
     """Hold a new pending login (dropping any previous state and CSRF token)."""
-    session.clear()
+    _reset()
     session[PENDING] = token
 
 
 def start_session(token: str) -> None:
     """Log the browser in with a fresh cookie."""
-    session.clear()
+    _reset()
     session.permanent = True
     session[SID] = token
 
