@@ -12,14 +12,23 @@ import json
 import time
 from collections.abc import Iterator
 
-from flask import flash, g, jsonify, redirect, render_template, stream_with_context, url_for
+from flask import (
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    session,
+    stream_with_context,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from twofa.client import ProviderError
 from twofa.site.auth import bp
 from twofa.site.auth.forms import ActionForm, ResendForm, VerifyForm
 from twofa.site.auth.service import FINAL_STATUSES, Channel
-from twofa.site.auth.session import pending_required, start_session
+from twofa.site.auth.session import PENDING, pending_required, start_session
 from twofa.site.errors import SiteError, TooManyFailures, provider_message
 from twofa.site.services import services
 
@@ -128,6 +137,7 @@ def verify() -> Page:
         try:
             token = auth.verify_code(g.attempt, g.login_user, (form.code.data or "").strip())
         except TooManyFailures as exc:
+            session.pop(PENDING, None)  # the attempt is over: back to a signed-out browser
             flash(exc.message, "error")
             return redirect(url_for("auth.login"))
         except SiteError as exc:
