@@ -1234,9 +1234,7 @@ class CallbackSink:
         return await asyncio.wait_for(asyncio.shield(future), timeout)
 
 
-async def _read_body_request(
-    reader: asyncio.StreamReader, head: bytes
-) -> tuple[str, bytes, bool]:
+async def _read_body_request(reader: asyncio.StreamReader, head: bytes) -> tuple[str, bytes, bool]:
     """The request line, body (Content-Length only) and keep-alive of an HTTP/1.1 request."""
     lines = head.decode("latin-1").split("\r\n")
     length = 0

@@ -124,8 +124,9 @@ class BenchDevice:
             "X-Twofa-Device": self.uuid,
             "X-Twofa-Timestamp": timestamp,
             "X-Twofa-Nonce": nonce,
-            "X-Twofa-Signature": sign(self.key, request_text(method, target, timestamp, nonce,
-                                                             body)),
+            "X-Twofa-Signature": sign(
+                self.key, request_text(method, target, timestamp, nonce, body)
+            ),
         }
 
     def decision_body(self, uuid: str, approve: bool = True) -> bytes:
@@ -171,14 +172,23 @@ class Population:
         start = len(self.devices)
         for n in range(start, start + count):
             user = self._services.users.create(
-                self._app.id, email=f"push{n}@bench.example", cellphone=self.phone(n),
+                self._app.id,
+                email=f"push{n}@bench.example",
+                cellphone=self.phone(n),
                 country_code=1,
             )
             made.append(BenchDevice(user.id, user.phone.e164, _uuid(), keys.generate()))
         now = utcnow()
         rows = [
-            {"uuid": d.uuid, "phone_e164": d.phone_e164, "name": f"bench {i}", "os_type": "cli",
-             "public_key": keys.public_jwk(d.key), "created_at": now, "last_seen_at": now}
+            {
+                "uuid": d.uuid,
+                "phone_e164": d.phone_e164,
+                "name": f"bench {i}",
+                "os_type": "cli",
+                "public_key": keys.public_jwk(d.key),
+                "created_at": now,
+                "last_seen_at": now,
+            }
             for i, d in enumerate(made, start)
         ]
         for offset in range(0, len(rows), 1000):
@@ -200,13 +210,17 @@ async def open_stream(url: str, device: BenchDevice, local_host: str | None) -> 
     parts = urlsplit(url)
     headers = device.signed_headers("GET", EVENTS_PATH, b"")
     device.stream = await SseStream.open(
-        parts.hostname or "127.0.0.1", parts.port or 80, EVENTS_PATH, headers,
+        parts.hostname or "127.0.0.1",
+        parts.port or 80,
+        EVENTS_PATH,
+        headers,
         local_host=local_host,
     )
 
 
-async def open_streams(url: str, devices: list[BenchDevice], concurrency: int,
-                       sources: int) -> dict[str, Any]:
+async def open_streams(
+    url: str, devices: list[BenchDevice], concurrency: int, sources: int
+) -> dict[str, Any]:
     """Open a stream per device, ``concurrency`` connects at a time; failures are counted."""
     gate = asyncio.Semaphore(concurrency)
     errors: dict[str, int] = {}
@@ -227,9 +241,13 @@ async def open_streams(url: str, devices: list[BenchDevice], concurrency: int,
     started = time.perf_counter()
     await asyncio.gather(*(one(i, d) for i, d in enumerate(devices)))
     elapsed = time.perf_counter() - started
-    return {"opened": len(latencies), "seconds": round(elapsed, 2),
-            "per_second": round(len(latencies) / elapsed, 1) if elapsed else None,
-            "connect": latency_summary(latencies), "errors": errors}
+    return {
+        "opened": len(latencies),
+        "seconds": round(elapsed, 2),
+        "per_second": round(len(latencies) / elapsed, 1) if elapsed else None,
+        "connect": latency_summary(latencies),
+        "errors": errors,
+    }
 
 
 # (a) and (b) ---------------------------------------------------------------------------------
@@ -251,8 +269,15 @@ class Pass:
         self.errors[text] = self.errors.get(text, 0) + 1
 
 
-async def approve_loop(authy_url: str, device_url: str, api_key: str, device: BenchDevice,
-                       sink: CallbackSink, count: int, tally: Pass | None) -> None:
+async def approve_loop(
+    authy_url: str,
+    device_url: str,
+    api_key: str,
+    device: BenchDevice,
+    sink: CallbackSink,
+    count: int,
+    tally: Pass | None,
+) -> None:
     """``count`` times: create a request, wait for its frame, approve it, wait for its callback.
 
     Creations go to ``authy_url``; the device's stream and decisions to ``device_url``.
@@ -260,14 +285,22 @@ async def approve_loop(authy_url: str, device_url: str, api_key: str, device: Be
     assert device.stream is not None
     authy = HttpClient(authy_url, {"X-Authy-API-Key": api_key})
     dev = HttpClient(device_url)
-    body = json.dumps({"message": "Login requested", "details": {"Email": "a@bench.example"},
-                       "hidden_details": {"ip": "10.0.0.1"}}).encode()
+    body = json.dumps(
+        {
+            "message": "Login requested",
+            "details": {"Email": "a@bench.example"},
+            "hidden_details": {"ip": "10.0.0.1"},
+        }
+    ).encode()
     try:
         for _ in range(count):
             sent = time.perf_counter()
             status, raw = await authy.request(
-                "POST", CREATE_PATH.format(user=device.user_id), body,
-                {"Content-Type": "application/json"})
+                "POST",
+                CREATE_PATH.format(user=device.user_id),
+                body,
+                {"Content-Type": "application/json"},
+            )
             answered = time.perf_counter()
             if status != 200:
                 if tally:
@@ -282,8 +315,10 @@ async def approve_loop(authy_url: str, device_url: str, api_key: str, device: Be
                 continue
             path = DECISION_PATH.format(uuid=uuid)
             decision = device.decision_body(uuid)
-            headers = {**device.signed_headers("POST", path, decision),
-                       "Content-Type": "application/json"}
+            headers = {
+                **device.signed_headers("POST", path, decision),
+                "Content-Type": "application/json",
+            }
             decided = time.perf_counter()
             status, raw = await dev.request("POST", path, decision, headers)
             decided_answer = time.perf_counter()
@@ -307,9 +342,15 @@ async def approve_loop(authy_url: str, device_url: str, api_key: str, device: Be
         dev.close()
 
 
-async def latency_pass(running: Provider, api_key: str, devices: list[BenchDevice],
-                       sink: CallbackSink, requests: int, concurrency: int,
-                       device_url: str | None = None) -> Pass:
+async def latency_pass(
+    running: Provider,
+    api_key: str,
+    devices: list[BenchDevice],
+    sink: CallbackSink,
+    requests: int,
+    concurrency: int,
+    device_url: str | None = None,
+) -> Pass:
     """``requests`` create/approve rounds over ``concurrency`` loops (after a short warm-up).
 
     With ``device_url`` the devices live on another provider process than ``running``.
@@ -319,29 +360,38 @@ async def latency_pass(running: Provider, api_key: str, devices: list[BenchDevic
     tally = Pass(concurrency)
     device_url = device_url or running.url
     # warm-up: a few rounds unrecorded
-    await asyncio.gather(*(approve_loop(running.url, device_url, api_key, d, sink, 5, None)
-                           for d in devices[:concurrency]))
+    await asyncio.gather(
+        *(
+            approve_loop(running.url, device_url, api_key, d, sink, 5, None)
+            for d in devices[:concurrency]
+        )
+    )
     per_loop = -(-requests // concurrency)
     meter = CpuMeter(running.pid)
     usage0 = resource.getrusage(resource.RUSAGE_SELF)
     meter.start()
     started = time.perf_counter()
-    await asyncio.gather(*(approve_loop(running.url, device_url, api_key, d, sink, per_loop,
-                                        tally)
-                           for d in devices[:concurrency]))
+    await asyncio.gather(
+        *(
+            approve_loop(running.url, device_url, api_key, d, sink, per_loop, tally)
+            for d in devices[:concurrency]
+        )
+    )
     tally.seconds = time.perf_counter() - started
     tally.server_cpu = meter.stop()
     usage1 = resource.getrusage(resource.RUSAGE_SELF)
-    tally.client_cpu = ((usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime)
-                        ) / tally.seconds
+    tally.client_cpu = (
+        (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime)
+    ) / tally.seconds
     return tally
 
 
 # (c) -----------------------------------------------------------------------------------------
 
 
-async def deliver_all(running: Provider, api_key: str, devices: list[BenchDevice],
-                      concurrency: int) -> dict[str, Any]:
+async def deliver_all(
+    running: Provider, api_key: str, devices: list[BenchDevice], concurrency: int
+) -> dict[str, Any]:
     """One request to every device, ``concurrency`` creations in flight; create→frame latency."""
     queue: asyncio.Queue[BenchDevice] = asyncio.Queue()
     for device in devices:
@@ -350,8 +400,9 @@ async def deliver_all(running: Provider, api_key: str, devices: list[BenchDevice
     create_http: list[float] = []
     errors: dict[str, int] = {}
     pending: list[asyncio.Task[None]] = []
-    body = json.dumps({"message": "Login requested",
-                       "details": {"Email": "a@bench.example"}}).encode()
+    body = json.dumps(
+        {"message": "Login requested", "details": {"Email": "a@bench.example"}}
+    ).encode()
 
     def error(text: str) -> None:
         errors[text] = errors.get(text, 0) + 1
@@ -366,15 +417,17 @@ async def deliver_all(running: Provider, api_key: str, devices: list[BenchDevice
         latencies.append((arrived - sent) * 1000)
 
     async def creator() -> None:
-        client = HttpClient(running.url, {"X-Authy-API-Key": api_key,
-                                          "Content-Type": "application/json"})
+        client = HttpClient(
+            running.url, {"X-Authy-API-Key": api_key, "Content-Type": "application/json"}
+        )
         try:
             while not queue.empty():
                 device = queue.get_nowait()
                 sent = time.perf_counter()
                 try:
                     status, raw = await client.request(
-                        "POST", CREATE_PATH.format(user=device.user_id), body)
+                        "POST", CREATE_PATH.format(user=device.user_id), body
+                    )
                 except (OSError, asyncio.IncompleteReadError) as exc:
                     error(f"create: {type(exc).__name__}")
                     continue
@@ -410,8 +463,12 @@ async def deliver_all(running: Provider, api_key: str, devices: list[BenchDevice
 
 def memory(pid: int) -> dict[str, Any]:
     status = process_status(pid)
-    return {"rss_mb": rss_mb(pid), "hwm_mb": status.get("VmHWM", 0) / 1024,
-            "open_fds": open_fds(pid), "threads": status.get("Threads")}
+    return {
+        "rss_mb": rss_mb(pid),
+        "hwm_mb": status.get("VmHWM", 0) / 1024,
+        "open_fds": open_fds(pid),
+        "threads": status.get("Threads"),
+    }
 
 
 async def streams_phase(options: argparse.Namespace, counts: list[int]) -> dict[str, Any]:
@@ -428,41 +485,59 @@ async def streams_phase(options: argparse.Namespace, counts: list[int]) -> dict[
         app, api_key = created.app, created.api_key
         population = Population(running.services, app, area=203)
         base = memory(running.pid)
-        print(f"  provider pid {running.pid}: RSS {base['rss_mb']:.0f} MiB at start, "
-              f"open-file limit {provider_nofile} (bench {nofile})", flush=True)
+        print(
+            f"  provider pid {running.pid}: RSS {base['rss_mb']:.0f} MiB at start, "
+            f"open-file limit {provider_nofile} (bench {nofile})",
+            flush=True,
+        )
         for target in counts:
             grow = target - len(population.devices)
             t0 = time.monotonic()
             new = population.grow(grow) if grow > 0 else []
             setup = time.monotonic() - t0
-            print(f"  N={target:,}: {len(new):,} users+devices in {setup:.1f} s; opening "
-                  f"streams ...", flush=True)
-            opened = await open_streams(running.url, new, options.push_connect_concurrency,
-                                        options.push_source_addresses)
+            print(
+                f"  N={target:,}: {len(new):,} users+devices in {setup:.1f} s; opening streams ...",
+                flush=True,
+            )
+            opened = await open_streams(
+                running.url, new, options.push_connect_concurrency, options.push_source_addresses
+            )
             await asyncio.sleep(2.0)
             live = [d for d in population.devices if d.stream is not None and not d.stream.closed]
             idle = memory(running.pid)
-            print(f"    {len(live):,} streams open ({opened['per_second']}/s, errors "
-                  f"{opened['errors'] or 0}); RSS {idle['rss_mb']:.0f} MiB, "
-                  f"fds {idle['open_fds']}; delivering ...", flush=True)
-            delivered = await deliver_all(running, api_key, live,
-                                          options.push_create_concurrency)
+            print(
+                f"    {len(live):,} streams open ({opened['per_second']}/s, errors "
+                f"{opened['errors'] or 0}); RSS {idle['rss_mb']:.0f} MiB, "
+                f"fds {idle['open_fds']}; delivering ...",
+                flush=True,
+            )
+            delivered = await deliver_all(running, api_key, live, options.push_create_concurrency)
             await asyncio.sleep(1.0)
             after = memory(running.pid)
-            still = sum(1 for d in population.devices
-                        if d.stream is not None and not d.stream.closed)
-            per_stream_kb = ((idle["rss_mb"] - base["rss_mb"]) * 1024 / len(live)
-                             if live else None)
-            rows.append({
-                "n": target, "open": len(live), "still_open_after": still,
-                "setup_seconds": round(setup, 1), "connect": opened, "idle": idle,
-                "after_delivery": after, "per_stream_kb": per_stream_kb,
-                "delivery": delivered,
-            })
+            still = sum(
+                1 for d in population.devices if d.stream is not None and not d.stream.closed
+            )
+            per_stream_kb = (idle["rss_mb"] - base["rss_mb"]) * 1024 / len(live) if live else None
+            rows.append(
+                {
+                    "n": target,
+                    "open": len(live),
+                    "still_open_after": still,
+                    "setup_seconds": round(setup, 1),
+                    "connect": opened,
+                    "idle": idle,
+                    "after_delivery": after,
+                    "per_stream_kb": per_stream_kb,
+                    "delivery": delivered,
+                }
+            )
             lat = delivered["latency"]
-            print(f"    delivered {delivered['delivered']:,}/{len(live):,} in "
-                  f"{delivered['seconds']} s; p50 {lat['p50_ms']:.0f} ms p99 "
-                  f"{lat['p99_ms']:.0f} ms; RSS {after['rss_mb']:.0f} MiB", flush=True)
+            print(
+                f"    delivered {delivered['delivered']:,}/{len(live):,} in "
+                f"{delivered['seconds']} s; p50 {lat['p50_ms']:.0f} ms p99 "
+                f"{lat['p99_ms']:.0f} ms; RSS {after['rss_mb']:.0f} MiB",
+                flush=True,
+            )
             if opened["errors"]:
                 notes.append(f"N={target}: connect errors {opened['errors']}")
             if delivered["errors"]:
@@ -471,10 +546,19 @@ async def streams_phase(options: argparse.Namespace, counts: list[int]) -> dict[
             if device.stream is not None:
                 device.stream.close()
         log_tail = running.log_path.read_text(errors="replace")[-3000:]
-    warnings = [line for line in log_tail.splitlines() if "Traceback" in line or "ERROR" in line
-                or "Too many open files" in line]
-    return {"base": base, "rows": rows, "bench_nofile": nofile,
-            "provider_nofile": provider_nofile, "notes": notes, "log_warnings": warnings[-10:]}
+    warnings = [
+        line
+        for line in log_tail.splitlines()
+        if "Traceback" in line or "ERROR" in line or "Too many open files" in line
+    ]
+    return {
+        "base": base,
+        "rows": rows,
+        "bench_nofile": nofile,
+        "provider_nofile": provider_nofile,
+        "notes": notes,
+        "log_warnings": warnings[-10:],
+    }
 
 
 # Run -----------------------------------------------------------------------------------------
@@ -492,13 +576,18 @@ async def latency_phase(options: argparse.Namespace) -> dict[str, Any]:
             opened = await open_streams(running.url, devices, 16, 1)
             if opened["errors"]:
                 raise RuntimeError(f"could not open device streams: {opened['errors']}")
-            print(f"  provider {running.url} pid {running.pid}; callback sink {sink.url}",
-                  flush=True)
+            print(
+                f"  provider {running.url} pid {running.pid}; callback sink {sink.url}", flush=True
+            )
             for concurrency in concurrencies:
-                print(f"  {options.push_requests} requests, {concurrency} in flight ...",
-                      flush=True)
-                passes.append(await latency_pass(running, created.api_key, devices, sink,
-                                                 options.push_requests, concurrency))
+                print(
+                    f"  {options.push_requests} requests, {concurrency} in flight ...", flush=True
+                )
+                passes.append(
+                    await latency_pass(
+                        running, created.api_key, devices, sink, options.push_requests, concurrency
+                    )
+                )
             # The callback is signed like Authy's: check one with the client library.
             signature_ok = _callback_signature_ok(sink, created.api_key)
             for device in devices:
@@ -520,9 +609,16 @@ def _callback_signature_ok(sink: CallbackSink, api_key: str) -> bool | None:
     uuid = next(iter(sink.bodies))
     headers = sink.headers[uuid]
     try:
-        return bool(verify(key=api_key, nonce=headers.get("x-authy-signature-nonce", ""),
-                           method="POST", url=sink.url, params=sink.bodies[uuid],
-                           signature=headers.get("x-authy-signature", "")))
+        return bool(
+            verify(
+                key=api_key,
+                nonce=headers.get("x-authy-signature-nonce", ""),
+                method="POST",
+                url=sink.url,
+                params=sink.bodies[uuid],
+                signature=headers.get("x-authy-signature", ""),
+            )
+        )
     except TypeError:
         return None
 
@@ -537,16 +633,35 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
     rows = []
     for p in passes:
         a, b = latency_summary(p.create_to_event), latency_summary(p.decision_to_callback)
-        rows.append([f"create → device event (c={p.concurrency})", a["count"], a["p50_ms"],
-                     a["p90_ms"], a["p99_ms"], a["max_ms"],
-                     latency_summary(p.create_http)["p50_ms"], p.server_cpu, p.client_cpu])
-        rows.append([f"decision → callback (c={p.concurrency})", b["count"], b["p50_ms"],
-                     b["p90_ms"], b["p99_ms"], b["max_ms"],
-                     latency_summary(p.decision_http)["p50_ms"], p.server_cpu, p.client_cpu])
+        rows.append(
+            [
+                f"create → device event (c={p.concurrency})",
+                a["count"],
+                a["p50_ms"],
+                a["p90_ms"],
+                a["p99_ms"],
+                a["max_ms"],
+                latency_summary(p.create_http)["p50_ms"],
+                p.server_cpu,
+                p.client_cpu,
+            ]
+        )
+        rows.append(
+            [
+                f"decision → callback (c={p.concurrency})",
+                b["count"],
+                b["p50_ms"],
+                b["p90_ms"],
+                b["p99_ms"],
+                b["max_ms"],
+                latency_summary(p.decision_http)["p50_ms"],
+                p.server_cpu,
+                p.client_cpu,
+            ]
+        )
     print_table(
         "push latency on one provider process (SQLite, loopback; ms; c = loops in flight)",
-        ["path", "n", "p50", "p90", "p99", "max", "HTTP answer p50", "server cpu",
-         "bench cpu"],
+        ["path", "n", "p50", "p90", "p99", "max", "HTTP answer p50", "server cpu", "bench cpu"],
         rows,
     )
     verdicts: dict[str, Any] = {}
@@ -566,18 +681,42 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         srows = []
         for r in streams["rows"]:
             d = r["delivery"]
-            srows.append([
-                r["n"], r["open"], r["connect"]["per_second"], r["idle"]["rss_mb"],
-                r["per_stream_kb"], r["idle"]["open_fds"], d["delivered"],
-                d["creates_per_second"], d["latency"]["p50_ms"], d["latency"]["p99_ms"],
-                d["latency"]["max_ms"], r["after_delivery"]["rss_mb"], r["still_open_after"],
-            ])
+            srows.append(
+                [
+                    r["n"],
+                    r["open"],
+                    r["connect"]["per_second"],
+                    r["idle"]["rss_mb"],
+                    r["per_stream_kb"],
+                    r["idle"]["open_fds"],
+                    d["delivered"],
+                    d["creates_per_second"],
+                    d["latency"]["p50_ms"],
+                    d["latency"]["p99_ms"],
+                    d["latency"]["max_ms"],
+                    r["after_delivery"]["rss_mb"],
+                    r["still_open_after"],
+                ]
+            )
         print_table(
             f"open device streams on one provider process (SQLite; base RSS "
             f"{streams['base']['rss_mb']:.0f} MiB; {options.push_create_concurrency} creations "
             f"in flight; open-file limit {streams['provider_nofile']})",
-            ["N", "open", "connects/s", "RSS idle MiB", "KiB/stream", "fds", "delivered",
-             "creates/s", "p50 ms", "p99 ms", "max ms", "RSS after MiB", "open after"],
+            [
+                "N",
+                "open",
+                "connects/s",
+                "RSS idle MiB",
+                "KiB/stream",
+                "fds",
+                "delivered",
+                "creates/s",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "RSS after MiB",
+                "open after",
+            ],
             srows,
         )
         for r in streams["rows"]:
@@ -586,7 +725,8 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
                     f"all {r['n']} open": r["open"] == r["n"] and r["still_open_after"] == r["n"],
                     f"RSS < {GOAL_STREAMS_RSS_MB:.0f} MiB": max(
                         r["idle"]["rss_mb"], r["after_delivery"]["rss_mb"]
-                    ) < GOAL_STREAMS_RSS_MB,
+                    )
+                    < GOAL_STREAMS_RSS_MB,
                     f"delivery p99 <= {GOAL_DELIVERY_P99_MS:.0f} ms": (
                         r["delivery"]["latency"]["p99_ms"] <= GOAL_DELIVERY_P99_MS
                     ),
@@ -594,12 +734,16 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
                 }
         for note in streams["notes"] + streams["log_warnings"]:
             print(f"  note: {note}")
-    print(f"\nGoal: (a), (b) p99 <= {GOAL_P99_MS:.0f} ms; {GOAL_STREAMS:,} streams < "
-          f"{GOAL_STREAMS_RSS_MB:.0f} MiB with delivery p99 <= {GOAL_DELIVERY_P99_MS:.0f} ms")
+    print(
+        f"\nGoal: (a), (b) p99 <= {GOAL_P99_MS:.0f} ms; {GOAL_STREAMS:,} streams < "
+        f"{GOAL_STREAMS_RSS_MB:.0f} MiB with delivery p99 <= {GOAL_DELIVERY_P99_MS:.0f} ms"
+    )
     for name, checks in verdicts.items():
         failed = [c for c, ok in checks.items() if not ok]
-        print(f"  {name:<16} {'PASS' if not failed else 'MISS'}"
-              f"{'  (' + '; '.join(failed) + ')' if failed else ''}")
+        print(
+            f"  {name:<16} {'PASS' if not failed else 'MISS'}"
+            f"{'  (' + '; '.join(failed) + ')' if failed else ''}"
+        )
 
     return {
         "latency": {
@@ -608,16 +752,21 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
                 "decision_to_callback": latency_summary(p.decision_to_callback),
                 "create_http": latency_summary(p.create_http),
                 "decision_http": latency_summary(p.decision_http),
-                "errors": p.errors, "seconds": round(p.seconds, 2),
-                "server_cpu": p.server_cpu, "client_cpu": p.client_cpu,
+                "errors": p.errors,
+                "seconds": round(p.seconds, 2),
+                "server_cpu": p.server_cpu,
+                "client_cpu": p.client_cpu,
             }
             for p in passes
         },
         "callback_signature_ok": latency["callback_signature_ok"],
         "streams": streams,
-        "goal": {"p99_ms": GOAL_P99_MS, "streams": GOAL_STREAMS,
-                 "streams_rss_mb": GOAL_STREAMS_RSS_MB,
-                 "delivery_p99_ms": GOAL_DELIVERY_P99_MS},
+        "goal": {
+            "p99_ms": GOAL_P99_MS,
+            "streams": GOAL_STREAMS,
+            "streams_rss_mb": GOAL_STREAMS_RSS_MB,
+            "delivery_p99_ms": GOAL_DELIVERY_P99_MS,
+        },
         "verdicts": verdicts,
         "pass": all(all(v.values()) for v in verdicts.values()),
     }

@@ -63,17 +63,33 @@ POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("scale")
-    group.add_argument("--postgres-admin", default=POSTGRES_ADMIN,
-                       help="server where the throwaway database is made "
-                       f"(default {POSTGRES_ADMIN})")
-    group.add_argument("--redis-url", default="redis://127.0.0.1:6379/15",
-                       help="Redis for limits and the bus (default redis://127.0.0.1:6379/15)")
-    group.add_argument("--scale-push-requests", type=int, default=300,
-                       help="cross-process approval requests per pass (default 300)")
-    group.add_argument("--scale-push-concurrency", default="1,4",
-                       help="cross-process loops in flight, one pass each (default 1,4)")
-    group.add_argument("--scale-max-users", type=int, default=30000,
-                       help="upper bound on users for the valid phases (default 30000)")
+    group.add_argument(
+        "--postgres-admin",
+        default=POSTGRES_ADMIN,
+        help=f"server where the throwaway database is made (default {POSTGRES_ADMIN})",
+    )
+    group.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/15",
+        help="Redis for limits and the bus (default redis://127.0.0.1:6379/15)",
+    )
+    group.add_argument(
+        "--scale-push-requests",
+        type=int,
+        default=300,
+        help="cross-process approval requests per pass (default 300)",
+    )
+    group.add_argument(
+        "--scale-push-concurrency",
+        default="1,4",
+        help="cross-process loops in flight, one pass each (default 1,4)",
+    )
+    group.add_argument(
+        "--scale-max-users",
+        type=int,
+        default=30000,
+        help="upper bound on users for the valid phases (default 30000)",
+    )
 
 
 # Throwaway PostgreSQL database and Redis -----------------------------------------------------
@@ -158,9 +174,17 @@ class GroupCpu:
 # Throughput ----------------------------------------------------------------------------------
 
 
-def parallel_load(name: str, targets: list[tuple[Provider, list[list[str]]]], *, seconds: float,
-                  concurrency: int, expected: int, headers: dict[str, str], cycle: bool,
-                  generator: str) -> dict[str, Any]:
+def parallel_load(
+    name: str,
+    targets: list[tuple[Provider, list[list[str]]]],
+    *,
+    seconds: float,
+    concurrency: int,
+    expected: int,
+    headers: dict[str, str],
+    cycle: bool,
+    generator: str,
+) -> dict[str, Any]:
     """One load generator per provider, all at once; ``concurrency`` is split between them."""
     results: list[LoadResult | None] = [None] * len(targets)
     errors: list[BaseException] = []
@@ -170,16 +194,25 @@ def parallel_load(name: str, targets: list[tuple[Provider, list[list[str]]]], *,
     def work(index: int, running: Provider, lanes: list[list[str]]) -> None:
         try:
             results[index] = run_load(
-                name, running.url, lanes, seconds=seconds, concurrency=max(share, len(lanes)),
-                expected_status=expected, headers=headers, cycle=cycle, generator=generator,
-                server_pid=running.pid)
+                name,
+                running.url,
+                lanes,
+                seconds=seconds,
+                concurrency=max(share, len(lanes)),
+                expected_status=expected,
+                headers=headers,
+                cycle=cycle,
+                generator=generator,
+                server_pid=running.pid,
+            )
         except BaseException as exc:
             errors.append(exc)
 
     for meter in helpers.values():
         meter.start()
-    threads = [threading.Thread(target=work, args=(i, r, lanes))
-               for i, (r, lanes) in enumerate(targets)]
+    threads = [
+        threading.Thread(target=work, args=(i, r, lanes)) for i, (r, lanes) in enumerate(targets)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -228,32 +261,55 @@ def throughput(options: argparse.Namespace, a: Provider, b: Provider) -> list[di
     setups = {1: [a], 2: [a, b]}
     if options.warmup > 0:
         for running in (a, b):
-            run_load("warmup", running.url, wrong, seconds=options.warmup,
-                     concurrency=options.concurrency, expected_status=401, headers=headers,
-                     generator=generator)
+            run_load(
+                "warmup",
+                running.url,
+                wrong,
+                seconds=options.warmup,
+                concurrency=options.concurrency,
+                expected_status=401,
+                headers=headers,
+                generator=generator,
+            )
     rows: list[dict[str, Any]] = []
-    for name, paths, expected in (("trivial /healthz", trivial, 200),
-                                  ("verify wrong", wrong, 401)):
+    for name, paths, expected in (("trivial /healthz", trivial, 200), ("verify wrong", wrong, 401)):
         for count, procs in setups.items():
             print(f"  {name}: {count} process(es), {seconds:.0f} s ...", flush=True)
-            rows.append(parallel_load(name, [(p, paths) for p in procs], seconds=seconds,
-                                      expected=expected, cycle=True, **common))
+            rows.append(
+                parallel_load(
+                    name,
+                    [(p, paths) for p in procs],
+                    seconds=seconds,
+                    expected=expected,
+                    cycle=True,
+                    **common,
+                )
+            )
     wrong_one = next(r for r in rows if r["name"] == "verify wrong" and r["processes"] == 1)
     for count, procs in setups.items():
         # Codes are single use: enough fresh users for what this many processes can verify.
         expect = wrong_one["rps"] * count
-        needed = min(options.scale_max_users,
-                     math.ceil((expect * valid_seconds * 1.5 + 500) / CODES_PER_USER))
+        needed = min(
+            options.scale_max_users,
+            math.ceil((expect * valid_seconds * 1.5 + 500) / CODES_PER_USER),
+        )
         t0 = time.monotonic()
         pool = users.create(needed)
-        print(f"  verify valid: {count} process(es), {needed} fresh users in "
-              f"{time.monotonic() - t0:.1f} s; {valid_seconds:.0f} s ...", flush=True)
+        print(
+            f"  verify valid: {count} process(es), {needed} fresh users in "
+            f"{time.monotonic() - t0:.1f} s; {valid_seconds:.0f} s ...",
+            flush=True,
+        )
         step = current_step(step_seconds)
         shares = [pool[i::count] for i in range(count)]
-        targets = [(p, valid_lanes(share, lanes, step)) for p, share in zip(procs, shares,
-                                                                              strict=True)]
-        rows.append(parallel_load("verify valid", targets, seconds=valid_seconds, expected=200,
-                                  cycle=False, **common))
+        targets = [
+            (p, valid_lanes(share, lanes, step)) for p, share in zip(procs, shares, strict=True)
+        ]
+        rows.append(
+            parallel_load(
+                "verify valid", targets, seconds=valid_seconds, expected=200, cycle=False, **common
+            )
+        )
     return rows
 
 
@@ -272,23 +328,39 @@ async def cross_push(options: argparse.Namespace, a: Provider, b: Provider) -> d
         if opened["errors"]:
             raise RuntimeError(f"could not open streams on B: {opened['errors']}")
         for concurrency in concurrencies:
-            print(f"  cross-process push: {options.scale_push_requests} requests created on A, "
-                  f"streams on B, {concurrency} in flight ...", flush=True)
-            passes.append(await latency_pass(a, created.api_key, devices, sink,
-                                             options.scale_push_requests, concurrency,
-                                             device_url=b.url))
+            print(
+                f"  cross-process push: {options.scale_push_requests} requests created on A, "
+                f"streams on B, {concurrency} in flight ...",
+                flush=True,
+            )
+            passes.append(
+                await latency_pass(
+                    a,
+                    created.api_key,
+                    devices,
+                    sink,
+                    options.scale_push_requests,
+                    concurrency,
+                    device_url=b.url,
+                )
+            )
         for device in devices:
             if device.stream is not None:
                 device.stream.close()
     finally:
         await sink.close()
-    return {f"c={p.concurrency}": {
-        "create_to_event": latency_summary(p.create_to_event),
-        "decision_to_callback": latency_summary(p.decision_to_callback),
-        "create_http": latency_summary(p.create_http),
-        "decision_http": latency_summary(p.decision_http),
-        "errors": p.errors, "server_cpu_a": p.server_cpu, "client_cpu": p.client_cpu,
-    } for p in passes}
+    return {
+        f"c={p.concurrency}": {
+            "create_to_event": latency_summary(p.create_to_event),
+            "decision_to_callback": latency_summary(p.decision_to_callback),
+            "create_http": latency_summary(p.create_http),
+            "decision_http": latency_summary(p.decision_http),
+            "errors": p.errors,
+            "server_cpu_a": p.server_cpu,
+            "client_cpu": p.client_cpu,
+        }
+        for p in passes
+    }
 
 
 # Run -----------------------------------------------------------------------------------------
@@ -296,13 +368,22 @@ async def cross_push(options: argparse.Namespace, a: Provider, b: Provider) -> d
 
 def run(options: argparse.Namespace) -> dict[str, Any]:
     flush_redis(options.redis_url)
-    env = {**RELAXED_LIMITS, "TWOFA_REDIS_URL": options.redis_url,
-           "TWOFA_SECRET_KEY": "bench-" + secrets.token_urlsafe(40)}
+    env = {
+        **RELAXED_LIMITS,
+        "TWOFA_REDIS_URL": options.redis_url,
+        "TWOFA_SECRET_KEY": "bench-" + secrets.token_urlsafe(40),
+    }
     try:
-        with throwaway_database(options.postgres_admin) as url, \
-                provider(env, database_url=url) as a, provider(env, database_url=url) as b:
-            print(f"  A {a.url} pid {a.pid}, B {b.url} pid {b.pid}; {url.rsplit('/', 1)[1]}, "
-                  f"{options.redis_url}", flush=True)
+        with (
+            throwaway_database(options.postgres_admin) as url,
+            provider(env, database_url=url) as a,
+            provider(env, database_url=url) as b,
+        ):
+            print(
+                f"  A {a.url} pid {a.pid}, B {b.url} pid {b.pid}; {url.rsplit('/', 1)[1]}, "
+                f"{options.redis_url}",
+                flush=True,
+            )
             rows = throughput(options, a, b)
             with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
                 cross = runner.run(cross_push(options, a, b))
@@ -316,46 +397,98 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         f"verification throughput, PostgreSQL + Redis, {options.seconds:.0f} s per phase, "
         f"{options.concurrency} connections in all, generator {rows[0]['generator']} "
         f"(cpu in cores; {os.cpu_count()} cores)",
-        ["phase", "procs", "req/s", "vs 1 proc", "p50 ms", "p99 ms", "requests", "errors",
-         "server cpu", "postgres cpu", "redis cpu", "generator cpu"],
-        [[r["name"], r["processes"], r["rps"], _ratio(r, rows), r["p50_ms"], r["p99_ms"],
-          r["requests"], r["errors"] + (1 if r["exhausted"] else 0), cores(r["server_cpu"]),
-          f"{r['postgres_cpu']:.2f}", f"{r['redis_cpu']:.2f}", f"{r['client_cpu']:.2f}"]
-         for r in rows],
+        [
+            "phase",
+            "procs",
+            "req/s",
+            "vs 1 proc",
+            "p50 ms",
+            "p99 ms",
+            "requests",
+            "errors",
+            "server cpu",
+            "postgres cpu",
+            "redis cpu",
+            "generator cpu",
+        ],
+        [
+            [
+                r["name"],
+                r["processes"],
+                r["rps"],
+                _ratio(r, rows),
+                r["p50_ms"],
+                r["p99_ms"],
+                r["requests"],
+                r["errors"] + (1 if r["exhausted"] else 0),
+                cores(r["server_cpu"]),
+                f"{r['postgres_cpu']:.2f}",
+                f"{r['redis_cpu']:.2f}",
+                f"{r['client_cpu']:.2f}",
+            ]
+            for r in rows
+        ],
     )
     crow = []
     for name, p in cross.items():
         a_, b_ = p["create_to_event"], p["decision_to_callback"]
-        crow.append([f"create on A → event on B ({name})", a_["count"], a_["p50_ms"],
-                     a_["p90_ms"], a_["p99_ms"], a_["max_ms"]])
-        crow.append([f"decision on B → callback ({name})", b_["count"], b_["p50_ms"],
-                     b_["p90_ms"], b_["p99_ms"], b_["max_ms"]])
-    print_table("push across processes through Redis (ms)",
-                ["path", "n", "p50", "p90", "p99", "max"], crow)
+        crow.append(
+            [
+                f"create on A → event on B ({name})",
+                a_["count"],
+                a_["p50_ms"],
+                a_["p90_ms"],
+                a_["p99_ms"],
+                a_["max_ms"],
+            ]
+        )
+        crow.append(
+            [
+                f"decision on B → callback ({name})",
+                b_["count"],
+                b_["p50_ms"],
+                b_["p90_ms"],
+                b_["p99_ms"],
+                b_["max_ms"],
+            ]
+        )
+    print_table(
+        "push across processes through Redis (ms)", ["path", "n", "p50", "p90", "p99", "max"], crow
+    )
 
     verdicts: dict[str, Any] = {}
     for name in ("verify valid", "verify wrong"):
         ratio = _speedup(rows, name)
-        verdicts[name] = {f"2 processes >= {GOAL_SPEEDUP}x one": ratio >= GOAL_SPEEDUP,
-                          "no errors": all(r["errors"] == 0 and not r["exhausted"]
-                                           for r in rows if r["name"] == name)}
+        verdicts[name] = {
+            f"2 processes >= {GOAL_SPEEDUP}x one": ratio >= GOAL_SPEEDUP,
+            "no errors": all(
+                r["errors"] == 0 and not r["exhausted"] for r in rows if r["name"] == name
+            ),
+        }
     for name, p in cross.items():
         verdicts[f"cross push {name}"] = {
-            f"p99 <= {GOAL_CROSS_P99_MS:.0f} ms":
-                p["create_to_event"]["p99_ms"] <= GOAL_CROSS_P99_MS,
-            "no errors": not p["errors"]}
+            f"p99 <= {GOAL_CROSS_P99_MS:.0f} ms": p["create_to_event"]["p99_ms"]
+            <= GOAL_CROSS_P99_MS,
+            "no errors": not p["errors"],
+        }
         if p["errors"]:
             print(f"  cross push {name}: errors {p['errors']}")
-    print(f"\nGoal: 2 processes >= {GOAL_SPEEDUP}x one; cross-process create→event p99 <= "
-          f"{GOAL_CROSS_P99_MS:.0f} ms")
+    print(
+        f"\nGoal: 2 processes >= {GOAL_SPEEDUP}x one; cross-process create→event p99 <= "
+        f"{GOAL_CROSS_P99_MS:.0f} ms"
+    )
     for name, checks in verdicts.items():
         failed = [c for c, ok in checks.items() if not ok]
-        print(f"  {name:<18} {'PASS' if not failed else 'MISS'}"
-              f"{'  (' + '; '.join(failed) + ')' if failed else ''}")
+        print(
+            f"  {name:<18} {'PASS' if not failed else 'MISS'}"
+            f"{'  (' + '; '.join(failed) + ')' if failed else ''}"
+        )
     return {
         "throughput": rows,
-        "speedup": {name: round(_speedup(rows, name), 3)
-                    for name in ("trivial /healthz", "verify wrong", "verify valid")},
+        "speedup": {
+            name: round(_speedup(rows, name), 3)
+            for name in ("trivial /healthz", "verify wrong", "verify valid")
+        },
         "cross_process_push": cross,
         "goal": {"speedup": GOAL_SPEEDUP, "cross_p99_ms": GOAL_CROSS_P99_MS},
         "verdicts": verdicts,

@@ -30,7 +30,9 @@ def _start(tmp: Path, backend: str, **env: str) -> Iterator[LiveProvider]:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def provider(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProvider]:
+def provider(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveProvider]:
     """A provider process per storage backend, shared by the session (tests use their own apps)."""
     yield from _start(tmp_path_factory.mktemp(f"provider-{request.param}"), request.param)
 

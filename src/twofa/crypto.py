@@ -21,9 +21,9 @@ PLAINTEXT_CACHE = 50_000
 
 def derive(master: bytes, purpose: str, length: int = 32) -> bytes:
     """A subkey for one purpose (HKDF-SHA256), so no two uses share key material."""
-    return HKDF(
-        algorithm=hashes.SHA256(), length=length, salt=None, info=purpose.encode()
-    ).derive(master)
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=purpose.encode()).derive(
+        master
+    )
 
 
 class Keyring:

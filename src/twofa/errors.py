@@ -30,7 +30,7 @@ class TwofaError(Exception):
         super().__init__(self.message)
 
     def body(self) -> dict[str, Any]:
-        """The Authy failure envelope: message, success, errors (always with message), error_code."""
+        """The Authy failure envelope: message, success, errors (with message), error_code."""
         body: dict[str, Any] = {"message": self.message, "success": False}
         body.update(self.extra)
         body["errors"] = {**self.fields, "message": self.message}

@@ -85,8 +85,9 @@ class _LocalHub:
         if not isinstance(key, str):
             return False
         now = time.monotonic()
-        while self._seen and (len(self._seen) > SEEN_MAX or
-                              next(iter(self._seen.values())) < now - SEEN_SECONDS):
+        while self._seen and (
+            len(self._seen) > SEEN_MAX or next(iter(self._seen.values())) < now - SEEN_SECONDS
+        ):
             self._seen.popitem(last=False)
         if (topic, key) in self._seen:
             return True
@@ -189,8 +190,14 @@ class RedisBus:
     the two paths can produce.
     """
 
-    def __init__(self, url: str, *, prefix: str = "twofa:", feed: Feed | None = None,
-                 poll_interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "twofa:",
+        feed: Feed | None = None,
+        poll_interval: float = 0.5,
+    ) -> None:
         import redis
         import redis.asyncio as aioredis
 
@@ -244,8 +251,9 @@ class RedisBus:
 
     def _degrade(self, where: str) -> None:
         if not self.degraded:
-            log.warning("redis unavailable (%s): event bus falls back to polling the database",
-                        where)
+            log.warning(
+                "redis unavailable (%s): event bus falls back to polling the database", where
+            )
         self.degraded = True
 
     async def _redis_subscribe(self, topic: str) -> None:

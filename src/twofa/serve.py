@@ -43,8 +43,9 @@ def _demo_key(site_url: str) -> str:
         services.close()
 
 
-def _wait_until_up(urls: list[str], procs: list[subprocess.Popen[bytes]],
-                   timeout: float = 60.0) -> None:
+def _wait_until_up(
+    urls: list[str], procs: list[subprocess.Popen[bytes]], timeout: float = 60.0
+) -> None:
     """Return once every URL answers (or a process died, or ``timeout`` passed)."""
     import httpx
 
@@ -79,8 +80,10 @@ def serve_command(host: str, site_port: int, provider_port: int) -> None:
     env["TWOFA_SITE_PROVIDER_URL"] = provider_url
     command = [sys.executable, "-m", "twofa.cli"]
     procs = [
-        subprocess.Popen([*command, "provider", "--host", host, "--port", str(provider_port),
-                          "--no-migrate"], env=env),
+        subprocess.Popen(
+            [*command, "provider", "--host", host, "--port", str(provider_port), "--no-migrate"],
+            env=env,
+        ),
         subprocess.Popen([*command, "site", "--host", host, "--port", str(site_port)], env=env),
     ]
     _wait_until_up([f"{provider_url}/healthz", f"{site_url}/"], procs)

@@ -90,8 +90,9 @@ class Settings(BaseSettings):
 
     # HTTP and logs
     max_body_bytes: int = 64 * 1024
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "debug", "info", "warning",
-                       "error"] = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "debug", "info", "warning", "error"] = (
+        "INFO"
+    )
     log_json: bool | None = None  # default: JSON outside dev, plain text in dev
 
     @property

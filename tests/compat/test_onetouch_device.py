@@ -61,8 +61,9 @@ def callbacks() -> Iterator[CallbackServer]:
 
 
 @pytest.fixture
-def setup(provider: LiveProvider,
-          callbacks: CallbackServer) -> tuple[AuthyApiClient, int, DeviceClient]:
+def setup(
+    provider: LiveProvider, callbacks: CallbackServer
+) -> tuple[AuthyApiClient, int, DeviceClient]:
     """An application with a callback URL, a user, and a device for the user's phone."""
     _, key = provider.new_app("OneTouch", callback_url=callbacks.url)
     client = AuthyApiClient(key, api_uri=provider.url)
@@ -82,11 +83,13 @@ def status_of(client: AuthyApiClient, uuid: str) -> str:
 
 
 @pytest.mark.parametrize("approve", [True, False], ids=["approve", "deny"])
-def test_decision_and_signed_callback(setup: tuple[AuthyApiClient, int, DeviceClient],
-                                      callbacks: CallbackServer, approve: bool) -> None:
+def test_decision_and_signed_callback(
+    setup: tuple[AuthyApiClient, int, DeviceClient], callbacks: CallbackServer, approve: bool
+) -> None:
     client, authy_id, device = setup
-    sent = client.one_touch.send_request(authy_id, "Request to log in to Twilio demo app",
-                                         details={"Email": "alice@example.com"})
+    sent = client.one_touch.send_request(
+        authy_id, "Request to log in to Twilio demo app", details={"Email": "alice@example.com"}
+    )
     assert sent.ok(), sent.content
     uuid = sent.get_uuid()
     assert status_of(client, uuid) == "pending"
@@ -97,8 +100,12 @@ def test_decision_and_signed_callback(setup: tuple[AuthyApiClient, int, DeviceCl
     headers, body = callbacks.received.get(timeout=10)
     assert headers["content-type"].startswith("application/json")
     assert client.one_touch.validate_one_touch_signature(
-        headers["x-authy-signature"], headers["x-authy-signature-nonce"], "POST",
-        callbacks.url, body)
+        headers["x-authy-signature"],
+        headers["x-authy-signature-nonce"],
+        "POST",
+        callbacks.url,
+        body,
+    )
     assert body["authy_id"] == authy_id and body["status"] == expected
     assert body["uuid"] == uuid and body["device_uuid"] == device.device_uuid
     assert body["callback_action"] == "approval_request_status"
@@ -107,8 +114,9 @@ def test_decision_and_signed_callback(setup: tuple[AuthyApiClient, int, DeviceCl
     assert body["approval_request"]["transaction"]["details"] == {"Email": "alice@example.com"}
 
 
-def test_expired_request_sends_no_callback(setup: tuple[AuthyApiClient, int, DeviceClient],
-                                           callbacks: CallbackServer) -> None:
+def test_expired_request_sends_no_callback(
+    setup: tuple[AuthyApiClient, int, DeviceClient], callbacks: CallbackServer
+) -> None:
     client, authy_id, device = setup
     sent = client.one_touch.send_request(authy_id, "Login requested", seconds_to_expire=1)
     assert sent.ok(), sent.content
@@ -128,4 +136,3 @@ def test_unknown_uuid_and_user(provider: LiveProvider) -> None:
     nobody = client.one_touch.send_request(999999999, "x")
     assert nobody.response.status_code == 404
     assert nobody.content["error_code"] == "60026"
-

@@ -58,8 +58,7 @@ def test_tampering_is_detected(tmp_path) -> None:  # type: ignore[no-untyped-def
 
         with live.services.db.write() as conn:
             conn.execute(
-                sa.update(audit_log).where(audit_log.c.seq == 2)
-                .values(data={"country_code": 44})
+                sa.update(audit_log).where(audit_log.c.seq == 2).values(data={"country_code": 44})
             )
         altered = run_cli("audit", "verify", env=live.env)
         assert altered.returncode == 1
@@ -67,8 +66,7 @@ def test_tampering_is_detected(tmp_path) -> None:  # type: ignore[no-untyped-def
 
         with live.services.db.write() as conn:
             conn.execute(
-                sa.update(audit_log).where(audit_log.c.seq == 2)
-                .values(data={"country_code": 1})
+                sa.update(audit_log).where(audit_log.c.seq == 2).values(data={"country_code": 1})
             )
         assert live.services.audit.verify().ok
         with live.services.db.write() as conn:

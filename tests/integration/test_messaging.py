@@ -220,8 +220,9 @@ def test_real_gateways_keep_no_readable_code(tmp_path) -> None:  # type: ignore[
     """Only the development outbox stores codes in clear; a real gateway's record is masked."""
     from tests.live import start_provider
 
-    live = start_provider(tmp_path, f"sqlite:///{tmp_path / 'provider.db'}",
-                          TWOFA_SMS_GATEWAY="console")
+    live = start_provider(
+        tmp_path, f"sqlite:///{tmp_path / 'provider.db'}", TWOFA_SMS_GATEWAY="console"
+    )
     try:
         _, key = live.new_app()
         client = AuthyApiClient(key, api_uri=live.url)

@@ -152,8 +152,18 @@ def test_fast_hotp_matches_rfc4226_vectors() -> None:
     from twofa.otp.fast import decode_secret, hotp_key, match_step
 
     key = b"12345678901234567890"
-    expected = ["755224", "287082", "359152", "969429", "338314",
-                "254676", "287922", "162583", "399871", "520489"]
+    expected = [
+        "755224",
+        "287082",
+        "359152",
+        "969429",
+        "338314",
+        "254676",
+        "287922",
+        "162583",
+        "399871",
+        "520489",
+    ]
     assert [hotp_key(key, n, 6) for n in range(10)] == expected
     assert decode_secret("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ") == key
     assert match_step(key, "969429", 4, digits=6, window=1) == 3

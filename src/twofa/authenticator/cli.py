@@ -83,13 +83,16 @@ def register_command(provider_url: str, country_code: str, phone: str, via: str)
     state = State.load()
     if state.device_uuid:
         fail(f"already registered as device {state.device_uuid}; `revoke` it first")
-    started = start_registration(provider_url, country_code=country_code, phone_number=phone,
-                                 via=via)
+    started = start_registration(
+        provider_url, country_code=country_code, phone_number=phone, via=via
+    )
     state.provider_url = provider_url.rstrip("/")
     state.registration_id = started.registration_id
     state.save()
-    click.echo(f"Code sent by {via}. It expires in {started.seconds_to_expire // 60} minutes; "
-               "run `twofa authenticator confirm CODE`.")
+    click.echo(
+        f"Code sent by {via}. It expires in {started.seconds_to_expire // 60} minutes; "
+        "run `twofa authenticator confirm CODE`."
+    )
 
 
 @authenticator_group.command("confirm")
@@ -108,8 +111,11 @@ def confirm_command(code: str, name: str | None) -> None:
         key = keys.generate()
         keys.save(key, path)
     device = confirm_registration(
-        state.provider_url, state.registration_id, code=code.strip(),
-        name=(name or f"CLI on {socket.gethostname()}")[:100], os_type="cli",
+        state.provider_url,
+        state.registration_id,
+        code=code.strip(),
+        name=(name or f"CLI on {socket.gethostname()}")[:100],
+        os_type="cli",
         public_key=keys.public_jwk(key),
     )
     state.device_uuid = device["uuid"]
@@ -127,9 +133,12 @@ def codes_command(as_json: bool) -> None:
     client, _ = _client()
     now = time.time()
     rows = [
-        {"app_name": a.app_name, "authy_id": a.authy_id,
-         "code": otp.totp(a.secret, now, digits=a.digits, step=a.period),
-         "seconds_left": otp.seconds_left(now, step=a.period)}
+        {
+            "app_name": a.app_name,
+            "authy_id": a.authy_id,
+            "code": otp.totp(a.secret, now, digits=a.digits, step=a.period),
+            "seconds_left": otp.seconds_left(now, step=a.period),
+        }
         for a in client.accounts()
     ]
     if as_json:
@@ -138,14 +147,21 @@ def codes_command(as_json: bool) -> None:
     if not rows:
         click.echo("No accounts for this phone yet.")
     for row in rows:
-        click.echo(f"{row['code']}  {row['app_name']} (authy id {row['authy_id']}), "
-                   f"{row['seconds_left']} s left")
+        click.echo(
+            f"{row['code']}  {row['app_name']} (authy id {row['authy_id']}), "
+            f"{row['seconds_left']} s left"
+        )
 
 
 def _request_json(request: ApprovalRequest) -> dict[str, Any]:
-    return {"uuid": request.uuid, "app_name": request.app_name, "message": request.message,
-            "details": request.details, "expires_at": request.expires_at,
-            **({"numbers": request.numbers} if request.numbers else {})}
+    return {
+        "uuid": request.uuid,
+        "app_name": request.app_name,
+        "message": request.message,
+        "details": request.details,
+        "expires_at": request.expires_at,
+        **({"numbers": request.numbers} if request.numbers else {}),
+    }
 
 
 def _describe(request: ApprovalRequest) -> str:
@@ -200,16 +216,16 @@ def deny_command(uuid: str) -> None:
 
 def _answer_interactively(client: DeviceClient, request: ApprovalRequest) -> None:
     click.echo(_describe(request))
-    choice = click.prompt("Approve, deny or skip?", type=click.Choice(["a", "d", "s"]),
-                          default="s")
+    choice = click.prompt("Approve, deny or skip?", type=click.Choice(["a", "d", "s"]), default="s")
     if choice == "s":
         return
     number = None
     if choice == "a" and request.numbers:
         number = click.prompt("Number", type=click.Choice([str(n) for n in request.numbers]))
     try:
-        status = client.decide(request.uuid, approve=choice == "a",
-                               number=int(number) if number else None)
+        status = client.decide(
+            request.uuid, approve=choice == "a", number=int(number) if number else None
+        )
     except DeviceApiError as exc:
         click.echo(f"twofa: {exc.message}", err=True)
         return
@@ -253,9 +269,19 @@ def devices_command(as_json: bool) -> None:
     client, _ = _client()
     found = client.devices()
     if as_json:
-        _emit_json([{"uuid": d.uuid, "name": d.name, "os_type": d.os_type,
-                     "created_at": d.created_at, "last_seen_at": d.last_seen_at,
-                     "current": d.current} for d in found])
+        _emit_json(
+            [
+                {
+                    "uuid": d.uuid,
+                    "name": d.name,
+                    "os_type": d.os_type,
+                    "created_at": d.created_at,
+                    "last_seen_at": d.last_seen_at,
+                    "current": d.current,
+                }
+                for d in found
+            ]
+        )
         return
     for d in found:
         mark = "*" if d.current else " "

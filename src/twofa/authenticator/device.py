@@ -65,10 +65,15 @@ class ApprovalRequest:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ApprovalRequest:
         return cls(
-            uuid=data["uuid"], app_name=data["app_name"], authy_id=data["authy_id"],
-            message=data["message"], details=data.get("details") or {},
-            logos=data.get("logos") or [], created_at=data["created_at"],
-            expires_at=data.get("expires_at"), status=data["status"],
+            uuid=data["uuid"],
+            app_name=data["app_name"],
+            authy_id=data["authy_id"],
+            message=data["message"],
+            details=data.get("details") or {},
+            logos=data.get("logos") or [],
+            created_at=data["created_at"],
+            expires_at=data.get("expires_at"),
+            status=data["status"],
             numbers=data.get("numbers"),
         )
 
@@ -113,8 +118,11 @@ def _raise_for(response: httpx.Response) -> dict[str, Any]:
     if response.status_code == 200 and isinstance(body, dict) and body.get("success") is True:
         return body
     if isinstance(body, dict):
-        raise DeviceApiError(response.status_code, str(body.get("error_code", "")),
-                             str(body.get("message", "request refused")))
+        raise DeviceApiError(
+            response.status_code,
+            str(body.get("error_code", "")),
+            str(body.get("message", "request refused")),
+        )
     raise DeviceApiError(response.status_code, "", f"unexpected HTTP {response.status_code}")
 
 
@@ -125,22 +133,38 @@ def _post(url: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
         raise DeviceApiError(0, "", f"cannot reach the provider: {exc}") from exc
 
 
-def start_registration(provider_url: str, *, country_code: str, phone_number: str,
-                       via: str = "sms", timeout: float = 10.0) -> Registration:
+def start_registration(
+    provider_url: str,
+    *,
+    country_code: str,
+    phone_number: str,
+    via: str = "sms",
+    timeout: float = 10.0,
+) -> Registration:
     """Ask the provider to send a registration code to the phone."""
-    body = _post(f"{provider_url.rstrip('/')}/device/v1/registrations",
-                 {"country_code": country_code, "phone_number": phone_number, "via": via},
-                 timeout)
+    body = _post(
+        f"{provider_url.rstrip('/')}/device/v1/registrations",
+        {"country_code": country_code, "phone_number": phone_number, "via": via},
+        timeout,
+    )
     return Registration(body["registration_id"], body["seconds_to_expire"])
 
 
-def confirm_registration(provider_url: str, registration_id: str, *, code: str, name: str,
-                         os_type: str, public_key: dict[str, str],
-                         timeout: float = 10.0) -> dict[str, Any]:
+def confirm_registration(
+    provider_url: str,
+    registration_id: str,
+    *,
+    code: str,
+    name: str,
+    os_type: str,
+    public_key: dict[str, str],
+    timeout: float = 10.0,
+) -> dict[str, Any]:
     """Send the code with the device's public key; returns the new device."""
     body = _post(
         f"{provider_url.rstrip('/')}/device/v1/registrations/{registration_id}/confirm",
-        {"code": code, "name": name, "os_type": os_type, "public_key": public_key}, timeout,
+        {"code": code, "name": name, "os_type": os_type, "public_key": public_key},
+        timeout,
     )
     device: dict[str, Any] = body["device"]
     return device
@@ -149,8 +173,14 @@ def confirm_registration(provider_url: str, registration_id: str, *, code: str, 
 class DeviceClient:
     """Signed calls on behalf of one registered device."""
 
-    def __init__(self, provider_url: str, device_uuid: str, key: ec.EllipticCurvePrivateKey,
-                 *, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        provider_url: str,
+        device_uuid: str,
+        key: ec.EllipticCurvePrivateKey,
+        *,
+        timeout: float = 10.0,
+    ) -> None:
         self._base = provider_url.rstrip("/")
         self._prefix = urlsplit(self._base).path
         self.device_uuid = device_uuid
@@ -195,8 +225,12 @@ class DeviceClient:
         """One signed request; the decoded success body, or ``DeviceApiError``."""
         raw = json.dumps(body, separators=(",", ":")).encode() if body is not None else b""
         try:
-            response = self._client().request(method, self._base + path, content=raw,
-                                              headers=self.signed_headers(method, path, raw))
+            response = self._client().request(
+                method,
+                self._base + path,
+                content=raw,
+                headers=self.signed_headers(method, path, raw),
+            )
         except httpx.HTTPError as exc:
             raise DeviceApiError(0, "", f"cannot reach the provider: {exc}") from exc
         return _raise_for(response)
@@ -219,8 +253,14 @@ class DeviceClient:
         body = self.call("GET", f"/device/v1/requests/{uuid}")
         return ApprovalRequest.from_json(body["request"])
 
-    def decide(self, uuid: str, *, approve: bool, number: int | None = None,
-               signing_time: int | None = None) -> str:
+    def decide(
+        self,
+        uuid: str,
+        *,
+        approve: bool,
+        number: int | None = None,
+        signing_time: int | None = None,
+    ) -> str:
         """Sign and send a decision; returns the status the provider recorded."""
         status = "approved" if approve else "denied"
         when = int(time.time()) if signing_time is None else signing_time
@@ -240,8 +280,9 @@ class DeviceClient:
     def revoke(self, uuid: str | None = None) -> None:
         self.call("DELETE", f"/device/v1/devices/{uuid or self.device_uuid}")
 
-    def events(self, last_event_id: str | None = None, *,
-               on_open: Callable[[], None] | None = None) -> Iterator[Event]:
+    def events(
+        self, last_event_id: str | None = None, *, on_open: Callable[[], None] | None = None
+    ) -> Iterator[Event]:
         """Read the live stream until the provider closes it (or the connection drops).
 
         ``on_open`` runs when the first bytes arrive: from then on the provider is subscribed
@@ -253,8 +294,9 @@ class DeviceClient:
             headers["Last-Event-ID"] = last_event_id
         timeout = httpx.Timeout(self._timeout, read=STREAM_READ_TIMEOUT)
         try:
-            with httpx.stream("GET", self._base + path, headers=headers,
-                              timeout=timeout) as response:
+            with httpx.stream(
+                "GET", self._base + path, headers=headers, timeout=timeout
+            ) as response:
                 if response.status_code != 200:
                     response.read()
                     _raise_for(response)

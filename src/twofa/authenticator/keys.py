@@ -33,8 +33,9 @@ def save(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
     The file is created with mode 0600 in one step (never world-readable, not even briefly),
     and an existing key is never overwritten: losing it would orphan the registered device.
     """
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:

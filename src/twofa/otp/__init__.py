@@ -74,10 +74,13 @@ def match_totp(
     return found
 
 
-def otpauth_uri(
-    secret: str, *, label: str, issuer: str, digits: int = 6, step: int = 30
-) -> str:
+def otpauth_uri(secret: str, *, label: str, issuer: str, digits: int = 6, step: int = 30) -> str:
     """An ``otpauth://totp/`` URI that generic authenticator apps import from a QR code."""
-    params = {"secret": secret, "issuer": issuer, "algorithm": "SHA1", "digits": digits,
-              "period": step}
+    params = {
+        "secret": secret,
+        "issuer": issuer,
+        "algorithm": "SHA1",
+        "digits": digits,
+        "period": step,
+    }
     return f"otpauth://totp/{quote(issuer)}:{quote(label)}?{urlencode(params)}"

@@ -44,8 +44,9 @@ async def _watch_callbacks(services: Services, wake: asyncio.Event) -> None:
             wake.set()
 
 
-def create_app(settings: Settings, services: Services | None = None, *,
-               workers: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings, services: Services | None = None, *, workers: bool = True
+) -> FastAPI:
     """Build the provider: routes, error envelope, body limit, background workers."""
     services = services or build_services(settings)
 
@@ -60,12 +61,15 @@ def create_app(settings: Settings, services: Services | None = None, *,
                 asyncio.create_task(_watch_callbacks(services, wake)),
                 # Expire overdue requests so devices hear of it without anyone reading them.
                 asyncio.create_task(_every(SWEEP_SECONDS, services.push.expire_due, "expiry")),
-                asyncio.create_task(_every(AUDIT_CHAIN_SECONDS, services.audit.chain_pending,
-                                           "audit chaining")),
-                asyncio.create_task(_every(CHECKPOINT_SECONDS, services.db.checkpoint,
-                                           "checkpoint")),
-                asyncio.create_task(_every(USAGE_FLUSH_SECONDS, services.codes.usage.flush,
-                                           "usage counters")),
+                asyncio.create_task(
+                    _every(AUDIT_CHAIN_SECONDS, services.audit.chain_pending, "audit chaining")
+                ),
+                asyncio.create_task(
+                    _every(CHECKPOINT_SECONDS, services.db.checkpoint, "checkpoint")
+                ),
+                asyncio.create_task(
+                    _every(USAGE_FLUSH_SECONDS, services.codes.usage.flush, "usage counters")
+                ),
             ]
         try:
             yield

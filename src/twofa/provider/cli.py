@@ -49,9 +49,16 @@ def provider_command(host: str, port: int, workers: int, no_migrate: bool) -> No
         # Each worker writes its metrics here; /metrics on any worker sums them.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="twofa-metrics-")
     logs.configure(settings.log_level.upper(), json_output=settings.json_logs)
-    uvicorn.run("twofa.provider.asgi:create", factory=True, host=host, port=port,
-                workers=workers, log_config=None, proxy_headers=True,
-                timeout_graceful_shutdown=5)
+    uvicorn.run(
+        "twofa.provider.asgi:create",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=5,
+    )
 
 
 @click.group("apps")
@@ -90,9 +97,12 @@ def apps_list(as_json: bool) -> None:
     """List applications (keys are never shown)."""
     apps = _services().apps.list()
     rows = [
-        {**_app_json(a), "callback_url": a.callback_url,
-         "callback_disabled": a.callback_disabled_at is not None,
-         "callback_disabled_reason": a.callback_disabled_reason}
+        {
+            **_app_json(a),
+            "callback_url": a.callback_url,
+            "callback_disabled": a.callback_disabled_at is not None,
+            "callback_disabled_reason": a.callback_disabled_reason,
+        }
         for a in apps
     ]
     if as_json:
@@ -140,11 +150,19 @@ def outbox_command(to: str | None, as_json: bool) -> None:
     """Messages sent through the gateway, oldest first (the outbox is the demo's phone)."""
     messages = _services().messaging.list(to=to)
     if as_json:
-        click.echo(json.dumps([
-            {"to": m.to, "channel": m.channel, "body": m.body,
-             "created_at": m.created_at.isoformat()}
-            for m in messages
-        ]))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "to": m.to,
+                        "channel": m.channel,
+                        "body": m.body,
+                        "created_at": m.created_at.isoformat(),
+                    }
+                    for m in messages
+                ]
+            )
+        )
         return
     if not messages:
         click.echo("No messages.")
@@ -183,16 +201,29 @@ def audit_group(ctx: click.Context, as_json: bool, limit: int, event: str | None
     services.audit.chain_pending()
     entries = services.audit.entries(limit=limit, event=event)
     if as_json:
-        click.echo(json.dumps([
-            {"seq": e.seq, "created_at": e.created_at.isoformat(), "event": e.event,
-             "app_id": e.app_id, "subject": e.subject, "data": e.data, "hash": e.hash}
-            for e in entries
-        ]))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "seq": e.seq,
+                        "created_at": e.created_at.isoformat(),
+                        "event": e.event,
+                        "app_id": e.app_id,
+                        "subject": e.subject,
+                        "data": e.data,
+                        "hash": e.hash,
+                    }
+                    for e in entries
+                ]
+            )
+        )
         return
     for e in entries:
         seq = e.seq if e.seq is not None else "-"
-        click.echo(f"{seq!s:>6}  {e.created_at:%Y-%m-%d %H:%M:%S}  {e.event:<22} "
-                   f"{e.subject}  {json.dumps(e.data) if e.data else ''}")
+        click.echo(
+            f"{seq!s:>6}  {e.created_at:%Y-%m-%d %H:%M:%S}  {e.event:<22} "
+            f"{e.subject}  {json.dumps(e.data) if e.data else ''}"
+        )
 
 
 @audit_group.command("verify")
@@ -203,9 +234,18 @@ def audit_verify(as_json: bool) -> None:
     services.audit.chain_pending()
     result = services.audit.verify()
     if as_json:
-        click.echo(json.dumps({"ok": result.ok, "checked": result.checked,
-                               "unchained": result.unchained, "head": result.head,
-                               "broken_at": result.broken_at, "reason": result.reason}))
+        click.echo(
+            json.dumps(
+                {
+                    "ok": result.ok,
+                    "checked": result.checked,
+                    "unchained": result.unchained,
+                    "head": result.head,
+                    "broken_at": result.broken_at,
+                    "reason": result.reason,
+                }
+            )
+        )
     else:
         click.echo(f"{result.reason}: {result.checked} entries checked, head {result.head}")
     if not result.ok:

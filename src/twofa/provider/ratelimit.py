@@ -134,8 +134,12 @@ class RedisRateLimiter:
 class Limits:
     """The provider's named limits, applied to one limiter."""
 
-    def __init__(self, limiter: RateLimiter, limits: dict[str, Limit],
-                 on_limited: Callable[[str, str], None] | None = None) -> None:
+    def __init__(
+        self,
+        limiter: RateLimiter,
+        limits: dict[str, Limit],
+        on_limited: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.limiter = limiter
         self.limits = limits
         self._on_limited = on_limited
@@ -177,8 +181,7 @@ LIMIT_NAMES = (
 )
 
 
-def make_limits(settings: object,
-                on_limited: Callable[[str, str], None] | None = None) -> Limits:
+def make_limits(settings: object, on_limited: Callable[[str, str], None] | None = None) -> Limits:
     """The limiter the settings ask for (Redis when ``TWOFA_REDIS_URL`` is set)."""
     redis_url = getattr(settings, "redis_url", None)
     limiter: RateLimiter = RedisRateLimiter(redis_url) if redis_url else MemoryRateLimiter()

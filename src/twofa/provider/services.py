@@ -44,8 +44,13 @@ class Services:
 
 def build_services(settings: Settings, *, bus: EventBus | None = None) -> Services:
     """Wire every service from settings: storage, keys, bus, limits and gateways."""
-    db = Database(make_engine(settings.provider_database_url, pool_size=settings.db_pool_size,
-                              max_overflow=settings.db_max_overflow))
+    db = Database(
+        make_engine(
+            settings.provider_database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
+    )
     keyring = Keyring(settings.key)
     audit = AuditLog(db)
     limits = make_limits(settings, on_limited=audit.rate_limited)

@@ -23,8 +23,9 @@ class Passwords:
     flood of logins cannot exhaust memory.
     """
 
-    def __init__(self, *, memory_kib: int = 65536, time_cost: int = 3,
-                 concurrency: int | None = None) -> None:
+    def __init__(
+        self, *, memory_kib: int = 65536, time_cost: int = 3, concurrency: int | None = None
+    ) -> None:
         self._hasher = PasswordHasher(
             time_cost=time_cost, memory_cost=memory_kib, parallelism=1, type=Type.ID
         )

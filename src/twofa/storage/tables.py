@@ -121,7 +121,9 @@ phone_verifications = Table(
     Column("expires_at", When, nullable=False),
     Column("verified_at", When),
 )
-Index("ix_phone_verifications_lookup", phone_verifications.c.app_id, phone_verifications.c.phone_e164)
+Index(
+    "ix_phone_verifications_lookup", phone_verifications.c.app_id, phone_verifications.c.phone_e164
+)
 
 approval_requests = Table(
     "approval_requests",
@@ -200,7 +202,11 @@ callback_deliveries = Table(
     Column("created_at", When, nullable=False),
     Column("delivered_at", When),
 )
-Index("ix_callback_deliveries_due", callback_deliveries.c.status, callback_deliveries.c.next_attempt_at)
+Index(
+    "ix_callback_deliveries_due",
+    callback_deliveries.c.status,
+    callback_deliveries.c.next_attempt_at,
+)
 
 usage = Table(
     "usage",

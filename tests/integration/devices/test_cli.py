@@ -29,8 +29,9 @@ class Cli:
         return [sys.executable, "-m", "twofa.cli", "authenticator", *args]
 
     def run(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(self.argv(*args), env=self.env, capture_output=True, text=True,
-                              timeout=30, check=False)
+        done = subprocess.run(
+            self.argv(*args), env=self.env, capture_output=True, text=True, timeout=30, check=False
+        )
         if ok:
             assert done.returncode == 0, done.stderr
         else:
@@ -47,15 +48,17 @@ def register(provider: LiveProvider, home: Path) -> tuple[Cli, Account]:
     """A fresh application user and a CLI device registered for the user's phone."""
     account = new_account(provider)
     cli = Cli(home)
-    cli.run("register", "--provider", provider.url, "--country-code", "1",
-            "--phone", account.national)
+    cli.run(
+        "register", "--provider", provider.url, "--country-code", "1", "--phone", account.national
+    )
     cli.run("confirm", provider.last_code(account.phone, 6), "--name", "terminal")
     return cli, account
 
 
 @pytest.fixture(scope="module")
-def registered(sqlite_provider: LiveProvider,
-               tmp_path_factory: pytest.TempPathFactory) -> tuple[Cli, Account]:
+def registered(
+    sqlite_provider: LiveProvider, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Cli, Account]:
     """One registration shared by the tests that do not revoke it (CLI start-up is slow)."""
     return register(sqlite_provider, tmp_path_factory.mktemp("cli") / "home")
 
@@ -66,8 +69,7 @@ def test_register_keeps_the_key_private(registered: tuple[Cli, Account]) -> None
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert b"PRIVATE KEY" in key.read_bytes()
     devices = cli.json("devices")
-    assert [(d["name"], d["os_type"], d["current"]) for d in devices] == [
-        ("terminal", "cli", True)]
+    assert [(d["name"], d["os_type"], d["current"]) for d in devices] == [("terminal", "cli", True)]
     status = account.authy("GET", f"/protected/json/users/{account.authy_id}/status").json()
     assert status["status"]["registered"] is True
 
@@ -77,8 +79,7 @@ def test_codes_verify(registered: tuple[Cli, Account]) -> None:
     codes = cli.json("codes")
     assert [c["authy_id"] for c in codes] == [account.authy_id]
     assert 0 < codes[0]["seconds_left"] <= 30
-    verified = account.authy("GET", f"/protected/json/verify/{codes[0]['code']}/"
-                                    f"{account.authy_id}")
+    verified = account.authy("GET", f"/protected/json/verify/{codes[0]['code']}/{account.authy_id}")
     assert verified.status_code == 200, verified.text
 
 
@@ -103,8 +104,13 @@ def test_pending_approve_deny(registered: tuple[Cli, Account]) -> None:
 def test_watch_json_prints_new_requests(sqlite_provider: LiveProvider, tmp_path: Path) -> None:
     cli, account = register(sqlite_provider, tmp_path / "home")
     waiting = account.push("already waiting")["uuid"]
-    proc = subprocess.Popen(cli.argv("watch", "--json"), env=cli.env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cli.argv("watch", "--json"),
+        env=cli.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert json.loads(read_line(proc))["data"]["uuid"] == waiting
         fresh = account.push("fresh")["uuid"]
@@ -137,8 +143,9 @@ def test_refusals(sqlite_provider: LiveProvider, tmp_path: Path) -> None:
     cli = Cli(tmp_path / "home")
     cli.run("codes", ok=False)
     national = sqlite_provider.new_phone()
-    cli.run("register", "--provider", sqlite_provider.url, "--country-code", "1",
-            "--phone", national)
+    cli.run(
+        "register", "--provider", sqlite_provider.url, "--country-code", "1", "--phone", national
+    )
     right = sqlite_provider.last_code(e164(national), 6)
     refused = cli.run("confirm", "000000" if right != "000000" else "111111", ok=False)
     assert "incorrect" in refused.stderr

@@ -23,8 +23,7 @@ class Stream:
         self.events: queue.Queue[Event | None] = queue.Queue()
         self.opened = threading.Event()
         self.error: DeviceApiError | None = None
-        self._thread = threading.Thread(target=self._run, args=(device, last_event_id),
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(device, last_event_id), daemon=True)
         self._thread.start()
         assert self.opened.wait(WAIT), "the stream did not open"
 
@@ -51,8 +50,10 @@ class Stream:
 
 @pytest.fixture
 def devices(provider: LiveProvider, account: Account) -> Iterator[tuple[DeviceClient, ...]]:
-    pair = (enrol(provider, account.national, name="one"),
-            enrol(provider, account.national, name="two"))
+    pair = (
+        enrol(provider, account.national, name="one"),
+        enrol(provider, account.national, name="two"),
+    )
     yield pair
     for device in pair:  # revoking closes any stream still open
         with contextlib.suppress(DeviceApiError):
@@ -60,7 +61,8 @@ def devices(provider: LiveProvider, account: Account) -> Iterator[tuple[DeviceCl
 
 
 def test_new_request_arrives_and_its_end_reaches_the_other_device(
-        account: Account, devices: tuple[DeviceClient, DeviceClient]) -> None:
+    account: Account, devices: tuple[DeviceClient, DeviceClient]
+) -> None:
     one, two = devices
     first, second = Stream(one), Stream(two)
     created = account.push("Log in", number_matching=True)
@@ -76,7 +78,8 @@ def test_new_request_arrives_and_its_end_reaches_the_other_device(
 
 
 def test_pending_first_then_replay_since_last_event_id(
-        account: Account, devices: tuple[DeviceClient, DeviceClient]) -> None:
+    account: Account, devices: tuple[DeviceClient, DeviceClient]
+) -> None:
     one, two = devices
     early = account.push("early")["uuid"]
     stream = Stream(one)
@@ -92,14 +95,18 @@ def test_pending_first_then_replay_since_last_event_id(
     resumed = Stream(one, last_event_id=resume_from)
     seen = [resumed.next() for _ in range(3)]
     assert [(e.event, e.data["uuid"]) for e in seen] == [
-        ("request.ended", early), ("request.ended", answered), ("request", pending)]
+        ("request.ended", early),
+        ("request.ended", answered),
+        ("request", pending),
+    ]
     assert [e.data.get("status") for e in seen[:2]] == ["denied", "approved"]
     ids = [int(e.id or 0) for e in seen]
     assert ids == sorted(ids)
 
 
-def test_revoke_ends_the_stream(account: Account,
-                                devices: tuple[DeviceClient, DeviceClient]) -> None:
+def test_revoke_ends_the_stream(
+    account: Account, devices: tuple[DeviceClient, DeviceClient]
+) -> None:
     one, two = devices
     stream = Stream(one)
     two.revoke(one.device_uuid)
@@ -110,8 +117,9 @@ def test_revoke_ends_the_stream(account: Account,
     assert refused.value.code == "60087"
 
 
-def test_expiry_reaches_the_stream(account: Account,
-                                   devices: tuple[DeviceClient, DeviceClient]) -> None:
+def test_expiry_reaches_the_stream(
+    account: Account, devices: tuple[DeviceClient, DeviceClient]
+) -> None:
     one, _ = devices
     stream = Stream(one)
     uuid = account.push(seconds_to_expire=1)["uuid"]

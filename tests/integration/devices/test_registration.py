@@ -14,8 +14,9 @@ def post(provider: LiveProvider, path: str, body: object) -> httpx.Response:
 
 
 def start(provider: LiveProvider, national: str) -> str:
-    response = post(provider, "/registrations",
-                    {"country_code": "1", "phone_number": national, "via": "sms"})
+    response = post(
+        provider, "/registrations", {"country_code": "1", "phone_number": national, "via": "sms"}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["success"] is True and body["seconds_to_expire"] == 600
@@ -23,8 +24,13 @@ def start(provider: LiveProvider, national: str) -> str:
 
 
 def confirm_body(code: str, **extra: object) -> dict[str, object]:
-    return {"code": code, "name": "Alice's phone", "os_type": "web",
-            "public_key": keys.public_jwk(keys.generate()), **extra}
+    return {
+        "code": code,
+        "name": "Alice's phone",
+        "os_type": "web",
+        "public_key": keys.public_jwk(keys.generate()),
+        **extra,
+    }
 
 
 def test_register_and_read_me(provider: LiveProvider) -> None:
@@ -32,14 +38,20 @@ def test_register_and_read_me(provider: LiveProvider) -> None:
     registration = start(provider, national)
     message = provider.outbox(e164(national))[-1]
     assert message.channel == "sms" and "authenticator code" in message.body
-    response = post(provider, f"/registrations/{registration}/confirm",
-                    confirm_body(provider.last_code(e164(national), 6)))
+    response = post(
+        provider,
+        f"/registrations/{registration}/confirm",
+        confirm_body(provider.last_code(e164(national), 6)),
+    )
     assert response.status_code == 200, response.text
     device = response.json()["device"]
     assert device["phone"] == e164(national)
     assert device["name"] == "Alice's phone" and device["os_type"] == "web"
-    again = post(provider, f"/registrations/{registration}/confirm",
-                 confirm_body(provider.last_code(e164(national), 6)))
+    again = post(
+        provider,
+        f"/registrations/{registration}/confirm",
+        confirm_body(provider.last_code(e164(national), 6)),
+    )
     assert again.status_code == 404 and again.json()["error_code"] == "60023"
 
 
@@ -70,9 +82,12 @@ def test_bad_input(provider: LiveProvider) -> None:
     registration = start(provider, national)
     code = provider.last_code(e164(national), 6)
     off_curve = {**keys.public_jwk(keys.generate()), "y": keys.b64url(b"\x01" * 32)}
-    for body in (confirm_body(code, public_key=off_curve),
-                 confirm_body(code, public_key={"kty": "RSA", "n": "x", "e": "AQAB"}),
-                 confirm_body(code, os_type="android"), confirm_body(code, name="")):
+    for body in (
+        confirm_body(code, public_key=off_curve),
+        confirm_body(code, public_key={"kty": "RSA", "n": "x", "e": "AQAB"}),
+        confirm_body(code, os_type="android"),
+        confirm_body(code, name=""),
+    ):
         response = post(provider, f"/registrations/{registration}/confirm", body)
         assert response.status_code == 400 and response.json()["error_code"] == "60004"
     unknown = post(provider, "/registrations/no-such-registration/confirm", confirm_body(code))

@@ -20,8 +20,9 @@ def refused(call: object, status: int, code: str) -> None:
     assert (caught.value.status, caught.value.code) == (status, code), caught.value.message
 
 
-def test_accounts_give_working_codes(provider: LiveProvider, account: Account,
-                                     device: DeviceClient) -> None:
+def test_accounts_give_working_codes(
+    provider: LiveProvider, account: Account, device: DeviceClient
+) -> None:
     other = new_account(provider, account.national)
     accounts = device.accounts()
     assert {a.authy_id for a in accounts} == {account.authy_id, other.authy_id}
@@ -48,8 +49,9 @@ def test_pending_request_and_history(account: Account, device: DeviceClient) -> 
     assert [r.uuid for r in device.history()] == [created["uuid"]]
 
 
-def test_request_of_another_phone_is_not_found(provider: LiveProvider, account: Account,
-                                               device: DeviceClient) -> None:
+def test_request_of_another_phone_is_not_found(
+    provider: LiveProvider, account: Account, device: DeviceClient
+) -> None:
     stranger = new_account(provider)
     uuid = stranger.push()["uuid"]
     refused(lambda: device.request(uuid), 404, "60049")
@@ -72,26 +74,39 @@ def test_expired_request(account: Account, device: DeviceClient) -> None:
     assert device.request(uuid).status == "expired"
 
 
-def test_bad_decision_signature(provider: LiveProvider, account: Account,
-                                device: DeviceClient) -> None:
+def test_bad_decision_signature(
+    provider: LiveProvider, account: Account, device: DeviceClient
+) -> None:
     uuid = account.push()["uuid"]
     now = int(time.time())
-    forged = {"decision": "approve", "signing_time": now,
-              "signature": keys.sign(keys.generate(), decision_text(uuid, "approved", now, None))}
-    refused(lambda: device.call("POST", f"/device/v1/requests/{uuid}/decision", forged),
-            400, "60087")
-    signed_deny = {"decision": "approve", "signing_time": now,
-                   "signature": keys.sign(device._key, decision_text(uuid, "denied", now, None))}
-    refused(lambda: device.call("POST", f"/device/v1/requests/{uuid}/decision", signed_deny),
-            400, "60087")
+    forged = {
+        "decision": "approve",
+        "signing_time": now,
+        "signature": keys.sign(keys.generate(), decision_text(uuid, "approved", now, None)),
+    }
+    refused(
+        lambda: device.call("POST", f"/device/v1/requests/{uuid}/decision", forged), 400, "60087"
+    )
+    signed_deny = {
+        "decision": "approve",
+        "signing_time": now,
+        "signature": keys.sign(device._key, decision_text(uuid, "denied", now, None)),
+    }
+    refused(
+        lambda: device.call("POST", f"/device/v1/requests/{uuid}/decision", signed_deny),
+        400,
+        "60087",
+    )
     refused(lambda: device.decide(uuid, approve=True, signing_time=now - 300), 400, "60087")
-    refused(lambda: device.call("POST", f"/device/v1/requests/{uuid}/decision",
-                                {"decision": "maybe"}), 400, "60004")
+    refused(
+        lambda: device.call("POST", f"/device/v1/requests/{uuid}/decision", {"decision": "maybe"}),
+        400,
+        "60004",
+    )
     assert account.status(uuid) == "pending"
 
 
-def test_number_matching(provider: LiveProvider, account: Account,
-                         device: DeviceClient) -> None:
+def test_number_matching(provider: LiveProvider, account: Account, device: DeviceClient) -> None:
     second = enrol(provider, account.national, name="second")
     right_uuid, numbers = [], []
     for _ in range(3):
@@ -110,11 +125,16 @@ def test_number_matching(provider: LiveProvider, account: Account,
     assert device.decide(right_uuid[2], approve=True) == "denied"
 
 
-def test_malformed_json_body(provider: LiveProvider, account: Account,
-                             device: DeviceClient) -> None:
+def test_malformed_json_body(
+    provider: LiveProvider, account: Account, device: DeviceClient
+) -> None:
     uuid = account.push()["uuid"]
     path = f"/device/v1/requests/{uuid}/decision"
     headers = device.signed_headers("POST", path, b"[1, 2]")
-    response = httpx.post(provider.url + path, content=b"[1, 2]", timeout=10,
-                          headers={**headers, "Content-Type": "application/json"})
+    response = httpx.post(
+        provider.url + path,
+        content=b"[1, 2]",
+        timeout=10,
+        headers={**headers, "Content-Type": "application/json"},
+    )
     assert response.status_code == 400 and response.json()["error_code"] == "60002"

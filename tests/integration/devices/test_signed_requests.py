@@ -35,18 +35,23 @@ def test_unsigned_and_forged(provider: LiveProvider, device: DeviceClient) -> No
     assert_refused(get(provider, "/device/v1/me", {**headers, "X-Twofa-Signature": other}))
     signed_for_other_path = device.signed_headers("GET", "/device/v1/accounts", b"")
     assert_refused(get(provider, "/device/v1/me", signed_for_other_path))
-    unknown = {**device.signed_headers("GET", "/device/v1/me", b""),
-               "X-Twofa-Device": "00000000-0000-0000-0000-000000000000"}
+    unknown = {
+        **device.signed_headers("GET", "/device/v1/me", b""),
+        "X-Twofa-Device": "00000000-0000-0000-0000-000000000000",
+    }
     assert_refused(get(provider, "/device/v1/me", unknown))
 
 
-def test_body_is_covered(provider: LiveProvider, device: DeviceClient,
-                         account: Account) -> None:
+def test_body_is_covered(provider: LiveProvider, device: DeviceClient, account: Account) -> None:
     uuid = account.push()["uuid"]
     path = f"/device/v1/requests/{uuid}/decision"
     headers = device.signed_headers("POST", path, b'{"decision":"deny"}')
-    response = httpx.post(provider.url + path, content=b'{"decision":"approve"}',
-                          headers={**headers, "Content-Type": "application/json"}, timeout=10)
+    response = httpx.post(
+        provider.url + path,
+        content=b'{"decision":"approve"}',
+        headers={**headers, "Content-Type": "application/json"},
+        timeout=10,
+    )
     assert_refused(response)
 
 
@@ -61,8 +66,12 @@ def test_clock_skew(provider: LiveProvider, device: DeviceClient) -> None:
         timestamp = str(int(time.time()) + offset)
         nonce = "n" * 20 + str(offset + 1000)
         text = request_text("GET", "/device/v1/me", timestamp, nonce, b"")
-        headers = {"X-Twofa-Device": device.device_uuid, "X-Twofa-Timestamp": timestamp,
-                   "X-Twofa-Nonce": nonce, "X-Twofa-Signature": keys.sign(device._key, text)}
+        headers = {
+            "X-Twofa-Device": device.device_uuid,
+            "X-Twofa-Timestamp": timestamp,
+            "X-Twofa-Nonce": nonce,
+            "X-Twofa-Signature": keys.sign(device._key, text),
+        }
         assert_refused(get(provider, "/device/v1/me", headers))
 
 

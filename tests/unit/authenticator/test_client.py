@@ -32,9 +32,20 @@ def test_state_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_parse_sse() -> None:
-    lines = ["retry: 3000", "", ": keep-alive", "", "id: 17", "event: request",
-             'data: {"uuid": "a"}', "", "event: request.ended", 'data: {"uuid": "a",',
-             'data: "status": "approved"}', ""]
+    lines = [
+        "retry: 3000",
+        "",
+        ": keep-alive",
+        "",
+        "id: 17",
+        "event: request",
+        'data: {"uuid": "a"}',
+        "",
+        "event: request.ended",
+        'data: {"uuid": "a",',
+        'data: "status": "approved"}',
+        "",
+    ]
     assert list(parse_sse(iter(lines))) == [
         Event("17", "request", {"uuid": "a"}),
         Event("17", "request.ended", {"uuid": "a", "status": "approved"}),

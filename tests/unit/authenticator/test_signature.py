@@ -46,8 +46,9 @@ def test_client_signature_verifies_on_the_provider() -> None:
     jwk = keys.public_jwk(key)
     public = public_key_from_jwk(jwk)
     text = provider_side.request_text("POST", "/device/v1/x?a=1", "1700000000", "n" * 16, b"{}")
-    assert text == client_side.request_text("POST", "/device/v1/x?a=1", "1700000000",
-                                            "n" * 16, b"{}")
+    assert text == client_side.request_text(
+        "POST", "/device/v1/x?a=1", "1700000000", "n" * 16, b"{}"
+    )
     assert text.endswith(hashlib.sha256(b"{}").hexdigest().encode())
     signature = keys.sign(key, text)
     assert len(b64url_decode(signature)) == 64 and "=" not in signature
@@ -60,8 +61,13 @@ def test_client_signature_verifies_on_the_provider() -> None:
 
 def test_empty_body_hash() -> None:
     text = provider_side.request_text("get", "/p", "1", "n", b"")
-    assert text.split(b"\n") == [b"GET", b"/p", b"1", b"n",
-                                 b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"]
+    assert text.split(b"\n") == [
+        b"GET",
+        b"/p",
+        b"1",
+        b"n",
+        b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    ]
 
 
 def test_jwk_validation() -> None:
@@ -84,9 +90,12 @@ def test_jwk_validation() -> None:
 
 
 def test_decision_text() -> None:
-    assert provider_side.decision_text("u-1", "approved", 1700000000, None) == \
-        b"u-1|approved|1700000000"
-    assert provider_side.decision_text("u-1", "denied", 1700000000, 42) == \
-        b"u-1|denied|1700000000|42"
+    assert (
+        provider_side.decision_text("u-1", "approved", 1700000000, None)
+        == b"u-1|approved|1700000000"
+    )
+    assert (
+        provider_side.decision_text("u-1", "denied", 1700000000, 42) == b"u-1|denied|1700000000|42"
+    )
     for args in (("u", "approved", 1, None), ("u", "denied", 2, 7)):
         assert client_side.decision_text(*args) == provider_side.decision_text(*args)

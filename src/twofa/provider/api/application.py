@@ -22,13 +22,20 @@ def app_details(request: Request, key: Key) -> JSONResponse:
     "message":"Application information.","success":true}`
     """
     app = authenticate(request, key)
-    return JSONResponse({
-        "app": {"app_id": app.id, "name": app.name, "plan": "self_hosted",
-                "sms_enabled": app.sms_enabled, "phone_calls_enabled": app.calls_enabled,
-                "onetouch_enabled": app.onetouch_enabled},
-        "message": "Application information.",
-        "success": True,
-    })
+    return JSONResponse(
+        {
+            "app": {
+                "app_id": app.id,
+                "name": app.name,
+                "plan": "self_hosted",
+                "sms_enabled": app.sms_enabled,
+                "phone_calls_enabled": app.calls_enabled,
+                "onetouch_enabled": app.onetouch_enabled,
+            },
+            "message": "Application information.",
+            "success": True,
+        }
+    )
 
 
 @router.get("/protected/json/app/stats", openapi_extra=doc())
@@ -36,5 +43,13 @@ def app_stats(request: Request, key: Key) -> JSONResponse:
     """Monthly statistics: API calls, authentications, calls, SMS and new users per month."""
     app = authenticate(request, key)
     rows, total = services(request).apps.stats(app.id)
-    return JSONResponse({"app_id": app.id, "count": len(rows), "message": "Monthly statistics.",
-                         "stats": rows, "success": True, "total_users": total})
+    return JSONResponse(
+        {
+            "app_id": app.id,
+            "count": len(rows),
+            "message": "Monthly statistics.",
+            "stats": rows,
+            "success": True,
+            "total_users": total,
+        }
+    )

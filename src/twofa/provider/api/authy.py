@@ -29,9 +29,15 @@ def ok(body: dict[str, Any]) -> JSONResponse:
 
 @router.post(
     "/protected/json/users/new",
-    openapi_extra=doc(body={"user": {"type": "object", "properties": {
-        "email": STRING, "cellphone": STRING, "country_code": INT}},
-        "send_install_link_via_sms": BOOL}),
+    openapi_extra=doc(
+        body={
+            "user": {
+                "type": "object",
+                "properties": {"email": STRING, "cellphone": STRING, "country_code": INT},
+            },
+            "send_install_link_via_sms": BOOL,
+        }
+    ),
 )
 def create_user(request: Request, params: Params, key: Key) -> JSONResponse:
     """Register a user; the same phone number returns the same id.
@@ -117,8 +123,10 @@ def remove_user(request: Request, authy_id: str, key: Key) -> JSONResponse:
     return _delete(request, authy_id, key)
 
 
-@router.post("/protected/json/users/{authy_id}/register_activity",
-             openapi_extra=doc(body={"type": STRING, "data": {"type": "object"}, "user_ip": STRING}))
+@router.post(
+    "/protected/json/users/{authy_id}/register_activity",
+    openapi_extra=doc(body={"type": STRING, "data": {"type": "object"}, "user_ip": STRING}),
+)
 def register_activity(request: Request, authy_id: str, params: Params, key: Key) -> JSONResponse:
     """Accept an activity report about the user (kept for client compatibility)."""
     app = authenticate(request, key)
@@ -126,12 +134,16 @@ def register_activity(request: Request, authy_id: str, params: Params, key: Key)
     return ok({"message": "Activity was created."})
 
 
-def _send(request: Request, authy_id: str, params: dict[str, Any], key: str | None,
-          channel: str) -> JSONResponse:
+def _send(
+    request: Request, authy_id: str, params: dict[str, Any], key: str | None, channel: str
+) -> JSONResponse:
     app = authenticate(request, key)
     action = params.get("action_message") or params.get("action")
     result = services(request).codes.send(
-        app, authy_id, channel=channel, force=as_bool(params.get("force")),  # type: ignore[arg-type]
+        app,
+        authy_id,
+        channel=channel,
+        force=as_bool(params.get("force")),  # type: ignore[arg-type]
         action=as_str(action, "action", max_length=255) if action else None,
     )
     cellphone = mask_sms(result.user.phone)
@@ -143,8 +155,9 @@ def _send(request: Request, authy_id: str, params: dict[str, Any], key: str | No
             else "Call ignored. User is using  App Tokens and this call is not necessary. "
             "Pass force=true if you still want to call users that are using the App."
         )
-        return ok({"ignored": True, "device": result.device, "cellphone": cellphone,
-                   "message": message})
+        return ok(
+            {"ignored": True, "device": result.device, "cellphone": cellphone, "message": message}
+        )
     message = "SMS token was sent" if channel == "sms" else "Call started..."
     return ok({"message": message, "cellphone": cellphone})
 
@@ -156,7 +169,8 @@ SEND_DOC = doc(query={"force": BOOL, "action": STRING, "action_message": STRING,
 def request_sms(request: Request, authy_id: str, params: Params, key: Key) -> JSONResponse:
     """Send a code by SMS; ignored (and `ignored: true`) when the user has the app, unless `force`.
 
-    Example response: `{"success":true,"message":"SMS token was sent","cellphone":"+1-XXX-XXX-XX67"}`
+    Example response:
+    `{"success":true,"message":"SMS token was sent","cellphone":"+1-XXX-XXX-XX67"}`
     """
     return _send(request, authy_id, params, key, "sms")
 
@@ -168,8 +182,9 @@ def request_call(request: Request, authy_id: str, params: Params, key: Key) -> J
 
 
 @router.get("/protected/json/verify/{token}/{authy_id}", openapi_extra=doc(query={"force": BOOL}))
-async def verify_token(request: Request, token: str, authy_id: str, params: Params,
-                       key: Key) -> JSONResponse:
+async def verify_token(
+    request: Request, token: str, authy_id: str, params: Params, key: Key
+) -> JSONResponse:
     """Verify an SMS/voice code, an app code or a generic authenticator code, once.
 
     Example response: `{"message":"Token is valid.","token":"is valid","success":"true",...}`;
@@ -182,12 +197,20 @@ async def verify_token(request: Request, token: str, authy_id: str, params: Para
         svc.codes.verify(svc.apps.authenticate(key), authy_id, token, force=force)
 
     await run_db(request, work)
-    return JSONResponse({"message": "Token is valid.", "token": "is valid", "success": "true",
-                         "device": {"id": None, "os_type": None}})
+    return JSONResponse(
+        {
+            "message": "Token is valid.",
+            "token": "is valid",
+            "success": "true",
+            "device": {"id": None, "os_type": None},
+        }
+    )
 
 
-@router.post("/protected/json/users/{authy_id}/secret",
-             openapi_extra=doc(body={"qr_size": INT, "label": STRING}))
+@router.post(
+    "/protected/json/users/{authy_id}/secret",
+    openapi_extra=doc(body={"qr_size": INT, "label": STRING}),
+)
 def generate_qr(request: Request, authy_id: str, params: Params, key: Key) -> JSONResponse:
     """The user's generic authenticator secret: an otpauth URI and a QR code image URL.
 
@@ -203,11 +226,19 @@ def generate_qr(request: Request, authy_id: str, params: Params, key: Key) -> JS
     secret = svc.codes.generic_secret(
         app, authy_id, label=as_str(label, "label", max_length=100) if label else None
     )
-    token = qr_links(svc).dumps({"a": app.id, "u": int(authy_id), "l": secret.label,
-                                 "s": size_value})
+    token = qr_links(svc).dumps(
+        {"a": app.id, "u": int(authy_id), "l": secret.label, "s": size_value}
+    )
     base = svc.settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
-    return ok({"message": "QR code generated.", "qr_code": f"{base}/qr/{token}.png",
-               "uri": secret.uri, "label": secret.label, "issuer": secret.issuer})
+    return ok(
+        {
+            "message": "QR code generated.",
+            "qr_code": f"{base}/qr/{token}.png",
+            "uri": secret.uri,
+            "label": secret.label,
+            "issuer": secret.issuer,
+        }
+    )
 
 
 def qr_links(svc: Any) -> URLSafeTimedSerializer:
@@ -215,8 +246,11 @@ def qr_links(svc: Any) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(derive(svc.settings.key, "twofa:qr-links"), salt="qr")
 
 
-@router.get("/qr/{token}.png", tags=["Authy: users and tokens"],
-            responses={200: {"content": {"image/png": {}}}})
+@router.get(
+    "/qr/{token}.png",
+    tags=["Authy: users and tokens"],
+    responses={200: {"content": {"image/png": {}}}},
+)
 def qr_image(request: Request, token: str) -> Response:
     """The QR code PNG behind a link from `users/{id}/secret` (10-minute signed link)."""
     svc = services(request)
@@ -230,11 +264,14 @@ def qr_image(request: Request, token: str) -> Response:
     qr = segno.make(secret.uri, error="m")
     buffer = io.BytesIO()
     qr.save(buffer, kind="png", scale=max(1, size // qr.symbol_size(border=2)[0]), border=2)
-    return Response(buffer.getvalue(), media_type="image/png",
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        buffer.getvalue(), media_type="image/png", headers={"Cache-Control": "no-store"}
+    )
 
 
-@router.get("/protected/json/registrations/status", openapi_extra=doc(query={"custom_user_id": STRING}))
+@router.get(
+    "/protected/json/registrations/status", openapi_extra=doc(query={"custom_user_id": STRING})
+)
 def registration_status(request: Request, params: Params, key: Key) -> JSONResponse:
     """Authy's SDK registration flow is not offered: every lookup answers 404 / 60035."""
     authenticate(request, key)

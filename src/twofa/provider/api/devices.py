@@ -22,21 +22,36 @@ from twofa.provider.devices.stream import device_events, parse_last_event_id
 
 router = APIRouter(prefix="/device/v1", tags=["Device API"])
 
-SIGNED = {"parameters": [
-    {"name": name, "in": "header", "required": True, "schema": {"type": "string"},
-     "description": text}
-    for name, text in (
-        ("X-Twofa-Device", "the device uuid"),
-        ("X-Twofa-Timestamp", "unix time in seconds"),
-        ("X-Twofa-Nonce", "16-64 characters [A-Za-z0-9_-], fresh per request"),
-        ("X-Twofa-Signature", "base64url P1363 ECDSA P-256/SHA-256 signature"),
-    )
-]}
+SIGNED = {
+    "parameters": [
+        {
+            "name": name,
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": text,
+        }
+        for name, text in (
+            ("X-Twofa-Device", "the device uuid"),
+            ("X-Twofa-Timestamp", "unix time in seconds"),
+            ("X-Twofa-Nonce", "16-64 characters [A-Za-z0-9_-], fresh per request"),
+            ("X-Twofa-Signature", "base64url P1363 ECDSA P-256/SHA-256 signature"),
+        )
+    ]
+}
 
 
 def _json_body(schema: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "type": "object", "properties": schema, "required": required}}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object", "properties": schema, "required": required}
+                }
+            },
+        }
+    }
 
 
 def device_service(request: Request) -> DeviceService:
@@ -65,9 +80,13 @@ async def signed_device(request: Request) -> EnrolledDevice:
     target = path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
     headers = request.headers
     signed = SignedRequest(
-        method=request.method, target=target, body=body,
-        device=headers.get("x-twofa-device"), timestamp=headers.get("x-twofa-timestamp"),
-        nonce=headers.get("x-twofa-nonce"), signature=headers.get("x-twofa-signature"),
+        method=request.method,
+        target=target,
+        body=body,
+        device=headers.get("x-twofa-device"),
+        timestamp=headers.get("x-twofa-timestamp"),
+        nonce=headers.get("x-twofa-nonce"),
+        signature=headers.get("x-twofa-signature"),
     )
     return await run_in_threadpool(device_service(request).authenticate, signed)
 
@@ -81,9 +100,17 @@ def ok(body: dict[str, Any]) -> JSONResponse:
     return JSONResponse({**body, "success": True})
 
 
-@router.post("/registrations", openapi_extra=_json_body(
-    {"country_code": {"type": "string"}, "phone_number": {"type": "string"},
-     "via": {"type": "string", "enum": ["sms", "call"]}}, ["country_code", "phone_number"]))
+@router.post(
+    "/registrations",
+    openapi_extra=_json_body(
+        {
+            "country_code": {"type": "string"},
+            "phone_number": {"type": "string"},
+            "via": {"type": "string", "enum": ["sms", "call"]},
+        },
+        ["country_code", "phone_number"],
+    ),
+)
 def start_registration(body: Body, service: Service) -> JSONResponse:
     """Send a registration code to a phone; the answer is the same for any valid number.
 
@@ -91,14 +118,23 @@ def start_registration(body: Body, service: Service) -> JSONResponse:
     `{"registration_id": "6f1c…", "seconds_to_expire": 600, "success": true}`
     """
     started = service.registrations.start(body)
-    return ok({"registration_id": started.registration_id,
-               "seconds_to_expire": started.seconds_to_expire})
+    return ok(
+        {"registration_id": started.registration_id, "seconds_to_expire": started.seconds_to_expire}
+    )
 
 
-@router.post("/registrations/{registration_id}/confirm", openapi_extra=_json_body(
-    {"code": {"type": "string"}, "name": {"type": "string"},
-     "os_type": {"type": "string", "enum": ["web", "cli"]}, "public_key": {"type": "object"}},
-    ["code", "name", "os_type", "public_key"]))
+@router.post(
+    "/registrations/{registration_id}/confirm",
+    openapi_extra=_json_body(
+        {
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "os_type": {"type": "string", "enum": ["web", "cli"]},
+            "public_key": {"type": "object"},
+        },
+        ["code", "name", "os_type", "public_key"],
+    ),
+)
 def confirm_registration(registration_id: str, body: Body, service: Service) -> JSONResponse:
     """Check the code and enrol the device's P-256 public key.
 
@@ -145,10 +181,21 @@ def approval_request(uuid: str, device: Device, service: Service) -> JSONRespons
     return ok({"request": service.request(device, uuid)})
 
 
-@router.post("/requests/{uuid}/decision", openapi_extra={**SIGNED, **_json_body(
-    {"decision": {"type": "string", "enum": ["approve", "deny"]},
-     "signing_time": {"type": "integer"}, "number": {"type": "integer"},
-     "signature": {"type": "string"}}, ["decision", "signing_time", "signature"])})
+@router.post(
+    "/requests/{uuid}/decision",
+    openapi_extra={
+        **SIGNED,
+        **_json_body(
+            {
+                "decision": {"type": "string", "enum": ["approve", "deny"]},
+                "signing_time": {"type": "integer"},
+                "number": {"type": "integer"},
+                "signature": {"type": "string"},
+            },
+            ["decision", "signing_time", "signature"],
+        ),
+    },
+)
 def decide(uuid: str, device: Device, body: Body, service: Service) -> JSONResponse:
     """Approve or deny with a signed decision; fires the application's callback.
 
@@ -183,5 +230,8 @@ async def events(request: Request, device: Device, service: Service) -> Streamin
     """
     last = parse_last_event_id(request.headers.get("last-event-id"))
     stream = device_events(service, services(request).bus, device, last)
-    return StreamingResponse(stream, media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        stream,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-API_KEY_HEADER = {"name": "X-Authy-API-Key", "in": "header", "required": False,
-                  "schema": {"type": "string"},
-                  "description": "API key (or `api_key` in the query or form body)"}
+API_KEY_HEADER = {
+    "name": "X-Authy-API-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "API key (or `api_key` in the query or form body)",
+}
 
 
-def doc(*, query: dict[str, dict[str, Any]] | None = None,
-        body: dict[str, Any] | None = None, required: list[str] | None = None) -> dict[str, Any]:
+def doc(
+    *,
+    query: dict[str, dict[str, Any]] | None = None,
+    body: dict[str, Any] | None = None,
+    required: list[str] | None = None,
+) -> dict[str, Any]:
     """An ``openapi_extra`` block: the API key header, query parameters and a JSON/form body."""
     extra: dict[str, Any] = {"parameters": [API_KEY_HEADER]}
     for name, schema in (query or {}).items():
-        extra["parameters"].append({"name": name, "in": "query", "required": False,
-                                    "schema": schema})
+        extra["parameters"].append(
+            {"name": name, "in": "query", "required": False, "schema": schema}
+        )
     if body is not None:
         schema = {"type": "object", "properties": body}
         if required:

@@ -34,7 +34,9 @@ def _logos(value: Any) -> list[dict[str, str]] | None:
         res = as_str(item.get("res", "default"), "logos[res]", max_length=10)
         url = as_str(item.get("url", ""), "logos[url]", max_length=500)
         if res not in LOGO_RES or not url.startswith(("https://", "http://")):
-            raise MissingParameter("logos", "each logo needs res (default, low, med, high) and an http(s) url")
+            raise MissingParameter(
+                "logos", "each logo needs res (default, low, med, high) and an http(s) url"
+            )
         logos.append({"res": res, "url": url})
     return logos
 
@@ -64,12 +66,21 @@ def parse_new_request(params: dict[str, Any]) -> NewRequest:
 
 @router.post(
     "/onetouch/json/users/{authy_id}/approval_requests",
-    openapi_extra=doc(body={"message": STRING, "seconds_to_expire": INT, "details": OBJECT,
-                            "hidden_details": OBJECT, "logos": {"type": "array", "items": OBJECT},
-                            "number_matching": BOOL}, required=["message"]),
+    openapi_extra=doc(
+        body={
+            "message": STRING,
+            "seconds_to_expire": INT,
+            "details": OBJECT,
+            "hidden_details": OBJECT,
+            "logos": {"type": "array", "items": OBJECT},
+            "number_matching": BOOL,
+        },
+        required=["message"],
+    ),
 )
-def create_approval_request(request: Request, authy_id: str, params: Params,
-                            key: Key) -> JSONResponse:
+def create_approval_request(
+    request: Request, authy_id: str, params: Params, key: Key
+) -> JSONResponse:
     """Push an approval request to the user's devices (default expiry 86400 s; 0 = never).
 
     Example: `{"message": "Login requested", "details": {"Email": "a@b.com"}}` →

@@ -62,8 +62,12 @@ async def readyz(request: Request) -> JSONResponse:
     checks = {"database": db_error or "ok", "redis": redis_error or redis_state}
     ready = db_error is None
     return JSONResponse(
-        {"status": "ready" if ready else "unavailable", "checks": checks,
-         "bus": _bus_state(request), "success": ready},
+        {
+            "status": "ready" if ready else "unavailable",
+            "checks": checks,
+            "bus": _bus_state(request),
+            "success": ready,
+        },
         status_code=200 if ready else 503,
     )
 

@@ -57,7 +57,14 @@ def outbox_page(request: Request) -> HTMLResponse:
 def outbox_json(request: Request) -> JSONResponse:
     """The same messages as JSON, oldest first."""
     messages = services(request).messaging.list(limit=200)
-    return JSONResponse([
-        {"to": m.to, "channel": m.channel, "body": m.body, "created_at": m.created_at.isoformat()}
-        for m in messages
-    ])
+    return JSONResponse(
+        [
+            {
+                "to": m.to,
+                "channel": m.channel,
+                "body": m.body,
+                "created_at": m.created_at.isoformat(),
+            }
+            for m in messages
+        ]
+    )

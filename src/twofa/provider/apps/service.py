@@ -15,7 +15,6 @@ from twofa.errors import InvalidApiKey, InvalidRequest, NotFound
 from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import apps, messages, usage, users
 
-
 AUTH_CACHE_SECONDS = 5.0
 _BY_KEY_HASH = select(apps).where(apps.c.api_key_hash == bindparam("digest"))
 
@@ -181,8 +180,13 @@ class AppService:
     def set_options(self, app_id: int, **options: bool) -> App:
         """Switch application features (lenient verify, SMS, calls, OneTouch, generic tokens)."""
         self._auth_cache.clear()
-        allowed = {"lenient_verify", "sms_enabled", "calls_enabled", "onetouch_enabled",
-                   "generic_tokens_enabled"}
+        allowed = {
+            "lenient_verify",
+            "sms_enabled",
+            "calls_enabled",
+            "onetouch_enabled",
+            "generic_tokens_enabled",
+        }
         unknown = set(options) - allowed
         if unknown:
             raise InvalidRequest(f"unknown option(s): {', '.join(sorted(unknown))}")
@@ -217,9 +221,7 @@ class AppService:
                     messages.c.app_id == app_id, messages.c.status == "sent"
                 )
             ).all()
-            created = conn.execute(
-                select(users.c.created_at).where(users.c.app_id == app_id)
-            ).all()
+            created = conn.execute(select(users.c.created_at).where(users.c.app_id == app_id)).all()
             total = conn.execute(
                 select(func.count()).select_from(users).where(users.c.app_id == app_id)
             ).scalar_one()
@@ -228,8 +230,13 @@ class AppService:
         def bucket(month: str) -> dict[str, int]:
             return months.setdefault(
                 month,
-                {"api_calls_count": 0, "auths_count": 0, "calls_count": 0, "sms_count": 0,
-                 "users_count": 0},
+                {
+                    "api_calls_count": 0,
+                    "auths_count": 0,
+                    "calls_count": 0,
+                    "sms_count": 0,
+                    "users_count": 0,
+                },
             )
 
         for month, kind, count in counters:
@@ -246,7 +253,9 @@ class AppService:
         for month in sorted(months):
             counts = months[month]
             counts["api_calls_count"] = (
-                counts["auths_count"] + counts["sms_count"] + counts["calls_count"]
+                counts["auths_count"]
+                + counts["sms_count"]
+                + counts["calls_count"]
                 + counts["users_count"]
             )
             year, number = month.split("-")

@@ -49,20 +49,43 @@ class Verification:
     reason: str
 
 
-def entry_hash(prev_hash: str, seq: int, created_at: datetime, event: str, app_id: int | None,
-               subject: str, data: dict[str, Any]) -> str:
+def entry_hash(
+    prev_hash: str,
+    seq: int,
+    created_at: datetime,
+    event: str,
+    app_id: int | None,
+    subject: str,
+    data: dict[str, Any],
+) -> str:
     """The chained hash of one entry: SHA-256 over the previous hash and canonical JSON."""
     canonical = json.dumps(
-        {"seq": seq, "created_at": created_at.astimezone(UTC).isoformat(), "event": event, "app_id": app_id,
-         "subject": subject, "data": data},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        {
+            "seq": seq,
+            "created_at": created_at.astimezone(UTC).isoformat(),
+            "event": event,
+            "app_id": app_id,
+            "subject": subject,
+            "data": data,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 
 def _entry(row: Any) -> Entry:
-    return Entry(row.seq, aware(row.created_at), row.event, row.app_id, row.subject,  # type: ignore[arg-type]
-                 row.data or {}, row.prev_hash, row.hash)
+    return Entry(
+        row.seq,
+        aware(row.created_at),
+        row.event,
+        row.app_id,
+        row.subject,  # type: ignore[arg-type]
+        row.data or {},
+        row.prev_hash,
+        row.hash,
+    )
 
 
 class AuditLog:
@@ -70,8 +93,15 @@ class AuditLog:
         self._db = db
         self._buffer: deque[dict[str, Any]] = deque(maxlen=100_000)
 
-    def record(self, event: str, *, app_id: int | None = None, subject: str = "",
-               data: dict[str, Any] | None = None, conn: Connection | None = None) -> None:
+    def record(
+        self,
+        event: str,
+        *,
+        app_id: int | None = None,
+        subject: str = "",
+        data: dict[str, Any] | None = None,
+        conn: Connection | None = None,
+    ) -> None:
         """Append an event inside ``conn``'s transaction, or buffer it when there is none.
 
         Events that describe a change are written with that change. Events without one (a
@@ -79,8 +109,13 @@ class AuditLog:
         buffered and written in batches by ``flush``, so they cannot turn every guess into a
         database write. A crash loses at most the last flush interval of them.
         """
-        values = {"created_at": utcnow(), "event": event, "app_id": app_id,
-                  "subject": subject[:200], "data": data or {}}
+        values = {
+            "created_at": utcnow(),
+            "event": event,
+            "app_id": app_id,
+            "subject": subject[:200],
+            "data": data or {},
+        }
         if conn is not None:
             conn.execute(_INSERT, values)
             return
@@ -108,9 +143,12 @@ class AuditLog:
         """Chain entries that have no sequence number yet; returns how many were chained."""
         self.flush()
         with self._db.write() as conn:
-            if conn.dialect.name == "postgresql" and not conn.execute(
-                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK}
-            ).scalar():
+            if (
+                conn.dialect.name == "postgresql"
+                and not conn.execute(
+                    text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK}
+                ).scalar()
+            ):
                 return 0
             head = conn.execute(
                 select(audit_log.c.seq, audit_log.c.hash)
@@ -120,15 +158,25 @@ class AuditLog:
             ).first()
             seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
             rows = conn.execute(
-                select(audit_log).where(audit_log.c.seq.is_(None)).order_by(audit_log.c.id)
+                select(audit_log)
+                .where(audit_log.c.seq.is_(None))
+                .order_by(audit_log.c.id)
                 .limit(limit)
             ).all()
             for row in rows:
                 seq += 1
-                digest = entry_hash(prev, seq, aware(row.created_at), row.event,  # type: ignore[arg-type]
-                                    row.app_id, row.subject, row.data or {})
+                digest = entry_hash(
+                    prev,
+                    seq,
+                    aware(row.created_at),
+                    row.event,  # type: ignore[arg-type]
+                    row.app_id,
+                    row.subject,
+                    row.data or {},
+                )
                 conn.execute(
-                    update(audit_log).where(audit_log.c.id == row.id)
+                    update(audit_log)
+                    .where(audit_log.c.id == row.id)
                     .values(seq=seq, prev_hash=prev, hash=digest)
                 )
                 prev = digest
@@ -154,20 +202,36 @@ class AuditLog:
             last = 0
             while True:
                 rows = conn.execute(
-                    select(audit_log).where(audit_log.c.seq > last)
-                    .order_by(audit_log.c.seq).limit(batch)
+                    select(audit_log)
+                    .where(audit_log.c.seq > last)
+                    .order_by(audit_log.c.seq)
+                    .limit(batch)
                 ).all()
                 if not rows:
                     break
                 for row in rows:
                     if row.seq != expected_seq:
-                        return Verification(False, checked, unchained, prev, expected_seq,
-                                            f"entry {expected_seq} is missing")
-                    digest = entry_hash(prev, row.seq, aware(row.created_at), row.event,  # type: ignore[arg-type]
-                                        row.app_id, row.subject, row.data or {})
+                        return Verification(
+                            False,
+                            checked,
+                            unchained,
+                            prev,
+                            expected_seq,
+                            f"entry {expected_seq} is missing",
+                        )
+                    digest = entry_hash(
+                        prev,
+                        row.seq,
+                        aware(row.created_at),
+                        row.event,  # type: ignore[arg-type]
+                        row.app_id,
+                        row.subject,
+                        row.data or {},
+                    )
                     if row.prev_hash != prev or row.hash != digest:
-                        return Verification(False, checked, unchained, prev, row.seq,
-                                            f"entry {row.seq} was altered")
+                        return Verification(
+                            False, checked, unchained, prev, row.seq, f"entry {row.seq} was altered"
+                        )
                     prev, expected_seq, checked = digest, expected_seq + 1, checked + 1
                 last = rows[-1].seq
         return Verification(True, checked, unchained, prev, None, "chain intact")

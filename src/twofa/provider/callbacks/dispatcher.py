@@ -10,6 +10,7 @@ disabled and the reason recorded, as Authy did.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -63,18 +64,22 @@ class CallbackDispatcher:
         now = utcnow()
         lease_until = now + timedelta(seconds=self._settings.callback_lease_seconds)
         with self._db.write() as conn:
-            due = conn.execute(
-                select(callback_deliveries.c.id)
-                .where(
-                    callback_deliveries.c.status == "pending",
-                    callback_deliveries.c.next_attempt_at <= now,
-                    (callback_deliveries.c.lease_until.is_(None))
-                    | (callback_deliveries.c.lease_until < now),
+            due = (
+                conn.execute(
+                    select(callback_deliveries.c.id)
+                    .where(
+                        callback_deliveries.c.status == "pending",
+                        callback_deliveries.c.next_attempt_at <= now,
+                        (callback_deliveries.c.lease_until.is_(None))
+                        | (callback_deliveries.c.lease_until < now),
+                    )
+                    .order_by(callback_deliveries.c.id)
+                    .limit(BATCH)
+                    .with_for_update(skip_locked=True)
                 )
-                .order_by(callback_deliveries.c.id)
-                .limit(BATCH)
-                .with_for_update(skip_locked=True)
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             if not due:
                 return []
             conn.execute(
@@ -89,8 +94,10 @@ class CallbackDispatcher:
             rows = conn.execute(
                 select(callback_deliveries, apps.c.api_key_salt)
                 .join(apps, apps.c.id == callback_deliveries.c.app_id)
-                .where(callback_deliveries.c.id.in_(due),
-                       callback_deliveries.c.leased_by == self._worker_id)
+                .where(
+                    callback_deliveries.c.id.in_(due),
+                    callback_deliveries.c.leased_by == self._worker_id,
+                )
             ).all()
         return [Delivery(r.id, r.app_id, r.url, r.body, r.attempts, r.api_key_salt) for r in rows]
 
@@ -98,8 +105,9 @@ class CallbackDispatcher:
         """The body bytes and headers of one attempt; the nonce is the send time."""
         nonce = f"{time.time():.6f}"
         key = self._keyring.api_key(delivery.api_key_salt)
-        signature = signing.sign(key=key, nonce=nonce, method="POST", url=delivery.url,
-                                 params=delivery.body)
+        signature = signing.sign(
+            key=key, nonce=nonce, method="POST", url=delivery.url, params=delivery.body
+        )
         headers = {
             "Content-Type": "application/json",
             "X-Authy-Signature": signature,
@@ -117,11 +125,17 @@ class CallbackDispatcher:
                 conn.execute(
                     update(callback_deliveries)
                     .where(callback_deliveries.c.id == delivery.id)
-                    .values(status="delivered", delivered_at=now, attempts=delivery.attempts + 1,
-                            lease_until=None, last_error=None)
+                    .values(
+                        status="delivered",
+                        delivered_at=now,
+                        attempts=delivery.attempts + 1,
+                        lease_until=None,
+                        last_error=None,
+                    )
                 )
-                conn.execute(update(apps).where(apps.c.id == delivery.app_id)
-                             .values(callback_failures=0))
+                conn.execute(
+                    update(apps).where(apps.c.id == delivery.app_id).values(callback_failures=0)
+                )
                 return
             attempts = delivery.attempts + 1
             failures = conn.execute(
@@ -131,16 +145,20 @@ class CallbackDispatcher:
                 .returning(apps.c.callback_failures)
             ).scalar_one()
             if failures >= self._settings.callback_max_failures:
-                reason = (f"disabled after {failures} consecutive failed deliveries; "
-                          f"last error: {error}")[:1000]
+                reason = (
+                    f"disabled after {failures} consecutive failed deliveries; last error: {error}"
+                )[:1000]
                 conn.execute(
-                    update(apps).where(apps.c.id == delivery.app_id)
+                    update(apps)
+                    .where(apps.c.id == delivery.app_id)
                     .values(callback_disabled_at=now, callback_disabled_reason=reason)
                 )
                 conn.execute(
                     update(callback_deliveries)
-                    .where(callback_deliveries.c.app_id == delivery.app_id,
-                           callback_deliveries.c.status == "pending")
+                    .where(
+                        callback_deliveries.c.app_id == delivery.app_id,
+                        callback_deliveries.c.status == "pending",
+                    )
                     .values(status="abandoned", lease_until=None, last_error=error[:1000])
                 )
                 log.warning("callback of app %s disabled: %s", delivery.app_id, reason)
@@ -148,13 +166,17 @@ class CallbackDispatcher:
             # A receiver that refuses the callback (a 4xx other than timeout or rate limit) will
             # refuse it again: the attempt counts as a failure, but is not retried.
             final = attempts >= self._settings.callback_max_attempts or _refused(error)
-            delay = self._settings.callback_retry_base ** attempts
+            delay = self._settings.callback_retry_base**attempts
             conn.execute(
                 update(callback_deliveries)
                 .where(callback_deliveries.c.id == delivery.id)
-                .values(status="failed" if final else "pending", attempts=attempts,
-                        next_attempt_at=now + timedelta(seconds=delay), lease_until=None,
-                        last_error=error[:1000])
+                .values(
+                    status="failed" if final else "pending",
+                    attempts=attempts,
+                    next_attempt_at=now + timedelta(seconds=delay),
+                    lease_until=None,
+                    last_error=error[:1000],
+                )
             )
 
     async def deliver(self, client: httpx.AsyncClient, delivery: Delivery) -> str | None:
@@ -180,8 +202,9 @@ class CallbackDispatcher:
 
     async def run(self, wake: asyncio.Event) -> None:
         """Deliver until cancelled, waking on ``wake`` or every poll interval."""
-        async with httpx.AsyncClient(timeout=self._settings.callback_timeout,
-                                     follow_redirects=False) as client:
+        async with httpx.AsyncClient(
+            timeout=self._settings.callback_timeout, follow_redirects=False
+        ) as client:
             while True:
                 try:
                     delivered = await self.run_once(client)
@@ -193,7 +216,5 @@ class CallbackDispatcher:
                 if delivered:
                     continue
                 wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), self._settings.worker_poll_interval)
-                except TimeoutError:
-                    pass

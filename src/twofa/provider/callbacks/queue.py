@@ -16,8 +16,9 @@ if TYPE_CHECKING:
     from twofa.provider.users.service import User
 
 
-def callback_body(app: App, user: User, request: ApprovalRequest,
-                  decision: Decision) -> dict[str, Any]:
+def callback_body(
+    app: App, user: User, request: ApprovalRequest, decision: Decision
+) -> dict[str, Any]:
     """The JSON body Authy POSTed on a decision; the tutorial reads ``authy_id`` and ``status``."""
     created = int(request.created_at.timestamp())
     return {
@@ -54,8 +55,9 @@ def callback_body(app: App, user: User, request: ApprovalRequest,
     }
 
 
-def enqueue_callback(conn: Connection, app: App, user: User, request: ApprovalRequest,
-                     decision: Decision) -> bool:
+def enqueue_callback(
+    conn: Connection, app: App, user: User, request: ApprovalRequest, decision: Decision
+) -> bool:
     """Queue the callback in the decision's transaction; False when the app has none enabled."""
     if not app.callback_url or app.callback_disabled_at is not None:
         return False

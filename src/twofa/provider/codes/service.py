@@ -55,8 +55,15 @@ class GenericSecret:
 class CodeService:
     """Sending codes and verifying tokens for one provider."""
 
-    def __init__(self, db: Database, keyring: Keyring, settings: Settings,
-                 messaging: MessagingService, limits: Limits, audit: AuditLog) -> None:
+    def __init__(
+        self,
+        db: Database,
+        keyring: Keyring,
+        settings: Settings,
+        messaging: MessagingService,
+        limits: Limits,
+        audit: AuditLog,
+    ) -> None:
         self._db = db
         self._audit = audit
         self.usage = UsageCounters(db)
@@ -68,8 +75,15 @@ class CodeService:
 
     # Sending -------------------------------------------------------------------------------
 
-    def send(self, app: App, raw_id: str, *, channel: Literal["sms", "call"], force: bool,
-             action: str | None = None) -> SendResult:
+    def send(
+        self,
+        app: App,
+        raw_id: str,
+        *,
+        channel: Literal["sms", "call"],
+        force: bool,
+        action: str | None = None,
+    ) -> SendResult:
         """Send a fresh code by SMS or voice, unless the user has the app and ``force`` is off."""
         with self._db.read() as conn:
             user = load_user(conn, app.id, raw_id)
@@ -102,8 +116,13 @@ class CodeService:
                     expires_at=now + timedelta(seconds=self._settings.sms_code_ttl),
                 )
             )
-            self._audit.record("code.sent", app_id=app.id, subject=f"user:{user.id}",
-                               data={"channel": channel}, conn=conn)
+            self._audit.record(
+                "code.sent",
+                app_id=app.id,
+                subject=f"user:{user.id}",
+                data={"channel": channel},
+                conn=conn,
+            )
         return SendResult(user, ignored=False, device=None)
 
     def send_install_link(self, app: App, user: User, url: str) -> bool:
@@ -118,8 +137,11 @@ class CodeService:
         try:
             self._limits.hit("sms_per_phone", user.phone.e164)
             self._messaging.send(
-                Message(user.phone.e164, "sms",
-                        f"{app.name} uses two-factor authentication. Get the authenticator: {url}"),
+                Message(
+                    user.phone.e164,
+                    "sms",
+                    f"{app.name} uses two-factor authentication. Get the authenticator: {url}",
+                ),
                 app_id=app.id,
             )
         except TwofaError:
@@ -149,8 +171,13 @@ class CodeService:
                 secret = random_secret()
                 conn.execute(
                     insert(totp_secrets).values(
-                        user_id=user.id, kind="generic", secret_enc=self._keyring.encrypt(secret),
-                        digits=6, step=30, last_step=0, created_at=utcnow(),
+                        user_id=user.id,
+                        kind="generic",
+                        secret_enc=self._keyring.encrypt(secret),
+                        digits=6,
+                        step=30,
+                        last_step=0,
+                        created_at=utcnow(),
                     )
                 )
             else:

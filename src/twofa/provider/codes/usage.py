@@ -21,7 +21,9 @@ from twofa.storage.tables import usage
 
 def _upsert(insert: Any) -> Any:
     statement = insert(usage).values(
-        app_id=bindparam("app_id"), month=bindparam("month"), kind=bindparam("kind"),
+        app_id=bindparam("app_id"),
+        month=bindparam("month"),
+        kind=bindparam("kind"),
         count=bindparam("amount"),
     )
     return statement.on_conflict_do_update(
@@ -52,8 +54,9 @@ class UsageCounters:
             pending, self._pending = self._pending, Counter()
         if not pending:
             return
-        rows = [{"app_id": a, "month": m, "kind": k, "amount": n}
-                for (a, m, k), n in pending.items()]
+        rows = [
+            {"app_id": a, "month": m, "kind": k, "amount": n} for (a, m, k), n in pending.items()
+        ]
         try:
             with self._db.write() as conn:
                 conn.execute(_UPSERTS[conn.dialect.name], rows)

@@ -35,8 +35,14 @@ _CODES = select(sent_codes.c.id, sent_codes.c.code_hash, sent_codes.c.used_at).w
     sent_codes.c.user_id == bindparam("user_id"), sent_codes.c.expires_at > bindparam("now")
 )
 _USER_WITH_SECRETS = (
-    select(users, totp_secrets.c.id.label("secret_id"), totp_secrets.c.secret_enc,
-           totp_secrets.c.digits, totp_secrets.c.step, totp_secrets.c.last_step)
+    select(
+        users,
+        totp_secrets.c.id.label("secret_id"),
+        totp_secrets.c.secret_enc,
+        totp_secrets.c.digits,
+        totp_secrets.c.step,
+        totp_secrets.c.last_step,
+    )
     .select_from(users.outerjoin(totp_secrets, totp_secrets.c.user_id == users.c.id))
     .where(users.c.id == bindparam("authy_id"), users.c.app_id == bindparam("app_id"))
 )
@@ -52,8 +58,10 @@ _SPEND_ALL_CODES = (
 )
 _SPEND_STEP = (
     update(totp_secrets)
-    .where(totp_secrets.c.id == bindparam("secret_id"),
-           totp_secrets.c.last_step < bindparam("matched_step"))
+    .where(
+        totp_secrets.c.id == bindparam("secret_id"),
+        totp_secrets.c.last_step < bindparam("matched_step"),
+    )
     .values(last_step=bindparam("matched_step"))
 )
 _CONFIRM = update(users).where(users.c.id == bindparam("owner_id")).values(confirmed=True)
@@ -69,8 +77,15 @@ class _Material:
 class TokenVerifier:
     """Checks SMS/voice codes, app TOTP codes and generic-authenticator TOTP codes, once each."""
 
-    def __init__(self, db: Database, keyring: Keyring, settings: Settings, limits: Limits,
-                 audit: AuditLog, usage: UsageCounters) -> None:
+    def __init__(
+        self,
+        db: Database,
+        keyring: Keyring,
+        settings: Settings,
+        limits: Limits,
+        audit: AuditLog,
+        usage: UsageCounters,
+    ) -> None:
         self._db = db
         self._usage = usage
         self._sms_length = settings.sms_code_length
@@ -92,8 +107,12 @@ class TokenVerifier:
         if outcome == "valid":
             self._limits.reset("verify_failures_per_user", subject)
             return user
-        self._audit.record("verification.failed", app_id=app.id, subject=f"user:{user.id}",
-                           data={"reason": outcome})
+        self._audit.record(
+            "verification.failed",
+            app_id=app.id,
+            subject=f"user:{user.id}",
+            data={"reason": outcome},
+        )
         self._limits.hit("verify_failures_per_user", subject)
         raise TokenReused() if outcome == "reused" else TokenInvalid()
 
@@ -111,9 +130,15 @@ class TokenVerifier:
             if plausible and len(token) == self._sms_length:
                 codes = conn.execute(_CODES, {"user_id": authy_id, "now": utcnow()}).all()
         first = rows[0]
-        user = User(id=first.id, public_id=first.public_id, app_id=first.app_id,
-                    email=first.email, phone=Phone(first.country_code, first.phone_e164),
-                    confirmed=first.confirmed, created_at=aware(first.created_at))  # type: ignore[arg-type]
+        user = User(
+            id=first.id,
+            public_id=first.public_id,
+            app_id=first.app_id,
+            email=first.email,
+            phone=Phone(first.country_code, first.phone_e164),
+            confirmed=first.confirmed,
+            created_at=aware(first.created_at),
+        )  # type: ignore[arg-type]
         secrets = [r for r in rows if r.secret_id is not None] if plausible else []
         return _Material(user, codes, secrets)
 
@@ -132,8 +157,9 @@ class TokenVerifier:
             if secret.digits != len(token):
                 continue
             key = decode_secret(self._keyring.decrypt(secret.secret_enc))
-            step = match_step(key, token, int(now // secret.step), digits=secret.digits,
-                              window=self._window)
+            step = match_step(
+                key, token, int(now // secret.step), digits=secret.digits, window=self._window
+            )
             if step is None:
                 continue
             if step > secret.last_step and self._spend_step(app, user, secret.secret_id, step):
@@ -152,7 +178,9 @@ class TokenVerifier:
 
     def _spend_step(self, app: App, user: User, secret_id: int, step: int) -> bool:
         with self._db.write() as conn:
-            if not conn.execute(_SPEND_STEP, {"secret_id": secret_id, "matched_step": step}).rowcount:
+            if not conn.execute(
+                _SPEND_STEP, {"secret_id": secret_id, "matched_step": step}
+            ).rowcount:
                 return False
             self._confirm(conn, app, user)
         return True

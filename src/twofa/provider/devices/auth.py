@@ -81,8 +81,9 @@ class RequestAuthenticator:
         device = load_device(self._db, request.device)
         if device is None:
             raise InvalidSignature()
-        text = request_text(request.method, request.target, request.timestamp, request.nonce,
-                            request.body)
+        text = request_text(
+            request.method, request.target, request.timestamp, request.nonce, request.body
+        )
         if not verify(device.public_key, request.signature, text):
             raise InvalidSignature()
         self._spend_nonce(device, request.nonce, timestamp)
@@ -94,11 +95,15 @@ class RequestAuthenticator:
         expires = datetime.fromtimestamp(timestamp + SKEW + 1, UTC)
         try:
             with self._db.write() as conn:
-                conn.execute(insert(device_nonces).values(device_id=device.id, nonce=nonce,
-                                                          expires_at=expires))
+                conn.execute(
+                    insert(device_nonces).values(
+                        device_id=device.id, nonce=nonce, expires_at=expires
+                    )
+                )
                 if device.last_seen_at is None or now - device.last_seen_at >= TOUCH_EVERY:
-                    conn.execute(update(devices).where(devices.c.id == device.id)
-                                 .values(last_seen_at=now))
+                    conn.execute(
+                        update(devices).where(devices.c.id == device.id).values(last_seen_at=now)
+                    )
         except IntegrityError as exc:
             raise InvalidSignature("Nonce already used") from exc
         self._maybe_sweep()
@@ -117,6 +122,8 @@ class RequestAuthenticator:
     def sweep(self) -> int:
         """Delete every nonce whose request could no longer be accepted anyway."""
         with self._db.write() as conn:
-            return int(conn.execute(
-                delete(device_nonces).where(device_nonces.c.expires_at < utcnow())
-            ).rowcount)
+            return int(
+                conn.execute(
+                    delete(device_nonces).where(device_nonces.c.expires_at < utcnow())
+                ).rowcount
+            )

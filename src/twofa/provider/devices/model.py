@@ -35,16 +35,25 @@ class EnrolledDevice:
     @classmethod
     def from_row(cls, row: Any, key: ec.EllipticCurvePublicKey) -> EnrolledDevice:
         return cls(
-            id=row.id, uuid=row.uuid, phone_e164=row.phone_e164, name=row.name,
-            os_type=row.os_type, public_key=key,
+            id=row.id,
+            uuid=row.uuid,
+            phone_e164=row.phone_e164,
+            name=row.name,
+            os_type=row.os_type,
+            public_key=key,
             created_at=aware(row.created_at),  # type: ignore[arg-type]
             last_seen_at=aware(row.last_seen_at),
         )
 
     def json(self) -> dict[str, Any]:
         """The device as registration and ``/me`` show it."""
-        return {"uuid": self.uuid, "name": self.name, "os_type": self.os_type,
-                "phone": self.phone_e164, "created_at": unix(self.created_at)}
+        return {
+            "uuid": self.uuid,
+            "name": self.name,
+            "os_type": self.os_type,
+            "phone": self.phone_e164,
+            "created_at": unix(self.created_at),
+        }
 
     def callback_json(self) -> dict[str, Any]:
         """The ``device`` object of the application callback (contract section 4.2)."""
@@ -83,7 +92,7 @@ def number_choices(key: bytes, uuid: str, right: int) -> list[int]:
     while len(chosen) < CHOICES:
         digest = hmac.new(key, f"{uuid}:{counter}".encode(), hashlib.sha256).digest()
         for offset in range(0, len(digest), 2):
-            candidate = NUMBER_LOW + int.from_bytes(digest[offset:offset + 2], "big") % span
+            candidate = NUMBER_LOW + int.from_bytes(digest[offset : offset + 2], "big") % span
             chosen.add(candidate)
             if len(chosen) == CHOICES:
                 break
@@ -96,8 +105,9 @@ def effective_status(request: ApprovalRequest, now: datetime) -> str:
     return "expired" if request.is_expired(now) else request.status
 
 
-def request_view(request: ApprovalRequest, app: App, user: User, *, number_key: bytes,
-                 now: datetime) -> dict[str, Any]:
+def request_view(
+    request: ApprovalRequest, app: App, user: User, *, number_key: bytes, now: datetime
+) -> dict[str, Any]:
     """A request as a device sees it: never the hidden details, never which number is right."""
     view: dict[str, Any] = {
         "uuid": request.uuid,

@@ -76,8 +76,15 @@ def parse_new_device(params: dict[str, Any]) -> NewDevice:
 class RegistrationService:
     """Start and confirm device registrations."""
 
-    def __init__(self, db: Database, keyring: Keyring, settings: Settings,
-                 messaging: MessagingService, limits: Limits, audit: AuditLog) -> None:
+    def __init__(
+        self,
+        db: Database,
+        keyring: Keyring,
+        settings: Settings,
+        messaging: MessagingService,
+        limits: Limits,
+        audit: AuditLog,
+    ) -> None:
         self._db = db
         self._audit = audit
         self._keyring = keyring
@@ -95,8 +102,10 @@ class RegistrationService:
         code = random_digits(CODE_LENGTH)
         registration_id = str(uuidlib.uuid4())
         ttl = self._settings.phone_verification_ttl
-        body = (f"Your twofa authenticator code is: {code}. It expires in {ttl // 60} minutes. "
-                "Do not share it.")
+        body = (
+            f"Your twofa authenticator code is: {code}. It expires in {ttl // 60} minutes. "
+            "Do not share it."
+        )
         self._messaging.send(Message(phone.e164, via, body, secret=code), app_id=None)
         now = utcnow()
         with self._db.write() as conn:
@@ -124,8 +133,12 @@ class RegistrationService:
             row = conn.execute(
                 select(device_registrations).where(device_registrations.c.uuid == registration_id)
             ).first()
-        if (row is None or row.used_at is not None or aware(row.expires_at) <= now  # type: ignore[operator]
-                or row.attempts >= MAX_ATTEMPTS):
+        if (
+            row is None
+            or row.used_at is not None
+            or aware(row.expires_at) <= now  # type: ignore[operator]
+            or row.attempts >= MAX_ATTEMPTS
+        ):
             raise RegistrationNotFound()
         given = self._code_hash(registration_id, str(code)) if isinstance(code, str | int) else ""
         if not hmac.compare_digest(given, row.code_hash):
@@ -134,22 +147,34 @@ class RegistrationService:
         with self._db.write() as conn:
             won = conn.execute(
                 update(device_registrations)
-                .where(device_registrations.c.id == row.id,
-                       device_registrations.c.used_at.is_(None),
-                       device_registrations.c.attempts < MAX_ATTEMPTS)
+                .where(
+                    device_registrations.c.id == row.id,
+                    device_registrations.c.used_at.is_(None),
+                    device_registrations.c.attempts < MAX_ATTEMPTS,
+                )
                 .values(used_at=now)
             ).rowcount
             if not won:
                 raise RegistrationNotFound()
             created = conn.execute(
                 insert(devices)
-                .values(uuid=str(uuidlib.uuid4()), phone_e164=row.phone_e164, name=new.name,
-                        os_type=new.os_type, public_key=new.public_jwk, created_at=now,
-                        last_seen_at=now)
+                .values(
+                    uuid=str(uuidlib.uuid4()),
+                    phone_e164=row.phone_e164,
+                    name=new.name,
+                    os_type=new.os_type,
+                    public_key=new.public_jwk,
+                    created_at=now,
+                    last_seen_at=now,
+                )
                 .returning(*devices.c)
             ).one()
-            self._audit.record("device.registered", subject=f"device:{created.uuid}",
-                               data={"os_type": new.os_type}, conn=conn)
+            self._audit.record(
+                "device.registered",
+                subject=f"device:{created.uuid}",
+                data={"os_type": new.os_type},
+                conn=conn,
+            )
         return EnrolledDevice.from_row(created, new.public_key)
 
     def _count_failure(self, registration_id: int, now: Any) -> None:
@@ -162,8 +187,10 @@ class RegistrationService:
             )
             conn.execute(
                 update(device_registrations)
-                .where(device_registrations.c.id == registration_id,
-                       device_registrations.c.attempts >= MAX_ATTEMPTS,
-                       device_registrations.c.used_at.is_(None))
+                .where(
+                    device_registrations.c.id == registration_id,
+                    device_registrations.c.attempts >= MAX_ATTEMPTS,
+                    device_registrations.c.used_at.is_(None),
+                )
                 .values(used_at=now)
             )

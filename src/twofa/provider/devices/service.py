@@ -76,9 +76,17 @@ def _int_param(params: dict[str, Any], name: str, *, required: bool) -> int | No
 class DeviceService:
     """Registration, signed-request authentication and everything a device does afterwards."""
 
-    def __init__(self, db: Database, keyring: Keyring, settings: Settings,
-                 messaging: MessagingService, limits: Limits, push: PushService,
-                 bus: EventBus, audit: AuditLog) -> None:
+    def __init__(
+        self,
+        db: Database,
+        keyring: Keyring,
+        settings: Settings,
+        messaging: MessagingService,
+        limits: Limits,
+        push: PushService,
+        bus: EventBus,
+        audit: AuditLog,
+    ) -> None:
         self._db = db
         self._audit = audit
         self._keyring = keyring
@@ -98,17 +106,30 @@ class DeviceService:
         """One TOTP account per application user with this phone (the device computes codes)."""
         with self._db.read() as conn:
             rows = conn.execute(
-                select(users.c.id, apps.c.name, totp_secrets.c.secret_enc, totp_secrets.c.digits,
-                       totp_secrets.c.step)
+                select(
+                    users.c.id,
+                    apps.c.name,
+                    totp_secrets.c.secret_enc,
+                    totp_secrets.c.digits,
+                    totp_secrets.c.step,
+                )
                 .join(apps, apps.c.id == users.c.app_id)
-                .join(totp_secrets, (totp_secrets.c.user_id == users.c.id)
-                      & (totp_secrets.c.kind == "app"))
+                .join(
+                    totp_secrets,
+                    (totp_secrets.c.user_id == users.c.id) & (totp_secrets.c.kind == "app"),
+                )
                 .where(users.c.phone_e164 == device.phone_e164)
                 .order_by(users.c.id)
             ).all()
         return [
-            {"app_name": r.name, "authy_id": r.id, "secret": self._keyring.decrypt(r.secret_enc),
-             "digits": r.digits, "period": r.step, "algorithm": "SHA1"}
+            {
+                "app_name": r.name,
+                "authy_id": r.id,
+                "secret": self._keyring.decrypt(r.secret_enc),
+                "digits": r.digits,
+                "period": r.step,
+                "algorithm": "SHA1",
+            }
             for r in rows
         ]
 
@@ -131,15 +152,18 @@ class DeviceService:
             rows = conn.execute(
                 select(approval_requests)
                 .join(users, users.c.id == approval_requests.c.user_id)
-                .where(users.c.phone_e164 == device.phone_e164,
-                       approval_requests.c.status != "pending")
+                .where(
+                    users.c.phone_e164 == device.phone_e164, approval_requests.c.status != "pending"
+                )
                 .order_by(approval_requests.c.processed_at.desc(), approval_requests.c.id.desc())
                 .limit(HISTORY)
             ).all()
             found = [ApprovalRequest.from_row(r) for r in rows]
             app_ids = {r.app_id for r in found}
-            app_map = {a.id: App.from_row(a) for a in
-                       conn.execute(select(apps).where(apps.c.id.in_(app_ids))).all()}
+            app_map = {
+                a.id: App.from_row(a)
+                for a in conn.execute(select(apps).where(apps.c.id.in_(app_ids))).all()
+            }
             user_map = {r.user_id: load_user(conn, r.app_id, r.user_id) for r in found}
         return [self.view(r, app_map[r.app_id], user_map[r.user_id]) for r in found]
 
@@ -158,18 +182,23 @@ class DeviceService:
             raise DecisionSignatureInvalid("The decision's signing time is too far from now")
         request, _, _ = self._push.load_for_phone(uuid, device.phone_e164)
         status = "approved" if choice == "approve" else "denied"
-        if not verify(device.public_key, signature, decision_text(uuid, status, signing_time,
-                                                                  number)):
+        if not verify(
+            device.public_key, signature, decision_text(uuid, status, signing_time, number)
+        ):
             raise DecisionSignatureInvalid()
         mismatch = status == "approved" and request.number is not None and number != request.number
-        decided = self._push.decide(uuid, device.phone_e164, Decision(
-            status="denied" if mismatch else status,
-            device_id=device.id,
-            device_uuid=device.uuid,
-            device_json=device.callback_json(),
-            signature=signature,
-            signing_time=signing_time,
-        ))
+        decided = self._push.decide(
+            uuid,
+            device.phone_e164,
+            Decision(
+                status="denied" if mismatch else status,
+                device_id=device.id,
+                device_uuid=device.uuid,
+                device_json=device.callback_json(),
+                signature=signature,
+                signing_time=signing_time,
+            ),
+        )
         return DecisionOutcome(uuid, decided.status, mismatch)
 
     # Devices -------------------------------------------------------------------------------
@@ -179,8 +208,14 @@ class DeviceService:
         with self._db.read() as conn:
             found = active_devices(conn, device.phone_e164)
         return [
-            {"uuid": d.uuid, "name": d.name, "os_type": d.os_type, "created_at": unix(d.created_at),
-             "last_seen_at": unix(d.last_seen_at), "current": d.uuid == device.uuid}
+            {
+                "uuid": d.uuid,
+                "name": d.name,
+                "os_type": d.os_type,
+                "created_at": unix(d.created_at),
+                "last_seen_at": unix(d.last_seen_at),
+                "current": d.uuid == device.uuid,
+            }
             for d in found
         ]
 
@@ -189,22 +224,26 @@ class DeviceService:
         with self._db.write() as conn:
             revoked = conn.execute(
                 update(device_rows)
-                .where(device_rows.c.uuid == uuid,
-                       device_rows.c.phone_e164 == device.phone_e164,
-                       device_rows.c.revoked_at.is_(None))
+                .where(
+                    device_rows.c.uuid == uuid,
+                    device_rows.c.phone_e164 == device.phone_e164,
+                    device_rows.c.revoked_at.is_(None),
+                )
                 .values(revoked_at=utcnow())
             ).rowcount
             if revoked:
-                self._audit.record("device.revoked", subject=f"device:{uuid}",
-                                   data={"by": device.uuid}, conn=conn)
+                self._audit.record(
+                    "device.revoked", subject=f"device:{uuid}", data={"by": device.uuid}, conn=conn
+                )
         if not revoked:
             raise DeviceNotFound()
         self._bus.publish(device_topic(uuid), {"type": "revoked", "uuid": uuid})
 
     # Event stream --------------------------------------------------------------------------
 
-    def opening_events(self, device: EnrolledDevice,
-                       last_event_id: int | None) -> list[StreamEvent]:
+    def opening_events(
+        self, device: EnrolledDevice, last_event_id: int | None
+    ) -> list[StreamEvent]:
         """What a stream sends first: every pending request, and what ended since the last id.
 
         Ids are stored event times (created_at, processed_at), so a client resuming against
@@ -218,20 +257,26 @@ class DeviceService:
             since = datetime.fromtimestamp(last_event_id / 1000, UTC)
             with self._db.read() as conn:
                 rows = conn.execute(
-                    select(approval_requests.c.uuid, approval_requests.c.status,
-                           approval_requests.c.processed_at)
+                    select(
+                        approval_requests.c.uuid,
+                        approval_requests.c.status,
+                        approval_requests.c.processed_at,
+                    )
                     .join(users, users.c.id == approval_requests.c.user_id)
-                    .where(users.c.phone_e164 == device.phone_e164,
-                           approval_requests.c.status != "pending",
-                           approval_requests.c.processed_at > since)
+                    .where(
+                        users.c.phone_e164 == device.phone_e164,
+                        approval_requests.c.status != "pending",
+                        approval_requests.c.processed_at > since,
+                    )
                     .order_by(approval_requests.c.processed_at)
                     .limit(REPLAY)
                 ).all()
             for row in rows:
                 at = millis(aware(row.processed_at))  # type: ignore[arg-type]
                 if at > last_event_id:
-                    events.append(StreamEvent(at, "request.ended",
-                                              {"uuid": row.uuid, "status": row.status}))
+                    events.append(
+                        StreamEvent(at, "request.ended", {"uuid": row.uuid, "status": row.status})
+                    )
         events.sort(key=lambda e: e.id)
         return events
 
@@ -248,8 +293,10 @@ class DeviceService:
         except ApprovalRequestNotFound:
             return None
         if kind == "request":
-            return StreamEvent(millis(request.created_at), "request",
-                               self.view(request, app, user))
+            return StreamEvent(millis(request.created_at), "request", self.view(request, app, user))
         status = event.get("status") or request.status
-        return StreamEvent(millis(request.processed_at or utcnow()), "request.ended",
-                           {"uuid": uuid, "status": status})
+        return StreamEvent(
+            millis(request.processed_at or utcnow()),
+            "request.ended",
+            {"uuid": uuid, "status": status},
+        )

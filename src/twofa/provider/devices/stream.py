@@ -34,9 +34,14 @@ def parse_last_event_id(value: str | None) -> int | None:
     return int(value.strip())
 
 
-async def device_events(service: DeviceService, bus: EventBus, device: EnrolledDevice,
-                        last_event_id: int | None, *,
-                        heartbeat: float = HEARTBEAT_SECONDS) -> AsyncIterator[bytes]:
+async def device_events(
+    service: DeviceService,
+    bus: EventBus,
+    device: EnrolledDevice,
+    last_event_id: int | None,
+    *,
+    heartbeat: float = HEARTBEAT_SECONDS,
+) -> AsyncIterator[bytes]:
     """Pending requests first, then live events until the device is revoked or the client goes.
 
     We subscribe before reading the pending list so nothing created in between is lost; an

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from dataclasses import dataclass
@@ -89,8 +90,9 @@ class TwilioGateway:
 
     name = "twilio"
 
-    def __init__(self, *, account_sid: str, auth_token: str, sender: str, base_url: str,
-                 timeout: float) -> None:
+    def __init__(
+        self, *, account_sid: str, auth_token: str, sender: str, base_url: str, timeout: float
+    ) -> None:
         if not (account_sid and auth_token and sender):
             raise ValueError(
                 "the twilio gateway needs TWOFA_TWILIO_ACCOUNT_SID, TWOFA_TWILIO_AUTH_TOKEN "
@@ -114,10 +116,8 @@ class TwilioGateway:
             raise GatewayError(f"{type(exc).__name__}: {exc}") from exc
         if not response.is_success:
             detail = ""
-            try:
+            with contextlib.suppress(ValueError):
                 detail = str(response.json().get("message", ""))
-            except ValueError:
-                pass
             raise GatewayError(f"twilio answered HTTP {response.status_code} {detail}".strip())
 
 

@@ -46,8 +46,9 @@ class MessagingService:
         except GatewayError as exc:
             error = str(exc)[:500]
             log.warning("%s to %s failed: %s", message.channel, message.to, error)
-        metrics.MESSAGES.labels(self.gateway.name, message.channel,
-                                "failed" if error else "sent").inc()
+        metrics.MESSAGES.labels(
+            self.gateway.name, message.channel, "failed" if error else "sent"
+        ).inc()
         with self._db.write() as conn:
             conn.execute(
                 insert(messages).values(

@@ -20,13 +20,16 @@ from prometheus_client import (
 
 REQUESTS = Counter("twofa_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
-    "twofa_http_request_seconds", "HTTP request latency", ["method", "route"],
+    "twofa_http_request_seconds",
+    "HTTP request latency",
+    ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
 VERIFICATIONS = Counter("twofa_verifications_total", "Token verifications", ["outcome"])
 MESSAGES = Counter("twofa_messages_total", "Messages sent", ["gateway", "channel", "result"])
 DECISION_SECONDS = Histogram(
-    "twofa_push_decision_seconds", "Time from approval request to the user's decision",
+    "twofa_push_decision_seconds",
+    "Time from approval request to the user's decision",
     buckets=(1, 2, 5, 10, 20, 30, 60, 120, 300, 600),
 )
 CALLBACK_FAILURES = Counter("twofa_callback_failures_total", "Failed callback deliveries")

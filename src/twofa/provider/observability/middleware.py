@@ -37,8 +37,7 @@ class Observe:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []),
-                                      (b"x-request-id", rid.encode())]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
             await send(message)
 
         try:
@@ -51,7 +50,15 @@ class Observe:
             metrics.REQUESTS.labels(method, template, str(status)).inc()
             metrics.LATENCY.labels(method, template).observe(elapsed)
             if scope["path"] not in _QUIET:
-                log.info("%s %s %s", method, template, status,
-                         extra={"status": status, "duration_ms": round(elapsed * 1000, 2),
-                                "route": template})
+                log.info(
+                    "%s %s %s",
+                    method,
+                    template,
+                    status,
+                    extra={
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "route": template,
+                    },
+                )
             request_id.reset(token)

@@ -41,10 +41,7 @@ def parse_phone(country_code: int | str, number: str) -> Phone | None:
     digits = re.sub(r"\D", "", number)
     if not digits:
         return None
-    if number.strip().startswith("+"):
-        candidate = "+" + digits
-    else:
-        candidate = f"+{code}{digits}"
+    candidate = "+" + digits if number.strip().startswith("+") else f"+{code}{digits}"
     try:
         parsed = phonenumbers.parse(candidate)
     except phonenumbers.NumberParseException:

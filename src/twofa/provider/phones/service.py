@@ -66,8 +66,10 @@ def phone_param(params: dict[str, Any]) -> Phone:
         raise MissingParameter("country_code")
     if isinstance(number, int) and not isinstance(number, bool):
         number = str(number)
-    if not isinstance(number, str) or isinstance(country, bool) or not isinstance(
-        country, int | str
+    if (
+        not isinstance(number, str)
+        or isinstance(country, bool)
+        or not isinstance(country, int | str)
     ):
         raise PhoneInvalid()
     phone = parse_phone(country, number)
@@ -77,16 +79,23 @@ def phone_param(params: dict[str, Any]) -> Phone:
 
 
 class PhoneVerificationService:
-    def __init__(self, db: Database, keyring: Keyring, settings: Settings,
-                 messaging: MessagingService, limits: Limits) -> None:
+    def __init__(
+        self,
+        db: Database,
+        keyring: Keyring,
+        settings: Settings,
+        messaging: MessagingService,
+        limits: Limits,
+    ) -> None:
         self._db = db
         self._keyring = keyring
         self._settings = settings
         self._messaging = messaging
         self._limits = limits
 
-    def start(self, app: App, phone: Phone, *, via: str, code_length: int,
-              locale: str | None) -> Started:
+    def start(
+        self, app: App, phone: Phone, *, via: str, code_length: int, locale: str | None
+    ) -> Started:
         """Send a code to ``phone`` by SMS or call."""
         self._limits.hit("phone_verifications_per_number", phone.e164)
         self._limits.hit("sms_per_app", str(app.id))
@@ -119,8 +128,14 @@ class PhoneVerificationService:
                     expires_at=now + timedelta(seconds=ttl),
                 )
             )
-        return Started(uuid, phone, channel, ttl - 1, carrier_name(phone) or "Unknown",
-                       line_type(phone) == "cellphone")
+        return Started(
+            uuid,
+            phone,
+            channel,
+            ttl - 1,
+            carrier_name(phone) or "Unknown",
+            line_type(phone) == "cellphone",
+        )
 
     def check(self, app: App, phone: Phone, code: str) -> None:
         """Accept the pending code once; 60022 when wrong, 60023 when nothing is pending."""
@@ -146,8 +161,9 @@ class PhoneVerificationService:
         with self._db.write() as conn:
             won = conn.execute(
                 update(phone_verifications)
-                .where(phone_verifications.c.id == row.id,
-                       phone_verifications.c.verified_at.is_(None))
+                .where(
+                    phone_verifications.c.id == row.id, phone_verifications.c.verified_at.is_(None)
+                )
                 .values(verified_at=now)
             ).rowcount
         if not won:
@@ -158,8 +174,10 @@ class PhoneVerificationService:
         with self._db.read() as conn:
             row = conn.execute(
                 select(phone_verifications)
-                .where(phone_verifications.c.app_id == app.id,
-                       phone_verifications.c.phone_e164 == phone.e164)
+                .where(
+                    phone_verifications.c.app_id == app.id,
+                    phone_verifications.c.phone_e164 == phone.e164,
+                )
                 .order_by(phone_verifications.c.id.desc())
             ).first()
         if row is None:

@@ -32,13 +32,23 @@ class ApprovalRequest:
     @classmethod
     def from_row(cls, row: Any) -> ApprovalRequest:
         return cls(
-            id=row.id, uuid=row.uuid, public_id=row.public_id, app_id=row.app_id,
-            user_id=row.user_id, message=row.message, details=row.details or {},
-            hidden_details=row.hidden_details or {}, logos=row.logos,
-            seconds_to_expire=row.seconds_to_expire, status=row.status, number=row.number,
+            id=row.id,
+            uuid=row.uuid,
+            public_id=row.public_id,
+            app_id=row.app_id,
+            user_id=row.user_id,
+            message=row.message,
+            details=row.details or {},
+            hidden_details=row.hidden_details or {},
+            logos=row.logos,
+            seconds_to_expire=row.seconds_to_expire,
+            status=row.status,
+            number=row.number,
             created_at=aware(row.created_at),  # type: ignore[arg-type]
-            expires_at=aware(row.expires_at), updated_at=aware(row.updated_at),  # type: ignore[arg-type]
-            processed_at=aware(row.processed_at), device_id=row.device_id,
+            expires_at=aware(row.expires_at),
+            updated_at=aware(row.updated_at),  # type: ignore[arg-type]
+            processed_at=aware(row.processed_at),
+            device_id=row.device_id,
         )
 
     def is_expired(self, now: datetime) -> bool:
@@ -50,8 +60,14 @@ def iso(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
-def authy_json(request: ApprovalRequest, *, app_name: str, app_public_id: str,
-               user_public_id: str, user_email: str) -> dict[str, Any]:
+def authy_json(
+    request: ApprovalRequest,
+    *,
+    app_name: str,
+    app_public_id: str,
+    user_public_id: str,
+    user_email: str,
+) -> dict[str, Any]:
     """The ``approval_request`` object of ``GET /onetouch/json/approval_requests/{uuid}``."""
     return {
         "_app_name": app_name,

@@ -63,8 +63,9 @@ class Decision:
 
 
 class PushService:
-    def __init__(self, db: Database, settings: Settings, bus: EventBus, limits: Limits,
-                 audit: AuditLog) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, bus: EventBus, limits: Limits, audit: AuditLog
+    ) -> None:
         self._db = db
         self._audit = audit
         self._settings = settings
@@ -103,8 +104,13 @@ class PushService:
                 )
                 .returning(*approval_requests.c)
             ).one()
-            self._audit.record("request.created", app_id=app.id, subject=f"user:{user.id}",
-                               data={"uuid": row.uuid}, conn=conn)
+            self._audit.record(
+                "request.created",
+                app_id=app.id,
+                subject=f"user:{user.id}",
+                data={"uuid": row.uuid},
+                conn=conn,
+            )
         request = ApprovalRequest.from_row(row)
         self._bus.publish(phone_topic(user.phone.e164), self.device_event(request, app, user))
         return request
@@ -132,8 +138,12 @@ class PushService:
             raise ApprovalRequestNotFound(str(uuid)[:64])
         with self._db.read() as conn:
             row = conn.execute(
-                select(approval_requests, users.c.public_id.label("user_public_id"),
-                       users.c.email, users.c.phone_e164)
+                select(
+                    approval_requests,
+                    users.c.public_id.label("user_public_id"),
+                    users.c.email,
+                    users.c.phone_e164,
+                )
                 .join(users, users.c.id == approval_requests.c.user_id)
                 .where(approval_requests.c.uuid == uuid, approval_requests.c.app_id == app.id)
             ).first()
@@ -142,8 +152,13 @@ class PushService:
         request = ApprovalRequest.from_row(row)
         if request.is_expired(utcnow()):
             request = self._expire(request, row.phone_e164) or request
-        body = authy_json(request, app_name=app.name, app_public_id=app.public_id,
-                          user_public_id=row.user_public_id, user_email=row.email)
+        body = authy_json(
+            request,
+            app_name=app.name,
+            app_public_id=app.public_id,
+            user_public_id=row.user_public_id,
+            user_email=row.email,
+        )
         return request, body
 
     def _expire(self, request: ApprovalRequest, phone_e164: str) -> ApprovalRequest | None:
@@ -151,8 +166,9 @@ class PushService:
         with self._db.write() as conn:
             won = conn.execute(
                 update(approval_requests)
-                .where(approval_requests.c.id == request.id,
-                       approval_requests.c.status == "pending")
+                .where(
+                    approval_requests.c.id == request.id, approval_requests.c.status == "pending"
+                )
                 .values(status="expired", processed_at=now, updated_at=now)
             ).rowcount
             row = conn.execute(
@@ -169,9 +185,11 @@ class PushService:
             due = conn.execute(
                 select(approval_requests.c.id, approval_requests.c.uuid, users.c.phone_e164)
                 .join(users, users.c.id == approval_requests.c.user_id)
-                .where(approval_requests.c.status == "pending",
-                       approval_requests.c.expires_at.is_not(None),
-                       approval_requests.c.expires_at <= now)
+                .where(
+                    approval_requests.c.status == "pending",
+                    approval_requests.c.expires_at.is_not(None),
+                    approval_requests.c.expires_at <= now,
+                )
                 .limit(limit)
             ).all()
         expired = 0
@@ -179,8 +197,9 @@ class PushService:
             with self._db.write() as conn:
                 won = conn.execute(
                     update(approval_requests)
-                    .where(approval_requests.c.id == row.id,
-                           approval_requests.c.status == "pending")
+                    .where(
+                        approval_requests.c.id == row.id, approval_requests.c.status == "pending"
+                    )
                     .values(status="expired", processed_at=now, updated_at=now)
                 ).rowcount
             if won:
@@ -195,10 +214,14 @@ class PushService:
             rows = conn.execute(
                 select(approval_requests.c.uuid)
                 .join(users, users.c.id == approval_requests.c.user_id)
-                .where(users.c.phone_e164 == phone_e164,
-                       approval_requests.c.status == "pending",
-                       or_(approval_requests.c.expires_at.is_(None),
-                           approval_requests.c.expires_at > now))
+                .where(
+                    users.c.phone_e164 == phone_e164,
+                    approval_requests.c.status == "pending",
+                    or_(
+                        approval_requests.c.expires_at.is_(None),
+                        approval_requests.c.expires_at > now,
+                    ),
+                )
                 .order_by(approval_requests.c.id)
             ).all()
             return [self._load_full(conn, r.uuid) for r in rows]
@@ -238,12 +261,19 @@ class PushService:
                 .where(
                     approval_requests.c.id == request.id,
                     approval_requests.c.status == "pending",
-                    or_(approval_requests.c.expires_at.is_(None),
-                        approval_requests.c.expires_at > now),
+                    or_(
+                        approval_requests.c.expires_at.is_(None),
+                        approval_requests.c.expires_at > now,
+                    ),
                 )
-                .values(status=decision.status, processed_at=now, updated_at=now,
-                        device_id=decision.device_id, device_signature=decision.signature,
-                        device_signing_time=decision.signing_time)
+                .values(
+                    status=decision.status,
+                    processed_at=now,
+                    updated_at=now,
+                    device_id=decision.device_id,
+                    device_signature=decision.signature,
+                    device_signing_time=decision.signing_time,
+                )
             ).rowcount
             if not won:
                 raise ApprovalRequestNotPending()
@@ -252,9 +282,13 @@ class PushService:
             ).one()
             decided = ApprovalRequest.from_row(row)
             enqueued = enqueue_callback(conn, app, user, decided, decision)
-            self._audit.record("request.answered", app_id=app.id, subject=f"user:{user.id}",
-                               data={"uuid": uuid, "status": decision.status,
-                                     "device": decision.device_uuid}, conn=conn)
+            self._audit.record(
+                "request.answered",
+                app_id=app.id,
+                subject=f"user:{user.id}",
+                data={"uuid": uuid, "status": decision.status, "device": decision.device_uuid},
+                conn=conn,
+            )
         self._announce_end(uuid, decision.status, phone_e164)
         metrics.DECISION_SECONDS.observe((now - request.created_at).total_seconds())
         if enqueued:
@@ -275,8 +309,12 @@ class PushService:
             rows = conn.execute(
                 select(approval_requests, users.c.phone_e164)
                 .join(users, users.c.id == approval_requests.c.user_id)
-                .where(or_(approval_requests.c.created_at >= moment,
-                           approval_requests.c.processed_at >= moment))
+                .where(
+                    or_(
+                        approval_requests.c.created_at >= moment,
+                        approval_requests.c.processed_at >= moment,
+                    )
+                )
                 .order_by(approval_requests.c.id)
             ).all()
             changes: list[tuple[str, dict[str, Any]]] = []
@@ -284,11 +322,16 @@ class PushService:
                 request = ApprovalRequest.from_row(row)
                 if request.created_at >= moment:
                     app, user = PushService._app_and_user(conn, request)
-                    changes.append((phone_topic(row.phone_e164),
-                                    PushService.device_event(request, app, user)))
+                    changes.append(
+                        (phone_topic(row.phone_e164), PushService.device_event(request, app, user))
+                    )
                 if request.status != "pending" and request.processed_at is not None:
-                    event = {"type": "request.ended", "key": f"ended:{request.uuid}",
-                             "uuid": request.uuid, "status": request.status}
+                    event = {
+                        "type": "request.ended",
+                        "key": f"ended:{request.uuid}",
+                        "uuid": request.uuid,
+                        "status": request.status,
+                    }
                     changes.append((phone_topic(row.phone_e164), event))
                     changes.append((request_topic(request.uuid), event))
         return changes
@@ -299,7 +342,6 @@ class PushService:
         return app, load_user(conn, request.app_id, request.user_id)
 
     def _announce_end(self, uuid: str, status: str, phone_e164: str) -> None:
-        event = {"type": "request.ended", "key": f"ended:{uuid}", "uuid": uuid,
-                 "status": status}
+        event = {"type": "request.ended", "key": f"ended:{uuid}", "uuid": uuid, "status": status}
         self._bus.publish(phone_topic(phone_e164), event)
         self._bus.publish(request_topic(uuid), event)

@@ -104,8 +104,10 @@ def validate_new_user(email: Any, cellphone: Any, country_code: Any) -> tuple[st
         country_code = 1
     if isinstance(cellphone, int) and not isinstance(cellphone, bool):
         cellphone = str(cellphone)
-    if isinstance(cellphone, str) and isinstance(country_code, int | str) and not isinstance(
-        country_code, bool
+    if (
+        isinstance(cellphone, str)
+        and isinstance(country_code, int | str)
+        and not isinstance(country_code, bool)
     ):
         phone = parse_phone(country_code, cellphone)
     if phone is None:
@@ -118,8 +120,7 @@ def validate_new_user(email: Any, cellphone: Any, country_code: Any) -> tuple[st
 class UserService:
     """Application users (Authy ids)."""
 
-    def __init__(self, db: Database, keyring: Keyring, settings: Settings,
-                 audit: AuditLog) -> None:
+    def __init__(self, db: Database, keyring: Keyring, settings: Settings, audit: AuditLog) -> None:
         self._db = db
         self._audit = audit
         self._keyring = keyring
@@ -159,8 +160,13 @@ class UserService:
                     created_at=now,
                 )
             )
-            self._audit.record("user.created", app_id=app_id, subject=f"user:{row.id}",
-                               data={"country_code": phone.country_code}, conn=conn)
+            self._audit.record(
+                "user.created",
+                app_id=app_id,
+                subject=f"user:{row.id}",
+                data={"country_code": phone.country_code},
+                conn=conn,
+            )
         return _user(row)
 
     def get(self, app_id: int, raw_id: str | int) -> User:
@@ -178,8 +184,7 @@ class UserService:
         with self._db.write() as conn:
             user = load_user(conn, app_id, raw_id)
             conn.execute(delete(users).where(users.c.id == user.id))
-            self._audit.record("user.deleted", app_id=app_id, subject=f"user:{user.id}",
-                               conn=conn)
+            self._audit.record("user.deleted", app_id=app_id, subject=f"user:{user.id}", conn=conn)
 
     def update_email(self, app_id: int, raw_id: str | int, email: Any) -> User:
         """Replace the user's e-mail address after validating it."""
