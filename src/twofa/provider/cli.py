@@ -95,7 +95,7 @@ def apps_create(name: str, callback_url: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def apps_list(as_json: bool) -> None:
     """List applications (keys are never shown)."""
-    apps = _services().apps.list()
+    apps = _services().apps.all()
     rows = [
         {
             **_app_json(a),

@@ -120,7 +120,7 @@ class RedisRateLimiter:
             raw = self._redis.get(self._key(key, start))
         except Exception:
             return self._fallback.exceeded(key, limit)
-        count = int(raw) if raw else 0  # type: ignore[arg-type]
+        count = int(raw) if raw else 0
         return Decision(count < limit.count, retry)
 
     def reset(self, key: str, limit: Limit) -> None:

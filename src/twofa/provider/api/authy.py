@@ -14,6 +14,7 @@ from twofa.crypto import derive
 from twofa.errors import MissingParameter, NotFound
 from twofa.provider.api.docs import BOOL, INT, STRING, doc
 from twofa.provider.api.guards import api_key, authenticate, read_params, run_db, services
+from twofa.provider.messaging.gateways import Channel
 from twofa.provider.params import as_bool, as_int, as_str
 from twofa.provider.phones.numbers import mask_sms, mask_status
 
@@ -135,7 +136,11 @@ def register_activity(request: Request, authy_id: str, params: Params, key: Key)
 
 
 def _send(
-    request: Request, authy_id: str, params: dict[str, Any], key: str | None, channel: str
+    request: Request,
+    authy_id: str,
+    params: dict[str, Any],
+    key: str | None,
+    channel: Channel,
 ) -> JSONResponse:
     app = authenticate(request, key)
     action = params.get("action_message") or params.get("action")
@@ -143,7 +148,7 @@ def _send(
         app,
         authy_id,
         channel=channel,
-        force=as_bool(params.get("force")),  # type: ignore[arg-type]
+        force=as_bool(params.get("force")),
         action=as_str(action, "action", max_length=255) if action else None,
     )
     cellphone = mask_sms(result.user.phone)

@@ -19,7 +19,7 @@ async def read_params(request: Request) -> dict[str, Any]:
     """Body (JSON or form, on any method) merged with the query string; cached per request."""
     cached = getattr(request.state, "params", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     body = await request.body()
     params = merge(
         parse_body(body, request.headers.get("content-type", "")),
@@ -30,7 +30,7 @@ async def read_params(request: Request) -> dict[str, Any]:
 
 
 def services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services
 
 
 async def run_db(request: Request, work: Callable[[], T]) -> T:

@@ -37,7 +37,7 @@ class App:
     created_at: datetime
 
     @classmethod
-    def from_row(cls, row: Row) -> App:  # type: ignore[type-arg]
+    def from_row(cls, row: Row) -> App:
         return cls(
             id=row.id,
             public_id=row.public_id,
@@ -52,7 +52,7 @@ class App:
             onetouch_enabled=row.onetouch_enabled,
             generic_tokens_enabled=row.generic_tokens_enabled,
             api_key_salt=row.api_key_salt,
-            created_at=aware(row.created_at),  # type: ignore[arg-type]
+            created_at=aware(row.created_at),
         )
 
 
@@ -157,7 +157,7 @@ class AppService:
             raise NotFound(f"No single application matches {ref!r}")
         return App.from_row(rows[0])
 
-    def list(self) -> list[App]:
+    def all(self) -> list[App]:
         with self._db.read() as conn:
             return [App.from_row(r) for r in conn.execute(select(apps).order_by(apps.c.id))]
 
@@ -244,9 +244,9 @@ class AppService:
                 bucket(month)["auths_count"] += int(count)
         for channel, when in sent:
             key = "sms_count" if channel == "sms" else "calls_count"
-            bucket(aware(when).strftime("%Y-%m"))[key] += 1  # type: ignore[union-attr]
+            bucket(aware(when).strftime("%Y-%m"))[key] += 1
         for (when,) in created:
-            bucket(aware(when).strftime("%Y-%m"))["users_count"] += 1  # type: ignore[union-attr]
+            bucket(aware(when).strftime("%Y-%m"))["users_count"] += 1
         if not months:
             bucket(utcnow().strftime("%Y-%m"))
         rows: list[dict[str, object]] = []

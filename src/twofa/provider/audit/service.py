@@ -81,7 +81,7 @@ def _entry(row: Any) -> Entry:
         aware(row.created_at),
         row.event,
         row.app_id,
-        row.subject,  # type: ignore[arg-type]
+        row.subject,
         row.data or {},
         row.prev_hash,
         row.hash,
@@ -169,7 +169,7 @@ class AuditLog:
                     prev,
                     seq,
                     aware(row.created_at),
-                    row.event,  # type: ignore[arg-type]
+                    row.event,
                     row.app_id,
                     row.subject,
                     row.data or {},
@@ -223,7 +223,7 @@ class AuditLog:
                         prev,
                         row.seq,
                         aware(row.created_at),
-                        row.event,  # type: ignore[arg-type]
+                        row.event,
                         row.app_id,
                         row.subject,
                         row.data or {},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -70,7 +71,7 @@ _CONFIRM = update(users).where(users.c.id == bindparam("owner_id")).values(confi
 @dataclass(frozen=True, slots=True)
 class _Material:
     user: User
-    codes: list[Any]
+    codes: Sequence[Any]
     secrets: list[Any]
 
 
@@ -126,7 +127,7 @@ class TokenVerifier:
             rows = conn.execute(_USER_WITH_SECRETS, {"authy_id": authy_id, "app_id": app.id}).all()
             if not rows:
                 raise UserNotFound()
-            codes = []
+            codes: Sequence[Any] = []
             if plausible and len(token) == self._sms_length:
                 codes = conn.execute(_CODES, {"user_id": authy_id, "now": utcnow()}).all()
         first = rows[0]
@@ -138,7 +139,7 @@ class TokenVerifier:
             phone=Phone(first.country_code, first.phone_e164),
             confirmed=first.confirmed,
             created_at=aware(first.created_at),
-        )  # type: ignore[arg-type]
+        )
         secrets = [r for r in rows if r.secret_id is not None] if plausible else []
         return _Material(user, codes, secrets)
 

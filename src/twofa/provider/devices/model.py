@@ -41,7 +41,7 @@ class EnrolledDevice:
             name=row.name,
             os_type=row.os_type,
             public_key=key,
-            created_at=aware(row.created_at),  # type: ignore[arg-type]
+            created_at=aware(row.created_at),
             last_seen_at=aware(row.last_seen_at),
         )
 

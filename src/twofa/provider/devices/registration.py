@@ -136,7 +136,7 @@ class RegistrationService:
         if (
             row is None
             or row.used_at is not None
-            or aware(row.expires_at) <= now  # type: ignore[operator]
+            or aware(row.expires_at) <= now
             or row.attempts >= MAX_ATTEMPTS
         ):
             raise RegistrationNotFound()

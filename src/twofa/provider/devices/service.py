@@ -272,7 +272,7 @@ class DeviceService:
                     .limit(REPLAY)
                 ).all()
             for row in rows:
-                at = millis(aware(row.processed_at))  # type: ignore[arg-type]
+                at = millis(aware(row.processed_at))
                 if at > last_event_id:
                     events.append(
                         StreamEvent(at, "request.ended", {"uuid": row.uuid, "status": row.status})

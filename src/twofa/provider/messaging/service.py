@@ -76,6 +76,6 @@ class MessagingService:
         with self._db.read() as conn:
             rows = conn.execute(query).all()
         return [
-            StoredMessage(r.to, r.channel, r.body, r.status, r.gateway, aware(r.created_at))  # type: ignore[arg-type]
+            StoredMessage(r.to, r.channel, r.body, r.status, r.gateway, aware(r.created_at))
             for r in reversed(rows)
         ]

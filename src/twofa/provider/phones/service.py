@@ -24,6 +24,7 @@ from twofa.errors import (
 )
 from twofa.provider.apps.service import App
 from twofa.provider.messaging import Message, MessagingService
+from twofa.provider.messaging.gateways import Channel
 from twofa.provider.phones.numbers import Phone, carrier_name, line_type, parse_phone
 from twofa.provider.ratelimit import Limits
 from twofa.settings import Settings
@@ -102,7 +103,7 @@ class PhoneVerificationService:
         code = random_digits(code_length)
         template = LOCALES.get((locale or "en")[:2].lower(), LOCALES["en"])
         body = template.format(app=app.name, code=code)
-        channel = "call" if via == "call" else "sms"
+        channel: Channel = "call" if via == "call" else "sms"
         self._messaging.send(Message(phone.e164, channel, body, secret=code), app_id=app.id)
         now = utcnow()
         ttl = self._settings.phone_verification_ttl
@@ -182,7 +183,7 @@ class PhoneVerificationService:
             ).first()
         if row is None:
             raise NoPendingVerification(phone.international)
-        expires: datetime = aware(row.expires_at)  # type: ignore[assignment]
+        expires: datetime = aware(row.expires_at)
         if row.verified_at is not None:
             return VerificationStatus("verified", 0)
         left = int((expires - utcnow()).total_seconds())

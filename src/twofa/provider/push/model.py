@@ -44,9 +44,9 @@ class ApprovalRequest:
             seconds_to_expire=row.seconds_to_expire,
             status=row.status,
             number=row.number,
-            created_at=aware(row.created_at),  # type: ignore[arg-type]
+            created_at=aware(row.created_at),
             expires_at=aware(row.expires_at),
-            updated_at=aware(row.updated_at),  # type: ignore[arg-type]
+            updated_at=aware(row.updated_at),
             processed_at=aware(row.processed_at),
             device_id=row.device_id,
         )

@@ -50,7 +50,7 @@ def _user(row: Any) -> User:
         email=row.email,
         phone=Phone(row.country_code, row.phone_e164),
         confirmed=row.confirmed,
-        created_at=aware(row.created_at),  # type: ignore[arg-type]
+        created_at=aware(row.created_at),
     )
 
 
@@ -83,7 +83,7 @@ def active_devices(conn: Connection, phone_e164: str) -> list[Device]:
         .order_by(devices.c.id)
     ).all()
     return [
-        Device(r.id, r.uuid, r.name, r.os_type, aware(r.created_at), aware(r.last_seen_at))  # type: ignore[arg-type]
+        Device(r.id, r.uuid, r.name, r.os_type, aware(r.created_at), aware(r.last_seen_at))
         for r in rows
     ]
 
