@@ -19,7 +19,8 @@ from sqlalchemy import (
     String,
     Table,
 )
-from sqlalchemy.engine import make_url
+
+from twofa.storage import engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "site_alembic_version"
@@ -93,19 +94,9 @@ sessions = Table(
 
 def alembic_config(url: str) -> Any:
     """An Alembic config for the site's packaged migrations."""
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    return config
+    return engine.alembic_config(url, MIGRATIONS)
 
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the site database at ``url`` up to ``revision`` (idempotent)."""
-    from alembic import command
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(url), revision)
+    engine.upgrade(url, revision, migrations=MIGRATIONS)

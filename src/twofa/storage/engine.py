@@ -56,21 +56,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def alembic_config(url: str) -> Any:
-    """An Alembic config pointing at the packaged migrations."""
+def alembic_config(url: str, migrations: Path = MIGRATIONS) -> Any:
+    """An Alembic config pointing at packaged migrations (the provider's by default)."""
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(migrations))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Apply migrations up to ``revision``."""
+def upgrade(url: str, revision: str = "head", *, migrations: Path = MIGRATIONS) -> None:
+    """Apply migrations up to ``revision`` (creating a SQLite file's folder first)."""
     from alembic import command
 
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(url), revision)
+    command.upgrade(alembic_config(url, migrations), revision)
