@@ -19,7 +19,7 @@ def test_account_shows_user_factors_and_sign_ins(site: Browser) -> None:
     assert "alice@example.com" in page
     assert f"+1 ••••••••{site.phone[-2:]}" in page
     assert "Push approvals and app codes." in page
-    assert "<li>Authenticator web app" in page
+    assert "<li>Test phone" in page  # the name the device was registered with
     assert "Text message code" in page and "Signed in" in page
 
 
