@@ -62,7 +62,7 @@ def create_app(
                 # Expire overdue requests so devices hear of it without anyone reading them.
                 asyncio.create_task(_every(SWEEP_SECONDS, services.push.expire_due, "expiry")),
                 asyncio.create_task(
-                    _every(AUDIT_CHAIN_SECONDS, services.audit.chain_pending, "audit chaining")
+                    _every(AUDIT_CHAIN_SECONDS, services.audit.chain_all, "audit chaining")
                 ),
                 asyncio.create_task(
                     _every(CHECKPOINT_SECONDS, services.db.checkpoint, "checkpoint")

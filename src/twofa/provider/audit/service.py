@@ -17,13 +17,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 
 from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import audit_log
 
 GENESIS = "0" * 64
 _INSERT = insert(audit_log)
+_CHAIN = (
+    update(audit_log)
+    .where(audit_log.c.id == bindparam("row_id"))
+    .values(seq=bindparam("n"), prev_hash=bindparam("prev"), hash=bindparam("digest"))
+)
 CHAIN_LOCK = 7_466_001
 
 
@@ -139,7 +144,16 @@ class AuditLog:
         """Record a refused request (``subject`` is the limited key: user, phone or app)."""
         self.record("rate_limit.hit", subject=f"{name}:{subject}", data={"limit": name})
 
-    def chain_pending(self, limit: int = 2000) -> int:
+    def chain_all(self, batch: int = 500) -> int:
+        """Chain everything waiting, a batch per transaction so writers are never held long."""
+        total = 0
+        while True:
+            done = self.chain_pending(batch)
+            total += done
+            if done < batch:
+                return total
+
+    def chain_pending(self, limit: int = 500) -> int:
         """Chain entries that have no sequence number yet; returns how many were chained."""
         self.flush()
         with self._db.write() as conn:
@@ -163,6 +177,7 @@ class AuditLog:
                 .order_by(audit_log.c.id)
                 .limit(limit)
             ).all()
+            chained = []
             for row in rows:
                 seq += 1
                 digest = entry_hash(
@@ -174,12 +189,10 @@ class AuditLog:
                     row.subject,
                     row.data or {},
                 )
-                conn.execute(
-                    update(audit_log)
-                    .where(audit_log.c.id == row.id)
-                    .values(seq=seq, prev_hash=prev, hash=digest)
-                )
+                chained.append({"row_id": row.id, "n": seq, "prev": prev, "digest": digest})
                 prev = digest
+            if chained:
+                conn.execute(_CHAIN, chained)  # one executemany: the write lock is held briefly
         return len(rows)
 
     def entries(self, *, limit: int = 100, event: str | None = None) -> list[Entry]:
