@@ -38,8 +38,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench deploy examples
+	$(BIN)/ruff format --check src tests bench deploy examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
