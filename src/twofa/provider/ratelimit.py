@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 class Decision:
     allowed: bool
     retry_after: int
+    count: int = 0  # events counted in the current window
 
 
 class RateLimiter(Protocol):
@@ -81,7 +82,7 @@ class MemoryRateLimiter:
         start, retry = _window(limit, now)
         with self._lock:
             count = self._counts.get((key, start), 0)
-        return Decision(count < limit.count, retry)
+        return Decision(count < limit.count, retry, count)
 
     def reset(self, key: str, limit: Limit) -> None:
         start, _ = _window(limit, self._clock())
@@ -121,7 +122,7 @@ class RedisRateLimiter:
         except Exception:
             return self._fallback.exceeded(key, limit)
         count = int(raw) if raw else 0
-        return Decision(count < limit.count, retry)
+        return Decision(count < limit.count, retry, count)
 
     def reset(self, key: str, limit: Limit) -> None:
         start, _ = _window(limit, time.time())
@@ -160,12 +161,14 @@ class Limits:
         if not decision.allowed:
             self._refuse(name, subject, decision)
 
-    def check(self, name: str, subject: str) -> None:
-        """Raise 429/60003 if ``subject`` has used up ``name`` already (counts nothing)."""
+    def check(self, name: str, subject: str) -> int:
+        """Raise 429/60003 if ``subject`` has used up ``name`` already (counts nothing);
+        otherwise the number of events counted so far in this window."""
         limit = self.limits[name]
         decision = self.limiter.exceeded(f"{name}:{subject}", limit)
         if not decision.allowed:
             self._refuse(name, subject, decision)
+        return decision.count
 
     def reset(self, name: str, subject: str) -> None:
         self.limiter.reset(f"{name}:{subject}", self.limits[name])

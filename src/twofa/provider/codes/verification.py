@@ -102,11 +102,12 @@ class TokenVerifier:
         if app.lenient_verify and not force and not user.confirmed:
             return user  # the legacy Authy behaviour, only when the application opted in
         subject = f"{app.id}:{user.id}"
-        self._limits.check("verify_failures_per_user", subject)
+        failures = self._limits.check("verify_failures_per_user", subject)
         outcome = self._check(app, material, token)
         metrics.VERIFICATIONS.labels(outcome).inc()
         if outcome == "valid":
-            self._limits.reset("verify_failures_per_user", subject)
+            if failures:  # success clears the failure count (nothing to clear: no round trip)
+                self._limits.reset("verify_failures_per_user", subject)
             return user
         self._audit.record(
             "verification.failed",
