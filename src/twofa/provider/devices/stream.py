@@ -8,17 +8,29 @@ Database work (rendering a request) runs in a worker thread, only when an event 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 
 from twofa.events import EventBus
 from twofa.provider.devices.model import EnrolledDevice
 from twofa.provider.devices.service import DeviceService, StreamEvent, device_topic
+from twofa.provider.observability import metrics
 from twofa.provider.push.service import phone_topic
 
 HEARTBEAT_SECONDS = 15.0
 QUEUE_SIZE = 64
 RETRY_MS = 3000
+
+
+@contextlib.asynccontextmanager
+async def _counted() -> AsyncIterator[None]:
+    """Count the stream in ``twofa_open_streams`` while it is open."""
+    metrics.OPEN_STREAMS.inc()
+    try:
+        yield
+    finally:
+        metrics.OPEN_STREAMS.dec()
 
 
 def encode(event: StreamEvent) -> bytes:
@@ -51,7 +63,7 @@ async def device_events(
     phone_sub = bus.subscribe(phone_topic(device.phone_e164))
     device_sub = bus.subscribe(device_topic(device.uuid))
     phone_sub.queue = device_sub.queue = queue
-    async with phone_sub, device_sub:
+    async with phone_sub, device_sub, _counted():
         yield f"retry: {RETRY_MS}\n\n".encode()
         for event in await asyncio.to_thread(service.opening_events, device, last_event_id):
             yield encode(event)
