@@ -10,10 +10,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from twofa.errors import InvalidRequest
-from twofa.provider.api.guards import services
+from twofa.provider.api.guards import run_db, services
 from twofa.provider.devices.auth import SignedRequest
 from twofa.provider.devices.model import EnrolledDevice
 from twofa.provider.devices.registration import parse_new_device
@@ -88,7 +87,8 @@ async def signed_device(request: Request) -> EnrolledDevice:
         nonce=headers.get("x-twofa-nonce"),
         signature=headers.get("x-twofa-signature"),
     )
-    return await run_in_threadpool(device_service(request).authenticate, signed)
+    service = device_service(request)
+    return await run_db(request, lambda: service.authenticate(signed))
 
 
 Service = Annotated[DeviceService, Depends(device_service)]
@@ -196,13 +196,15 @@ def approval_request(uuid: str, device: Device, service: Service) -> JSONRespons
         ),
     },
 )
-def decide(uuid: str, device: Device, body: Body, service: Service) -> JSONResponse:
+async def decide(
+    request: Request, uuid: str, device: Device, body: Body, service: Service
+) -> JSONResponse:
     """Approve or deny with a signed decision; fires the application's callback.
 
     Example: `{"decision": "approve", "signing_time": 1764150010, "number": 42, "signature":
     "…"}` → `{"approval_request": {"uuid": "…", "status": "approved"}, "success": true}`
     """
-    outcome = service.decide(device, uuid, body)
+    outcome = await run_db(request, lambda: service.decide(device, uuid, body))
     answer: dict[str, Any] = {"approval_request": {"uuid": outcome.uuid, "status": outcome.status}}
     if outcome.number_mismatch:
         answer["message"] = "The number did not match the one shown; the request was denied."
