@@ -206,6 +206,9 @@ class CallbackDispatcher:
             timeout=self._settings.callback_timeout, follow_redirects=False
         ) as client:
             while True:
+                # Clear before claiming: a decision queued while we claim sets it again, so
+                # its callback is picked up at once rather than after the poll interval.
+                wake.clear()
                 try:
                     delivered = await self.run_once(client)
                 except asyncio.CancelledError:
@@ -215,6 +218,5 @@ class CallbackDispatcher:
                     delivered = 0
                 if delivered:
                     continue
-                wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), self._settings.worker_poll_interval)
