@@ -317,6 +317,7 @@ class Deployment:
                 "TWOFA_SITE_PROVIDER_URL": public_url,  # the site reaches the providers via nginx
                 "TWOFA_SITE_PUBLIC_URL": public_url,
                 "FORWARDED_ALLOW_IPS": "127.0.0.1",  # uvicorn trusts X-Forwarded-* from nginx only
+                "TWOFA_SITE_TRUSTED_PROXY": "127.0.0.1",  # and so does the site (waitress)
             }
         )
         self.state = {

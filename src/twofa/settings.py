@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     site_max_code_failures: int = Field(5, ge=1)
     site_stream_max_seconds: int = Field(60, gt=0)  # an SSE stream closes after this; it reconnects
     site_threads: int = Field(32, ge=4)
+    # The address of a reverse proxy whose X-Forwarded-* headers the site may trust (nginx).
+    site_trusted_proxy: str = ""
     site_password_memory_kib: int = Field(65536, ge=8)  # Argon2id memory cost
 
     @field_validator(
@@ -129,6 +131,15 @@ class Settings(BaseSettings):
     def _limit_format(cls, value: str) -> str:
         Limit.parse(value)
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_delivery(self) -> Settings:
+        # A claim that lapses while its delivery is still in flight would be delivered twice.
+        if self.callback_lease_seconds <= self.callback_timeout:
+            raise SettingsError(
+                "TWOFA_CALLBACK_LEASE_SECONDS must be longer than TWOFA_CALLBACK_TIMEOUT"
+            )
+        return self
 
     @model_validator(mode="after")
     def _secret_key_outside_dev(self) -> Settings:

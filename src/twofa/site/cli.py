@@ -32,4 +32,12 @@ def site(host: str, port: int, migrate_only: bool) -> None:
     app = create_app(settings)
     click.echo(f"twofa site on http://{host}:{port}/ (provider {settings.site_provider_url})")
     # Event streams hold a thread each while open, hence more threads than waitress' default 4.
-    serve(app, host=host, port=port, threads=settings.site_threads, ident="twofa-site")
+    proxy: dict[str, object] = {}
+    if settings.site_trusted_proxy:
+        # Client address and scheme come from the proxy's headers, only when it sent them.
+        proxy = {
+            "trusted_proxy": settings.site_trusted_proxy,
+            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
+            "clear_untrusted_proxy_headers": True,
+        }
+    serve(app, host=host, port=port, threads=settings.site_threads, ident="twofa-site", **proxy)
