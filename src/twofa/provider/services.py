@@ -13,7 +13,7 @@ from twofa.provider.codes.service import CodeService
 from twofa.provider.devices.service import DeviceService
 from twofa.provider.messaging import MessagingService, make_gateway
 from twofa.provider.phones.service import PhoneVerificationService
-from twofa.provider.push.service import PushService
+from twofa.provider.push.service import PushService, number_key
 from twofa.provider.ratelimit import Limits, make_limits
 from twofa.provider.users.service import UserService
 from twofa.settings import Settings
@@ -56,7 +56,7 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     limits = make_limits(settings, on_limited=audit.rate_limited)
     messaging = MessagingService(db, make_gateway(settings))
     # While Redis is down, the bus replays approval-request changes read from the database.
-    feed = PushService.feed(db)
+    feed = PushService.feed(db, number_key(settings))
     bus = bus or make_bus(settings.redis_url, feed=feed)
     push = PushService(db, settings, bus, limits, audit)
     return Services(

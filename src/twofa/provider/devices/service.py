@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from twofa.crypto import Keyring, derive
+from twofa.crypto import Keyring
 from twofa.errors import (
     ApprovalRequestNotFound,
     DecisionSignatureInvalid,
@@ -31,7 +31,7 @@ from twofa.provider.devices.registration import RegistrationService
 from twofa.provider.devices.signature import decision_text, verify
 from twofa.provider.messaging import MessagingService
 from twofa.provider.push.model import ApprovalRequest
-from twofa.provider.push.service import Decision, PushService
+from twofa.provider.push.service import Decision, PushService, number_key
 from twofa.provider.ratelimit import Limits
 from twofa.provider.users.service import active_devices, load_user
 from twofa.settings import Settings
@@ -92,7 +92,7 @@ class DeviceService:
         self._keyring = keyring
         self._push = push
         self._bus = bus
-        self._number_key = derive(settings.key, "twofa:number-matching")
+        self._number_key = number_key(settings)
         self.registrations = RegistrationService(db, keyring, settings, messaging, limits, audit)
         self.authenticator = RequestAuthenticator(db)
 
@@ -288,6 +288,13 @@ class DeviceService:
         uuid = event.get("uuid")
         if kind not in ("request", "request.ended") or not isinstance(uuid, str):
             return None
+        # Events carry what the device needs; the bus topic already is this device's phone.
+        if kind == "request" and isinstance(event.get("view"), dict) and "id" in event:
+            return StreamEvent(int(event["id"]), "request", event["view"])
+        if kind == "request.ended" and "id" in event and isinstance(event.get("status"), str):
+            return StreamEvent(
+                int(event["id"]), "request.ended", {"uuid": uuid, "status": event["status"]}
+            )
         try:
             request, app, user = self._push.load_for_phone(uuid, device.phone_e164)
         except ApprovalRequestNotFound:

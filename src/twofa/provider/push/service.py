@@ -17,12 +17,13 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, or_, select, update
 
-from twofa.crypto import public_id
+from twofa.crypto import derive, public_id
 from twofa.errors import ApprovalRequestNotFound, ApprovalRequestNotPending, UserNotRegistered
 from twofa.events import EventBus
 from twofa.provider.apps.service import App
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.callbacks.queue import enqueue_callback
+from twofa.provider.devices.model import millis, request_view
 from twofa.provider.observability import metrics
 from twofa.provider.push.model import ApprovalRequest, authy_json
 from twofa.provider.ratelimit import Limits
@@ -30,6 +31,33 @@ from twofa.provider.users.service import User, load_user
 from twofa.settings import Settings
 from twofa.storage.database import Database, utcnow
 from twofa.storage.tables import approval_requests, apps, users
+
+
+def number_key(settings: Settings) -> bytes:
+    """The key behind number-matching choices (the same on every process)."""
+    return derive(settings.key, "twofa:number-matching")
+
+
+def new_request_event(request: ApprovalRequest, app: App, user: User, key: bytes) -> dict[str, Any]:
+    """The bus event for a new request; ``view`` never holds hidden details or the answer."""
+    return {
+        "type": "request",
+        "key": f"request:{request.uuid}",
+        "id": millis(request.created_at),
+        "uuid": request.uuid,
+        "view": request_view(request, app, user, number_key=key, now=request.created_at),
+    }
+
+
+def ended_event(uuid: str, status: str, at: datetime) -> dict[str, Any]:
+    """The bus event for a request that was answered or expired at ``at``."""
+    return {
+        "type": "request.ended",
+        "key": f"ended:{uuid}",
+        "id": millis(at),
+        "uuid": uuid,
+        "status": status,
+    }
 
 
 def phone_topic(phone_e164: str) -> str:
@@ -68,6 +96,7 @@ class PushService:
     ) -> None:
         self._db = db
         self._audit = audit
+        self._number_key = number_key(settings)
         self._settings = settings
         self._bus = bus
         self._limits = limits
@@ -115,22 +144,10 @@ class PushService:
         self._bus.publish(phone_topic(user.phone.e164), self.device_event(request, app, user))
         return request
 
-    @staticmethod
-    def device_event(request: ApprovalRequest, app: App, user: User) -> dict[str, Any]:
-        """What a device is told about a new request (never the hidden details)."""
-        return {
-            "type": "request",
-            "key": f"request:{request.uuid}",
-            "uuid": request.uuid,
-            "app_name": app.name,
-            "authy_id": user.id,
-            "message": request.message,
-            "details": request.details,
-            "logos": request.logos or [],
-            "number_matching": request.number is not None,
-            "created_at": int(request.created_at.timestamp()),
-            "expires_at": int(request.expires_at.timestamp()) if request.expires_at else None,
-        }
+    def device_event(self, request: ApprovalRequest, app: App, user: User) -> dict[str, Any]:
+        """What a device is told about a new request: the view it shows, ready to send, so
+        that thousands of open streams never go back to the database for it."""
+        return new_request_event(request, app, user, self._number_key)
 
     def get(self, app: App, uuid: str) -> tuple[ApprovalRequest, dict[str, Any]]:
         """The request and its Authy JSON; expires it first if its time is up."""
@@ -175,7 +192,7 @@ class PushService:
                 select(approval_requests).where(approval_requests.c.id == request.id)
             ).one()
         if won:
-            self._announce_end(request.uuid, "expired", phone_e164)
+            self._announce_end(request.uuid, "expired", phone_e164, now)
         return ApprovalRequest.from_row(row)
 
     def expire_due(self, limit: int = 500) -> int:
@@ -204,7 +221,7 @@ class PushService:
                 ).rowcount
             if won:
                 expired += 1
-                self._announce_end(row.uuid, "expired", row.phone_e164)
+                self._announce_end(row.uuid, "expired", row.phone_e164, now)
         return expired
 
     def pending_for_phone(self, phone_e164: str) -> list[tuple[ApprovalRequest, App, User]]:
@@ -289,19 +306,19 @@ class PushService:
                 data={"uuid": uuid, "status": decision.status, "device": decision.device_uuid},
                 conn=conn,
             )
-        self._announce_end(uuid, decision.status, phone_e164)
+        self._announce_end(uuid, decision.status, phone_e164, now)
         metrics.DECISION_SECONDS.observe((now - request.created_at).total_seconds())
         if enqueued:
             self._bus.publish("callbacks", {"type": "enqueued"})
         return decided
 
     @staticmethod
-    def feed(db: Database) -> Callable[[float], list[tuple[str, dict[str, Any]]]]:
+    def feed(db: Database, key: bytes) -> Callable[[float], list[tuple[str, dict[str, Any]]]]:
         """The database change feed the event bus polls while Redis is unreachable."""
-        return lambda since: PushService.changes_since(db, since)
+        return lambda since: PushService.changes_since(db, key, since)
 
     @staticmethod
-    def changes_since(db: Database, since: float) -> list[tuple[str, dict[str, Any]]]:
+    def changes_since(db: Database, key: bytes, since: float) -> list[tuple[str, dict[str, Any]]]:
         """Events for requests created or finished since ``since`` (unix time), read from the
         database, in the shape the bus carries them."""
         moment = datetime.fromtimestamp(since, UTC)
@@ -323,15 +340,10 @@ class PushService:
                 if request.created_at >= moment:
                     app, user = PushService._app_and_user(conn, request)
                     changes.append(
-                        (phone_topic(row.phone_e164), PushService.device_event(request, app, user))
+                        (phone_topic(row.phone_e164), new_request_event(request, app, user, key))
                     )
                 if request.status != "pending" and request.processed_at is not None:
-                    event = {
-                        "type": "request.ended",
-                        "key": f"ended:{request.uuid}",
-                        "uuid": request.uuid,
-                        "status": request.status,
-                    }
+                    event = ended_event(request.uuid, request.status, request.processed_at)
                     changes.append((phone_topic(row.phone_e164), event))
                     changes.append((request_topic(request.uuid), event))
         return changes
@@ -341,7 +353,7 @@ class PushService:
         app = App.from_row(conn.execute(select(apps).where(apps.c.id == request.app_id)).one())
         return app, load_user(conn, request.app_id, request.user_id)
 
-    def _announce_end(self, uuid: str, status: str, phone_e164: str) -> None:
-        event = {"type": "request.ended", "key": f"ended:{uuid}", "uuid": uuid, "status": status}
+    def _announce_end(self, uuid: str, status: str, phone_e164: str, at: datetime) -> None:
+        event = ended_event(uuid, status, at)
         self._bus.publish(phone_topic(phone_e164), event)
         self._bus.publish(request_topic(uuid), event)
