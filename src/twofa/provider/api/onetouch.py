@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse
 
 from twofa.errors import MissingParameter
 from twofa.provider.api.docs import BOOL, INT, OBJECT, STRING, doc
-from twofa.provider.api.guards import api_key, authenticate, read_params, services
+from twofa.provider.api.guards import api_key, read_params, run_db, services
 from twofa.provider.params import as_bool, as_int, as_str, required, string_map
+from twofa.provider.push.model import ApprovalRequest
 from twofa.provider.push.service import NewRequest
 
 router = APIRouter(tags=["Authy: OneTouch"])
@@ -78,7 +79,7 @@ def parse_new_request(params: dict[str, Any]) -> NewRequest:
         required=["message"],
     ),
 )
-def create_approval_request(
+async def create_approval_request(
     request: Request, authy_id: str, params: Params, key: Key
 ) -> JSONResponse:
     """Push an approval request to the user's devices (default expiry 86400 s; 0 = never).
@@ -87,8 +88,13 @@ def create_approval_request(
     `{"approval_request":{"uuid":"…"},"success":true}`. With `number_matching: true` the
     answer also carries `approval_request.number`, the number the login page must show.
     """
-    app = authenticate(request, key)
-    created = services(request).push.create(app, authy_id, parse_new_request(params))
+    svc = services(request)
+
+    def work() -> ApprovalRequest:
+        app = svc.apps.authenticate(key)  # the key first: a stranger learns nothing else
+        return svc.push.create(app, authy_id, parse_new_request(params))
+
+    created = await run_db(request, work)
     body: dict[str, Any] = {"uuid": created.uuid}
     if created.number is not None:
         body["number"] = created.number
@@ -96,11 +102,11 @@ def create_approval_request(
 
 
 @router.get("/onetouch/json/approval_requests/{uuid}", openapi_extra=doc())
-def approval_request_status(request: Request, uuid: str, key: Key) -> JSONResponse:
+async def approval_request_status(request: Request, uuid: str, key: Key) -> JSONResponse:
     """The request's status: pending, approved, denied or expired.
 
     Example response: `{"approval_request":{"status":"pending","uuid":"…",…},"success":true}`
     """
-    app = authenticate(request, key)
-    _, body = services(request).push.get(app, uuid)
+    svc = services(request)
+    _, body = await run_db(request, lambda: svc.push.get(svc.apps.authenticate(key), uuid))
     return JSONResponse({"approval_request": body, "success": True})
