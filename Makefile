@@ -32,7 +32,7 @@ deploy-deps:
 
 ## The whole suite (unit, integration, compat against SQLite and PostgreSQL, browser)
 test: $(STAMP) browser-deps deploy-deps
-	$(BIN)/pytest -n 2 --dist loadgroup -q
+	$(BIN)/pytest -n 2 --dist loadgroup -q --cov --cov-report=term
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
@@ -45,4 +45,4 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
