@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from typing import Any
@@ -49,6 +50,7 @@ def provider_command(host: str, port: int, workers: int, no_migrate: bool) -> No
         # Each worker writes its metrics here; /metrics on any worker sums them.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="twofa-metrics-")
     logs.configure(settings.log_level.upper(), json_output=settings.json_logs)
+    _raise_open_file_limit()
     uvicorn.run(
         "twofa.provider.asgi:create",
         factory=True,
@@ -59,6 +61,19 @@ def provider_command(host: str, port: int, workers: int, no_migrate: bool) -> No
         proxy_headers=True,
         timeout_graceful_shutdown=5,
     )
+
+
+def _raise_open_file_limit() -> None:
+    """Let the process use every file descriptor it may: each open device stream holds one,
+    and the usual default of 1,024 would cap a provider near a thousand phones."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1_048_576)
+        # On refusal the inherited limit stays; docs/operations.md explains how to raise it.
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 @click.group("apps")
