@@ -1238,3 +1238,13 @@ def latency_summary(values_ms: Sequence[float]) -> dict[str, float | int]:
         "p99_ms": percentile(values_ms, 99),
         "max_ms": max(values_ms) if values_ms else math.nan,
     }
+
+
+def print_verdicts(verdicts: dict[str, dict[str, bool]], width: int = 16) -> None:
+    """One PASS/MISS line per goal, naming the checks that failed."""
+    for name, checks in verdicts.items():
+        failed = [c for c, ok in checks.items() if not ok]
+        print(
+            f"  {name:<{width}} {'PASS' if not failed else 'MISS'}"
+            f"{'  (' + '; '.join(failed) + ')' if failed else ''}"
+        )

@@ -42,6 +42,7 @@ from bench.common import (
     nofile_limit,
     open_fds,
     print_table,
+    print_verdicts,
     process_status,
     provider,
     raise_nofile,
@@ -738,12 +739,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         f"\nGoal: (a), (b) p99 <= {GOAL_P99_MS:.0f} ms; {GOAL_STREAMS:,} streams < "
         f"{GOAL_STREAMS_RSS_MB:.0f} MiB with delivery p99 <= {GOAL_DELIVERY_P99_MS:.0f} ms"
     )
-    for name, checks in verdicts.items():
-        failed = [c for c, ok in checks.items() if not ok]
-        print(
-            f"  {name:<16} {'PASS' if not failed else 'MISS'}"
-            f"{'  (' + '; '.join(failed) + ')' if failed else ''}"
-        )
+    print_verdicts(verdicts, 16)
 
     return {
         "latency": {

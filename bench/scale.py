@@ -41,6 +41,7 @@ from bench.common import (
     event_loop_factory,
     latency_summary,
     print_table,
+    print_verdicts,
     process_cpu_seconds,
     provider,
     run_load,
@@ -477,12 +478,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         f"\nGoal: 2 processes >= {GOAL_SPEEDUP}x one; cross-process create→event p99 <= "
         f"{GOAL_CROSS_P99_MS:.0f} ms"
     )
-    for name, checks in verdicts.items():
-        failed = [c for c, ok in checks.items() if not ok]
-        print(
-            f"  {name:<18} {'PASS' if not failed else 'MISS'}"
-            f"{'  (' + '; '.join(failed) + ')' if failed else ''}"
-        )
+    print_verdicts(verdicts, 18)
     return {
         "throughput": rows,
         "speedup": {
