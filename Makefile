@@ -30,10 +30,11 @@ deploy-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx >/dev/null; \
 	  else echo "install Debian's nginx (sudo apt-get install -y nginx) for the deployment test"; fi; }
 
-## The tests that need no server process, database service, Redis or browser (seconds)
+## The tests that need no server process, database service, Redis or browser (seconds;
+## without the plugins only the whole suite uses: xdist, coverage, schemathesis)
 test-fast: $(STAMP)
-	$(BIN)/pytest -n 0 -q -p no:cacheprovider tests/fast \
-	  -m "not postgres and not redis and not browser and not deployment"
+	PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/pytest -p timeout -q -p no:cacheprovider \
+	  -m "not postgres and not redis and not browser and not deployment" tests/fast tests/provider
 
 ## The whole suite: every tier, against SQLite and PostgreSQL (what CI runs)
 test: $(STAMP) browser-deps deploy-deps
