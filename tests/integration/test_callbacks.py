@@ -19,7 +19,7 @@ from sqlalchemy import insert, select
 from tests.live import LiveProvider, RecordingServer, run_cli
 from twofa import signing
 from twofa.errors import ApprovalRequestNotPending
-from twofa.provider.push.service import Decision
+from twofa.provider.push.model import Decision
 from twofa.storage.database import utcnow
 from twofa.storage.tables import apps, callback_deliveries, devices
 

@@ -13,7 +13,8 @@ from twofa.provider.codes.service import CodeService
 from twofa.provider.devices.service import DeviceService
 from twofa.provider.messaging import MessagingService, make_gateway
 from twofa.provider.phones.service import PhoneVerificationService
-from twofa.provider.push.service import PushService, number_key
+from twofa.provider.push.service import PushService
+from twofa.provider.push.view import number_key
 from twofa.provider.ratelimit import Limits, make_limits
 from twofa.provider.users.service import UserService
 from twofa.settings import Settings

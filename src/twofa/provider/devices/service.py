@@ -26,12 +26,14 @@ from twofa.events import EventBus
 from twofa.provider.apps.service import App
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.devices.auth import SKEW, RequestAuthenticator, SignedRequest
-from twofa.provider.devices.model import EnrolledDevice, millis, request_view, unix
+from twofa.provider.devices.model import EnrolledDevice
 from twofa.provider.devices.registration import RegistrationService
 from twofa.provider.devices.signature import decision_text, verify
 from twofa.provider.messaging import MessagingService
-from twofa.provider.push.model import ApprovalRequest
-from twofa.provider.push.service import Decision, PushService, number_key
+from twofa.provider.push.events import millis
+from twofa.provider.push.model import ApprovalRequest, Decision
+from twofa.provider.push.service import PushService
+from twofa.provider.push.view import number_key, request_view, unix
 from twofa.provider.ratelimit import Limits
 from twofa.provider.users.service import active_devices, load_user
 from twofa.settings import Settings

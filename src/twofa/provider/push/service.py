@@ -11,83 +11,27 @@ from __future__ import annotations
 import secrets
 import uuid as uuidlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, insert, or_, select, update
 
-from twofa.crypto import derive, public_id
+from twofa.crypto import public_id
 from twofa.errors import ApprovalRequestNotFound, ApprovalRequestNotPending, UserNotRegistered
 from twofa.events import EventBus
 from twofa.provider.apps.service import App
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.callbacks.queue import enqueue_callback
-from twofa.provider.devices.model import millis, request_view
 from twofa.provider.observability import metrics
-from twofa.provider.push.model import ApprovalRequest, authy_json
+from twofa.provider.push.callback import callback_body
+from twofa.provider.push.events import ended_event, new_request_event, phone_topic, request_topic
+from twofa.provider.push.model import ApprovalRequest, Decision, NewRequest, authy_json
+from twofa.provider.push.view import NUMBER_HIGH, NUMBER_LOW, number_key
 from twofa.provider.ratelimit import Limits
 from twofa.provider.users.service import User, load_user
 from twofa.settings import Settings
 from twofa.storage.database import Database, utcnow
 from twofa.storage.tables import approval_requests, apps, users
-
-
-def number_key(settings: Settings) -> bytes:
-    """The key behind number-matching choices (the same on every process)."""
-    return derive(settings.key, "twofa:number-matching")
-
-
-def new_request_event(request: ApprovalRequest, app: App, user: User, key: bytes) -> dict[str, Any]:
-    """The bus event for a new request; ``view`` never holds hidden details or the answer."""
-    return {
-        "type": "request",
-        "key": f"request:{request.uuid}",
-        "id": millis(request.created_at),
-        "uuid": request.uuid,
-        "view": request_view(request, app, user, number_key=key, now=request.created_at),
-    }
-
-
-def ended_event(uuid: str, status: str, at: datetime) -> dict[str, Any]:
-    """The bus event for a request that was answered or expired at ``at``."""
-    return {
-        "type": "request.ended",
-        "key": f"ended:{uuid}",
-        "id": millis(at),
-        "uuid": uuid,
-        "status": status,
-    }
-
-
-def phone_topic(phone_e164: str) -> str:
-    return f"phone:{phone_e164}"
-
-
-def request_topic(uuid: str) -> str:
-    return f"request:{uuid}"
-
-
-@dataclass(frozen=True, slots=True)
-class NewRequest:
-    message: str
-    details: dict[str, str]
-    hidden_details: dict[str, str]
-    logos: list[dict[str, str]] | None
-    seconds_to_expire: int | None
-    number_matching: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """A device's answer, already verified by the device layer."""
-
-    status: str  # approved or denied
-    device_id: int
-    device_uuid: str
-    device_json: dict[str, Any]
-    signature: str
-    signing_time: int
 
 
 class PushService:
@@ -126,7 +70,11 @@ class PushService:
                     logos=new.logos,
                     seconds_to_expire=ttl,
                     status="pending",
-                    number=10 + secrets.randbelow(90) if new.number_matching else None,
+                    number=(
+                        NUMBER_LOW + secrets.randbelow(NUMBER_HIGH - NUMBER_LOW + 1)
+                        if new.number_matching
+                        else None
+                    ),
                     created_at=now,
                     expires_at=now + timedelta(seconds=ttl) if ttl else None,
                     updated_at=now,
@@ -298,7 +246,8 @@ class PushService:
                 select(approval_requests).where(approval_requests.c.id == request.id)
             ).one()
             decided = ApprovalRequest.from_row(row)
-            enqueued = enqueue_callback(conn, app, user, decided, decision)
+            body = callback_body(app, user, decided, decision)
+            enqueued = enqueue_callback(conn, app, decided.uuid, body)
             self._audit.record(
                 "request.answered",
                 app_id=app.id,
