@@ -10,7 +10,7 @@ from twofa.storage.database import utcnow
 from twofa.storage.tables import callback_deliveries
 
 if TYPE_CHECKING:
-    from twofa.provider.apps.service import App
+    from twofa.provider.apps.model import App
 
 
 def enqueue_callback(conn: Connection, app: App, request_uuid: str, body: dict[str, Any]) -> bool:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from twofa.provider.apps.service import App
+from twofa.provider.apps.model import App
 from twofa.provider.push.model import ApprovalRequest, Decision
-from twofa.provider.users.service import User
+from twofa.provider.users.model import User
 
 
 def callback_body(

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from twofa.provider.apps.service import App
+from twofa.provider.apps.model import App
 from twofa.provider.push.model import ApprovalRequest
 from twofa.provider.push.view import request_view
-from twofa.provider.users.service import User
+from twofa.provider.users.model import User
 
 
 def millis(value: datetime) -> int:

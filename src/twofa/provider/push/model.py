@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from twofa.provider.apps.service import App
-from twofa.provider.users.service import User
+from twofa.provider.apps.model import App
+from twofa.provider.users.model import User
 from twofa.storage.database import aware
 
 

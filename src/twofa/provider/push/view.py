@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from twofa.crypto import derive
-from twofa.provider.apps.service import App
+from twofa.provider.apps.model import App
 from twofa.provider.push.model import ApprovalRequest
-from twofa.provider.users.service import User
+from twofa.provider.users.model import User
 from twofa.settings import Settings
 
 NUMBER_LOW, NUMBER_HIGH = 10, 99  # the range PushService draws the shown number from
