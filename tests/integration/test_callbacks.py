@@ -60,9 +60,9 @@ def decide(
     device: tuple[int, str],
     status: str = "approved",
 ) -> None:
-    provider.services.push.decide(
-        uuid,
-        phone_e164,
+    push = provider.services.push
+    push.decide(
+        push.load_for_phone(uuid, phone_e164),
         Decision(
             status=status,
             device_id=device[0],

@@ -23,7 +23,7 @@ from twofa.errors import (
     MissingParameter,
 )
 from twofa.events import EventBus
-from twofa.provider.apps.service import App
+from twofa.provider.apps.model import App
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.devices.auth import SKEW, RequestAuthenticator, SignedRequest
 from twofa.provider.devices.model import EnrolledDevice
@@ -35,10 +35,10 @@ from twofa.provider.push.model import ApprovalRequest, Decision
 from twofa.provider.push.service import PushService
 from twofa.provider.push.view import number_key, request_view, unix
 from twofa.provider.ratelimit import Limits
-from twofa.provider.users.service import active_devices, load_user
+from twofa.provider.users.store import active_devices
 from twofa.settings import Settings
-from twofa.storage.database import Database, aware, utcnow
-from twofa.storage.tables import approval_requests, apps, totp_secrets, users
+from twofa.storage.database import Database, utcnow
+from twofa.storage.tables import apps, totp_secrets, users
 from twofa.storage.tables import devices as device_rows
 
 HISTORY = 50
@@ -150,24 +150,8 @@ class DeviceService:
 
     def history(self, device: EnrolledDevice) -> list[dict[str, Any]]:
         """The latest answered or expired requests of this phone, newest first."""
-        with self._db.read() as conn:
-            rows = conn.execute(
-                select(approval_requests)
-                .join(users, users.c.id == approval_requests.c.user_id)
-                .where(
-                    users.c.phone_e164 == device.phone_e164, approval_requests.c.status != "pending"
-                )
-                .order_by(approval_requests.c.processed_at.desc(), approval_requests.c.id.desc())
-                .limit(HISTORY)
-            ).all()
-            found = [ApprovalRequest.from_row(r) for r in rows]
-            app_ids = {r.app_id for r in found}
-            app_map = {
-                a.id: App.from_row(a)
-                for a in conn.execute(select(apps).where(apps.c.id.in_(app_ids))).all()
-            }
-            user_map = {r.user_id: load_user(conn, r.app_id, r.user_id) for r in found}
-        return [self.view(r, app_map[r.app_id], user_map[r.user_id]) for r in found]
+        found = self._push.history_for_phone(device.phone_e164, HISTORY)
+        return [self.view(*addressed) for addressed in found]
 
     def decide(self, device: EnrolledDevice, uuid: str, params: dict[str, Any]) -> DecisionOutcome:
         """Verify the signed decision, apply number matching, record it once."""
@@ -182,7 +166,8 @@ class DeviceService:
         assert signing_time is not None
         if abs(time.time() - signing_time) > SKEW:
             raise DecisionSignatureInvalid("The decision's signing time is too far from now")
-        request, _, _ = self._push.load_for_phone(uuid, device.phone_e164)
+        found = self._push.load_for_phone(uuid, device.phone_e164)
+        request = found[0]
         status = "approved" if choice == "approve" else "denied"
         if not verify(
             device.public_key, signature, decision_text(uuid, status, signing_time, number)
@@ -190,8 +175,7 @@ class DeviceService:
             raise DecisionSignatureInvalid()
         mismatch = status == "approved" and request.number is not None and number != request.number
         decided = self._push.decide(
-            uuid,
-            device.phone_e164,
+            found,
             Decision(
                 status="denied" if mismatch else status,
                 device_id=device.id,
@@ -257,27 +241,13 @@ class DeviceService:
         ]
         if last_event_id is not None:
             since = datetime.fromtimestamp(last_event_id / 1000, UTC)
-            with self._db.read() as conn:
-                rows = conn.execute(
-                    select(
-                        approval_requests.c.uuid,
-                        approval_requests.c.status,
-                        approval_requests.c.processed_at,
-                    )
-                    .join(users, users.c.id == approval_requests.c.user_id)
-                    .where(
-                        users.c.phone_e164 == device.phone_e164,
-                        approval_requests.c.status != "pending",
-                        approval_requests.c.processed_at > since,
-                    )
-                    .order_by(approval_requests.c.processed_at)
-                    .limit(REPLAY)
-                ).all()
-            for row in rows:
-                at = millis(aware(row.processed_at))
+            for ended in self._push.ended_for_phone(device.phone_e164, since, REPLAY):
+                at = millis(ended.processed_at)
                 if at > last_event_id:
                     events.append(
-                        StreamEvent(at, "request.ended", {"uuid": row.uuid, "status": row.status})
+                        StreamEvent(
+                            at, "request.ended", {"uuid": ended.uuid, "status": ended.status}
+                        )
                     )
         events.sort(key=lambda e: e.id)
         return events
