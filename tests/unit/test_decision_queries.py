@@ -20,6 +20,7 @@ from sqlalchemy import event, insert, select
 from tests.live import TEST_SECRET
 from twofa.authenticator.keys import public_jwk, sign
 from twofa.provider.devices.model import EnrolledDevice
+from twofa.provider.devices.service import SignedDecision
 from twofa.provider.devices.signature import decision_text
 from twofa.provider.push.model import NewRequest
 from twofa.provider.services import Services, build_services
@@ -82,6 +83,9 @@ def test_a_decision_reads_its_request_once(services: Services) -> None:
     device, key = enrolled(services, user.phone.e164)
     signing_time = int(time.time())
     signature = sign(key, decision_text(request.uuid, "approved", signing_time, None))
+    decision = SignedDecision(
+        approve=True, signing_time=signing_time, number=None, signature=signature
+    )
 
     statements: list[str] = []
 
@@ -91,11 +95,7 @@ def test_a_decision_reads_its_request_once(services: Services) -> None:
     engine = services.db.engine
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        outcome = services.devices.decide(
-            device,
-            request.uuid,
-            {"decision": "approve", "signing_time": signing_time, "signature": signature},
-        )
+        outcome = services.devices.decide(device, request.uuid, decision)
     finally:
         event.remove(engine, "before_cursor_execute", seen)
 

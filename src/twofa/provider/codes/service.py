@@ -64,11 +64,13 @@ class CodeService:
         messaging: MessagingService,
         limits: Limits,
         audit: AuditLog,
+        usage: UsageCounters,
+        verifier: TokenVerifier,
     ) -> None:
         self._db = db
         self._audit = audit
-        self.usage = UsageCounters(db)
-        self._verifier = TokenVerifier(db, keyring, settings, limits, audit, self.usage)
+        self.usage = usage
+        self._verifier = verifier
         self._keyring = keyring
         self._settings = settings
         self._messaging = messaging

@@ -29,12 +29,10 @@ from twofa.provider.devices.auth import SKEW, RequestAuthenticator, SignedReques
 from twofa.provider.devices.model import EnrolledDevice
 from twofa.provider.devices.registration import RegistrationService
 from twofa.provider.devices.signature import decision_text, verify
-from twofa.provider.messaging import MessagingService
 from twofa.provider.push.events import millis
 from twofa.provider.push.model import ApprovalRequest, Decision
 from twofa.provider.push.service import PushService
 from twofa.provider.push.view import number_key, request_view, unix
-from twofa.provider.ratelimit import Limits
 from twofa.provider.users.store import active_devices
 from twofa.settings import Settings
 from twofa.storage.database import Database, utcnow
@@ -58,12 +56,13 @@ class DecisionOutcome:
 
 
 @dataclass(frozen=True, slots=True)
-class StreamEvent:
-    """One Server-Sent Event: id (event time in ms), name and JSON data."""
+class SignedDecision:
+    """A device's decision as it sent it: what it chose and its signature over that choice."""
 
-    id: int
-    event: str
-    data: dict[str, Any]
+    approve: bool
+    signing_time: int
+    number: int | None
+    signature: str
 
 
 def _int_param(params: dict[str, Any], name: str, *, required: bool) -> int | None:
@@ -75,6 +74,29 @@ def _int_param(params: dict[str, Any], name: str, *, required: bool) -> int | No
     return value
 
 
+def parse_signed_decision(params: dict[str, Any]) -> SignedDecision:
+    """Validate decision, signing_time, number and signature; 400/60004 naming the bad field."""
+    choice = params.get("decision")
+    if choice not in ("approve", "deny"):
+        raise MissingParameter("decision", "must be approve or deny")
+    signing_time = _int_param(params, "signing_time", required=True)
+    number = _int_param(params, "number", required=False)
+    signature = params.get("signature")
+    if not isinstance(signature, str) or not signature:
+        raise MissingParameter("signature")
+    assert signing_time is not None
+    return SignedDecision(choice == "approve", signing_time, number, signature)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    """One Server-Sent Event: id (event time in ms), name and JSON data."""
+
+    id: int
+    event: str
+    data: dict[str, Any]
+
+
 class DeviceService:
     """Registration, signed-request authentication and everything a device does afterwards."""
 
@@ -83,11 +105,11 @@ class DeviceService:
         db: Database,
         keyring: Keyring,
         settings: Settings,
-        messaging: MessagingService,
-        limits: Limits,
         push: PushService,
         bus: EventBus,
         audit: AuditLog,
+        registrations: RegistrationService,
+        authenticator: RequestAuthenticator,
     ) -> None:
         self._db = db
         self._audit = audit
@@ -95,8 +117,8 @@ class DeviceService:
         self._push = push
         self._bus = bus
         self._number_key = number_key(settings)
-        self.registrations = RegistrationService(db, keyring, settings, messaging, limits, audit)
-        self.authenticator = RequestAuthenticator(db)
+        self.registrations = registrations
+        self.authenticator = authenticator
 
     def authenticate(self, request: SignedRequest) -> EnrolledDevice:
         """The device that signed ``request``; 401/60087 otherwise."""
@@ -153,27 +175,23 @@ class DeviceService:
         found = self._push.history_for_phone(device.phone_e164, HISTORY)
         return [self.view(*addressed) for addressed in found]
 
-    def decide(self, device: EnrolledDevice, uuid: str, params: dict[str, Any]) -> DecisionOutcome:
+    def decide(
+        self, device: EnrolledDevice, uuid: str, decision: SignedDecision
+    ) -> DecisionOutcome:
         """Verify the signed decision, apply number matching, record it once."""
-        choice = params.get("decision")
-        if choice not in ("approve", "deny"):
-            raise MissingParameter("decision", "must be approve or deny")
-        signing_time = _int_param(params, "signing_time", required=True)
-        number = _int_param(params, "number", required=False)
-        signature = params.get("signature")
-        if not isinstance(signature, str) or not signature:
-            raise MissingParameter("signature")
-        assert signing_time is not None
-        if abs(time.time() - signing_time) > SKEW:
+        if abs(time.time() - decision.signing_time) > SKEW:
             raise DecisionSignatureInvalid("The decision's signing time is too far from now")
         found = self._push.load_for_phone(uuid, device.phone_e164)
         request = found[0]
-        status = "approved" if choice == "approve" else "denied"
-        if not verify(
-            device.public_key, signature, decision_text(uuid, status, signing_time, number)
-        ):
+        status = "approved" if decision.approve else "denied"
+        signed = decision_text(uuid, status, decision.signing_time, decision.number)
+        if not verify(device.public_key, decision.signature, signed):
             raise DecisionSignatureInvalid()
-        mismatch = status == "approved" and request.number is not None and number != request.number
+        mismatch = (
+            status == "approved"
+            and request.number is not None
+            and decision.number != request.number
+        )
         decided = self._push.decide(
             found,
             Decision(
@@ -181,8 +199,8 @@ class DeviceService:
                 device_id=device.id,
                 device_uuid=device.uuid,
                 device_json=device.callback_json(),
-                signature=signature,
-                signing_time=signing_time,
+                signature=decision.signature,
+                signing_time=decision.signing_time,
             ),
         )
         return DecisionOutcome(uuid, decided.status, mismatch)
