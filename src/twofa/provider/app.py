@@ -96,6 +96,9 @@ def create_app(
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        # twofa exports its own Prometheus metrics and JSON logs; FastAPI's OpenTelemetry
+        # bridge would otherwise check for a configured provider on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.services = services
     app.state.settings = settings
