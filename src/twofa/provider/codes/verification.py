@@ -18,7 +18,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from twofa.crypto import Keyring
 from twofa.errors import TokenInvalid, TokenReused, UserNotFound
-from twofa.otp.fast import decode_secret, match_step
+from twofa.otp import decode_secret, match_step
 from twofa.provider.apps.model import App
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.codes.usage import UsageCounters
