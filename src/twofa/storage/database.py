@@ -5,12 +5,15 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import overload
+from typing import TypeVar, overload
 
+import anyio.to_thread
 from sqlalchemy import Connection, Engine
+
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -63,6 +66,17 @@ class Database:
         # thread lock within the process, and a file lock between processes of one host.
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._lock_file = _sqlite_lock_file(engine) if self.is_sqlite else None
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """Run blocking work that touches only the database, from async code.
+
+        On SQLite it runs inline on the event loop: SQLite answers in microseconds and has one
+        writer anyway, so a hop to a worker thread would cost more than the query. Elsewhere it
+        runs in a worker thread, since network round trips must not stall the loop.
+        """
+        if self.inline:
+            return work()
+        return await anyio.to_thread.run_sync(work)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
