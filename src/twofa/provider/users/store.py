@@ -47,14 +47,6 @@ def by_app_phone(conn: Connection, app_id: int, phone_e164: str) -> User | None:
     return user_from_row(row) if row is not None else None
 
 
-def by_phone(conn: Connection, phone_e164: str) -> list[User]:
-    """Every application's user with this phone, oldest first."""
-    rows = conn.execute(
-        select(users).where(users.c.phone_e164 == phone_e164).order_by(users.c.id)
-    ).all()
-    return [user_from_row(r) for r in rows]
-
-
 def insert_user(
     conn: Connection,
     *,
