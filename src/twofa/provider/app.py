@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import FastAPI
 
 from twofa import __version__
-from twofa.authenticator import web as authenticator_web
+from twofa.authenticator import web_files
 from twofa.provider import errors_http
 from twofa.provider.api import application, authy, devices, onetouch, operations, outbox, phones
 from twofa.provider.api.docs import PlainRoute, plain_route
@@ -119,5 +119,5 @@ def create_app(
     app.include_router(devices.router)
     if settings.env == "dev" and settings.sms_gateway == "outbox":
         app.include_router(outbox.router)
-    authenticator_web.mount(app)
+    web_files.mount(app)
     return app

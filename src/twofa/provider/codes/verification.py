@@ -14,7 +14,7 @@ from typing import Literal
 
 from twofa.crypto import Keyring
 from twofa.errors import TokenInvalid, TokenReused, UserNotFound
-from twofa.otp.fast import decode_secret, match_step
+from twofa.otp import decode_secret, match_step
 from twofa.provider.apps.model import App
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.codes.store import Material, VerificationStore
