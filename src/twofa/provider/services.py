@@ -8,8 +8,9 @@ from twofa.crypto import Keyring
 from twofa.events import EventBus, make_bus
 from twofa.provider.apps.service import AppService
 from twofa.provider.audit.service import AuditLog
-from twofa.provider.callbacks.dispatcher import CallbackDispatcher
 from twofa.provider.codes.service import CodeService
+from twofa.provider.deliveries.authy import AuthyCallbackSender
+from twofa.provider.deliveries.dispatcher import DeliveryDispatcher
 from twofa.provider.devices.service import DeviceService
 from twofa.provider.messaging import MessagingService, make_gateway
 from twofa.provider.phones.service import PhoneVerificationService
@@ -35,7 +36,7 @@ class Services:
     codes: CodeService
     phones: PhoneVerificationService
     push: PushService
-    callbacks: CallbackDispatcher
+    deliveries: DeliveryDispatcher
     devices: DeviceService
 
     def close(self) -> None:
@@ -66,12 +67,14 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         bus=bus,
         limits=limits,
         audit=audit,
-        apps=AppService(db, keyring),
+        apps=AppService(db, keyring, allow_private_callbacks=settings.allow_private_callbacks),
         users=UserService(db, keyring, settings, audit),
         messaging=messaging,
         codes=CodeService(db, keyring, settings, messaging, limits, audit),
         phones=PhoneVerificationService(db, keyring, settings, messaging, limits),
         push=push,
-        callbacks=CallbackDispatcher(db, keyring, settings),
+        deliveries=DeliveryDispatcher(
+            db, settings, audit, {AuthyCallbackSender.kind: AuthyCallbackSender(keyring)}
+        ),
         devices=DeviceService(db, keyring, settings, messaging, limits, push, bus, audit),
     )

@@ -22,9 +22,9 @@ from twofa.errors import ApprovalRequestNotFound, ApprovalRequestNotPending, Use
 from twofa.events import EventBus
 from twofa.provider.apps.service import App
 from twofa.provider.audit.service import AuditLog
-from twofa.provider.callbacks.queue import enqueue_callback
 from twofa.provider.devices.model import millis, request_view
 from twofa.provider.observability import metrics
+from twofa.provider.push.callback import enqueue_callback
 from twofa.provider.push.model import ApprovalRequest, authy_json
 from twofa.provider.ratelimit import Limits
 from twofa.provider.users.service import User, load_user
@@ -309,7 +309,7 @@ class PushService:
         self._announce_end(uuid, decision.status, phone_e164, now)
         metrics.DECISION_SECONDS.observe((now - request.created_at).total_seconds())
         if enqueued:
-            self._bus.publish("callbacks", {"type": "enqueued"})
+            self._bus.publish("deliveries", {"type": "enqueued"})
         return decided
 
     @staticmethod

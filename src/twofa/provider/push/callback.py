@@ -1,13 +1,14 @@
-"""Build the callback body (contract section 4.2) and queue it with the decision."""
+"""The Authy callback of a decision (contract section 4.2), queued with the decision."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 
+from twofa.provider.deliveries import store
+from twofa.provider.deliveries.authy import KIND, app_target
 from twofa.storage.database import utcnow
-from twofa.storage.tables import callback_deliveries
 
 if TYPE_CHECKING:
     from twofa.provider.apps.service import App
@@ -58,20 +59,17 @@ def callback_body(
 def enqueue_callback(
     conn: Connection, app: App, user: User, request: ApprovalRequest, decision: Decision
 ) -> bool:
-    """Queue the callback in the decision's transaction; False when the app has none enabled."""
-    if not app.callback_url or app.callback_disabled_at is not None:
+    """Queue the callback in the decision's transaction; False when the app has no callback."""
+    if not app.callback_url:
         return False
-    now = utcnow()
-    conn.execute(
-        insert(callback_deliveries).values(
-            app_id=app.id,
-            request_uuid=request.uuid,
-            url=app.callback_url,
-            body=callback_body(app, user, request, decision),
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
+    store.enqueue(
+        conn,
+        kind=KIND,
+        app_id=app.id,
+        target=app_target(app.id),
+        subject=request.uuid,
+        url=app.callback_url,
+        body=callback_body(app, user, request, decision),
+        now=utcnow(),
     )
     return True
