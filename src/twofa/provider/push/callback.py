@@ -1,20 +1,17 @@
-"""The Authy callback of a decision (contract section 4.2), queued with the decision."""
+"""The callback an application receives when a device answers (contract section 4.2)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection
 
+from twofa.provider.apps.model import App
 from twofa.provider.deliveries import store
 from twofa.provider.deliveries.authy import KIND, app_target
+from twofa.provider.push.model import ApprovalRequest, Decision
+from twofa.provider.users.model import User
 from twofa.storage.database import utcnow
-
-if TYPE_CHECKING:
-    from twofa.provider.apps.service import App
-    from twofa.provider.push.model import ApprovalRequest
-    from twofa.provider.push.service import Decision
-    from twofa.provider.users.service import User
 
 
 def callback_body(
@@ -56,9 +53,7 @@ def callback_body(
     }
 
 
-def enqueue_callback(
-    conn: Connection, app: App, user: User, request: ApprovalRequest, decision: Decision
-) -> bool:
+def enqueue_callback(conn: Connection, app: App, request_uuid: str, body: dict[str, Any]) -> bool:
     """Queue the callback in the decision's transaction; False when the app has no callback."""
     if not app.callback_url:
         return False
@@ -67,9 +62,9 @@ def enqueue_callback(
         kind=KIND,
         app_id=app.id,
         target=app_target(app.id),
-        subject=request.uuid,
+        subject=request_uuid,
         url=app.callback_url,
-        body=callback_body(app, user, request, decision),
+        body=body,
         now=utcnow(),
     )
     return True
