@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     db_pool_size: int = Field(10, ge=1, le=200)
     db_max_overflow: int = Field(10, ge=0, le=200)
+    db_lock_timeout: float = Field(2.0, gt=0)  # SQLite: wait this long for a write lock, then 503
     redis_url: str | None = None
     public_url: str = ""
 

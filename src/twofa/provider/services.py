@@ -55,7 +55,9 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
             settings.provider_database_url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
-        )
+            lock_timeout=settings.db_lock_timeout,
+        ),
+        lock_timeout=settings.db_lock_timeout,
     )
     keyring = Keyring(settings.key)
     audit = AuditLog(db)

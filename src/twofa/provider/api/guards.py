@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from twofa.provider.apps.model import App
 from twofa.provider.params import merge, parse_body
 from twofa.provider.services import Services
+from twofa.storage.database import WouldBlock
 
 T = TypeVar("T")
 
@@ -37,11 +38,17 @@ async def run_db(request: Request, work: Callable[[], T]) -> T:
     """Run a service call that touches only the database.
 
     On SQLite it runs inline on the event loop: SQLite answers in microseconds and has one
-    writer anyway, so a hop to a worker thread would cost more than the query. On PostgreSQL
-    it runs in a worker thread, since network round trips must not stall the loop.
+    writer anyway, so a hop to a worker thread would cost more than the query. But when another
+    process holds the write lock it goes to a worker thread, where it waits (up to the lock
+    timeout, then 503) without stalling the loop. On PostgreSQL it always runs in a worker
+    thread, since network round trips must not stall the loop.
     """
-    if services(request).db.inline:
-        return work()
+    db = services(request).db
+    if db.inline:
+        try:
+            return db.without_waiting(work)
+        except WouldBlock:
+            pass
     return await run_in_threadpool(work)
 
 

@@ -22,6 +22,7 @@ from typing import TypeVar
 
 import httpx
 
+from twofa.errors import DatabaseBusy
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.deliveries import policy, store
 from twofa.provider.deliveries.destination import (
@@ -33,7 +34,7 @@ from twofa.provider.deliveries.destination import (
 from twofa.provider.deliveries.model import PAUSED, Delivery, Outcome, Sender
 from twofa.provider.observability import metrics
 from twofa.settings import Settings
-from twofa.storage.database import Database, utcnow
+from twofa.storage.database import Database, WouldBlock, utcnow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -229,9 +230,12 @@ class DeliveryDispatcher:
         return count
 
     async def _db_call(self, work: Callable[[], T]) -> T:
-        """Database work: inline on SQLite (microseconds), in a worker thread elsewhere."""
+        """Database work: inline on SQLite (microseconds) unless it would wait for a lock."""
         if self._db.inline:
-            return work()
+            try:
+                return self._db.without_waiting(work)
+            except WouldBlock:
+                pass
         return await asyncio.to_thread(work)
 
     async def run_once(self, client: httpx.AsyncClient) -> int:
@@ -257,6 +261,9 @@ class DeliveryDispatcher:
                     sent = await self.run_once(client)
                 except asyncio.CancelledError:
                     raise
+                except DatabaseBusy:
+                    log.warning("deliveries wait: the database's write lock is held elsewhere")
+                    sent = 0
                 except Exception:
                     log.exception("delivery round failed")
                     sent = 0
