@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,12 +19,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar, overload
+from typing import Any, TypeVar, overload
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from twofa.errors import DatabaseBusy
+from twofa.storage.tables import When
 
 T = TypeVar("T")
 DEFAULT_LOCK_TIMEOUT = 30.0
@@ -102,6 +104,8 @@ class Database:
         # thread lock within the process, and a file lock between processes of one host.
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._lock_file = _sqlite_lock_file(engine) if self.is_sqlite else None
+        self._local = threading.local()  # SQLite: one driver connection per thread, kept
+        self._bind_time = When.dialect_impl(engine.dialect).bind_processor(engine.dialect)
 
     def without_waiting(self, work: Callable[[], T]) -> T:
         """Run ``work`` here (on the event loop); ``WouldBlock`` if it would wait for a lock."""
@@ -129,6 +133,18 @@ class Database:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
             return
+        with self._locks() as (deadline, refusal), self.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_immediate=True)
+            yield from self._immediate(conn, deadline, refusal)
+
+    @contextmanager
+    def _locks(self) -> Iterator[tuple[float | None, BaseException]]:
+        """Hold this process's and this host's write locks; yields the deadline for the rest.
+
+        Waits up to ``lock_timeout`` (then ``DatabaseBusy``), or not at all inside
+        ``without_waiting`` before its first write (then ``WouldBlock``).
+        """
+        assert self._write_lock is not None
         no_wait = _no_wait.get()
         wait = no_wait is None or no_wait.wrote
         deadline = time.monotonic() + self.lock_timeout if wait else None
@@ -139,9 +155,7 @@ class Database:
             if self._lock_file is not None and not _flock(self._lock_file, deadline):
                 raise refusal
             try:
-                with self.engine.connect() as conn:
-                    conn = conn.execution_options(sqlite_immediate=True)
-                    yield from self._immediate(conn, deadline, refusal)
+                yield deadline, refusal
             finally:
                 if self._lock_file is not None:
                     fcntl.flock(self._lock_file, fcntl.LOCK_UN)
@@ -150,14 +164,17 @@ class Database:
         if no_wait is not None:
             no_wait.wrote = True
 
+    def _busy_timeout(self, deadline: float | None) -> str:
+        left = 0.0 if deadline is None else max(deadline - time.monotonic(), 0.0)
+        return f"PRAGMA busy_timeout={int(left * 1000)}"
+
     def _immediate(
         self, conn: Connection, deadline: float | None, refusal: BaseException
     ) -> Iterator[Connection]:
         """BEGIN IMMEDIATE within the time left (none at all on the event loop), then the work."""
-        left = 0.0 if deadline is None else max(deadline - time.monotonic(), 0.0)
         driver = conn.connection.driver_connection  # outside SQLAlchemy's transaction
         assert driver is not None
-        driver.execute(f"PRAGMA busy_timeout={int(left * 1000)}")
+        driver.execute(self._busy_timeout(deadline))
         try:
             try:
                 transaction = conn.begin()
@@ -169,6 +186,57 @@ class Database:
                 yield conn
         finally:
             driver.execute(f"PRAGMA busy_timeout={int(self.lock_timeout * 1000)}")
+
+    def time(self, moment: datetime) -> Any:
+        """``moment`` as the driver takes it in a statement run by ``cursor()``."""
+        return self._bind_time(moment) if self._bind_time is not None else moment
+
+    @contextmanager
+    def cursor(self, *, write: bool = False) -> Iterator[Any]:
+        """A driver cursor for statements compiled once (see ``storage/statements.py``).
+
+        For the few statements on the hottest path, SQLAlchemy's per-execution work costs more
+        than the database itself. A write is one transaction under the same locks as
+        ``write()``; a read runs without one (each statement sees a consistent snapshot).
+        """
+        if not self.is_sqlite:
+            raw = self.engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                yield cursor
+                raw.commit()
+            finally:
+                raw.close()  # back to the pool, which rolls back anything left open
+            return
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            # Kept out of the pool: a thread's connection lives as long as the thread.
+            fairy = self.engine.raw_connection()
+            fairy.detach()
+            self._local.fairy = fairy
+            conn = self._local.conn = fairy.dbapi_connection
+            assert conn is not None
+        cursor = conn.cursor()
+        if not write:
+            yield cursor
+            return
+        with self._locks() as (deadline, refusal):
+            cursor.execute(self._busy_timeout(deadline))
+            try:
+                try:
+                    cursor.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as exc:
+                    if "locked" in str(exc) or "busy" in str(exc):
+                        raise refusal from exc
+                    raise
+                try:
+                    yield cursor
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
+                cursor.execute("COMMIT")
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout={int(self.lock_timeout * 1000)}")
 
     def checkpoint(self) -> None:
         """Copy the SQLite write-ahead log into the database file (no-op elsewhere)."""
