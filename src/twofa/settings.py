@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     callback_allow_private: bool | None = None  # loopback/private receivers; default: dev only
     worker_poll_interval: float = Field(0.5, gt=0)
 
+    # Retention: expired secrets go a day after expiry; records of what happened after 30 days
+    retention_expired_after: int = Field(86400, ge=0)
+    retention_history_after: int = Field(30 * 86400, ge=3600)
+    retention_interval: float = Field(3600.0, gt=0)  # how often the purge runs
+
     # HTTP and logs
     max_body_bytes: int = 64 * 1024
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "debug", "info", "warning", "error"] = (

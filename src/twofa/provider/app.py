@@ -71,6 +71,9 @@ def create_app(
                 asyncio.create_task(
                     _every(USAGE_FLUSH_SECONDS, services.codes.usage.flush, "usage counters")
                 ),
+                asyncio.create_task(
+                    _every(settings.retention_interval, services.retention.purge, "retention")
+                ),
             ]
         try:
             yield

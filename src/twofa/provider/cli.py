@@ -221,6 +221,22 @@ def db_upgrade() -> None:
     click.echo("Database is up to date.")
 
 
+@db_group.command("purge")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+def db_purge(as_json: bool) -> None:
+    """Delete expired and old rows now (the provider also does it every retention interval)."""
+    services = _services()
+    try:
+        purged = services.retention.purge()
+    finally:
+        services.close()
+    if as_json:
+        click.echo(json.dumps(purged.counts))
+        return
+    for table, count in purged.counts.items():
+        click.echo(f"{table:<22} {count}")
+
+
 @click.group("audit", invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100000))

@@ -21,6 +21,7 @@ from twofa.provider.phones.service import PhoneVerificationService
 from twofa.provider.push.service import PushService
 from twofa.provider.push.view import number_key
 from twofa.provider.ratelimit import Limits, make_limits
+from twofa.provider.retention import Retention
 from twofa.provider.users.service import UserService
 from twofa.settings import Settings
 from twofa.storage.database import Database
@@ -42,6 +43,7 @@ class Services:
     phones: PhoneVerificationService
     push: PushService
     deliveries: DeliveryDispatcher
+    retention: Retention
     devices: DeviceService
 
     def close(self) -> None:
@@ -86,6 +88,7 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         deliveries=DeliveryDispatcher(
             db, settings, audit, {AuthyCallbackSender.kind: AuthyCallbackSender(keyring)}
         ),
+        retention=Retention(db, settings),
         devices=DeviceService(
             db,
             keyring,
