@@ -38,9 +38,9 @@ async def _every(seconds: float, job: Callable[[], object], name: str) -> None:
         await asyncio.sleep(seconds)
 
 
-async def _watch_callbacks(services: Services, wake: asyncio.Event) -> None:
-    """Wake the callback worker when a decision anywhere queues a callback."""
-    async with services.bus.subscribe("callbacks") as sub:
+async def _watch_deliveries(services: Services, wake: asyncio.Event) -> None:
+    """Wake the delivery worker when a change anywhere queues a delivery."""
+    async with services.bus.subscribe("deliveries") as sub:
         async for _ in sub:
             wake.set()
 
@@ -58,8 +58,8 @@ def create_app(
         if workers:
             wake = asyncio.Event()
             tasks = [
-                asyncio.create_task(services.callbacks.run(wake)),
-                asyncio.create_task(_watch_callbacks(services, wake)),
+                asyncio.create_task(services.deliveries.run(wake)),
+                asyncio.create_task(_watch_deliveries(services, wake)),
                 # Expire overdue requests so devices hear of it without anyone reading them.
                 asyncio.create_task(_every(SWEEP_SECONDS, services.push.expire_due, "expiry")),
                 asyncio.create_task(
@@ -70,6 +70,9 @@ def create_app(
                 ),
                 asyncio.create_task(
                     _every(USAGE_FLUSH_SECONDS, services.codes.usage.flush, "usage counters")
+                ),
+                asyncio.create_task(
+                    _every(settings.retention_interval, services.retention.purge, "retention")
                 ),
             ]
         try:
