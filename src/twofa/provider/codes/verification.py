@@ -23,7 +23,7 @@ from twofa.provider.observability import metrics
 from twofa.provider.ratelimit import Limits
 from twofa.provider.users.model import parse_authy_id
 from twofa.settings import Settings
-from twofa.storage.database import Database, utcnow
+from twofa.storage.database import utcnow
 
 Outcome = Literal["valid", "reused", "invalid"]
 KEY_CACHE = 50_000
@@ -34,14 +34,14 @@ class TokenVerifier:
 
     def __init__(
         self,
-        db: Database,
+        store: VerificationStore,
         keyring: Keyring,
         settings: Settings,
         limits: Limits,
         audit: AuditLog,
         usage: UsageCounters,
     ) -> None:
-        self._store = VerificationStore(db)
+        self._store = store
         self._keys: dict[str, bytes] = {}  # decoded TOTP keys by ciphertext (never stale)
         self._usage = usage
         self._sms_length = settings.sms_code_length
