@@ -8,9 +8,10 @@ import secrets
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 
@@ -30,6 +31,25 @@ from twofa.storage.engine import upgrade
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 TEST_SECRET = "test-secret-key-" + "x" * 40
+T = TypeVar("T")
+
+
+def wait_until(
+    check: Callable[[], T], timeout: float = 10.0, interval: float = 0.05, what: str = ""
+) -> T:
+    """Poll ``check()`` until it returns something truthy; fail after ``timeout`` seconds.
+
+    Each call should look afresh (a new request, a new transaction): on a loaded machine the
+    thing awaited may come late, and a test must wait for it rather than assume it is there.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
+        time.sleep(interval)
 
 
 def e164(national: str, country_code: str | int = "1") -> str:
@@ -51,17 +71,17 @@ def postgres_database() -> Iterator[str]:
 
 
 def provider_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, str]:
-    return clean_env(
-        TWOFA_ENV="test",
-        TWOFA_SECRET_KEY=TEST_SECRET,
-        TWOFA_DATA_DIR=str(data_dir),
-        TWOFA_DATABASE_URL=database_url,
-        TWOFA_LIMIT_SMS_PER_PHONE="20/600",
-        TWOFA_LIMIT_PHONE_VERIFICATIONS_PER_NUMBER="20/600",
-        TWOFA_WORKER_POLL_INTERVAL="0.2",
-        TWOFA_CALLBACK_RETRY_BASE="1.5",
-        **extra,
-    )
+    defaults = {
+        "TWOFA_ENV": "test",
+        "TWOFA_SECRET_KEY": TEST_SECRET,
+        "TWOFA_DATA_DIR": str(data_dir),
+        "TWOFA_DATABASE_URL": database_url,
+        "TWOFA_LIMIT_SMS_PER_PHONE": "20/600",
+        "TWOFA_LIMIT_PHONE_VERIFICATIONS_PER_NUMBER": "20/600",
+        "TWOFA_WORKER_POLL_INTERVAL": "0.2",
+        "TWOFA_CALLBACK_RETRY_BASE": "1.5",
+    }
+    return clean_env(**{**defaults, **extra})
 
 
 @dataclass

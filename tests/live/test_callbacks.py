@@ -11,17 +11,18 @@ import re
 import time
 import uuid as uuidlib
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from authy.api import AuthyApiClient
 from sqlalchemy import insert, select
 
-from tests.servers import LiveProvider, RecordingServer, run_cli
+from tests.servers import LiveProvider, RecordingServer, run_cli, wait_until
 from twofa import signing
 from twofa.errors import ApprovalRequestNotPending
 from twofa.provider.push.service import Decision
 from twofa.storage.database import utcnow
-from twofa.storage.tables import apps, callback_deliveries, devices
+from twofa.storage.tables import approval_requests, apps, callback_deliveries, devices
 
 
 def e164(national: str) -> str:
@@ -94,6 +95,14 @@ def app_row(provider: LiveProvider, app_id: int) -> object:
         return conn.execute(select(apps).where(apps.c.id == app_id)).one()
 
 
+def delivery_row(provider: LiveProvider, uuid: str) -> Any:
+    """The request's callback delivery as the database holds it now (a new transaction)."""
+    with provider.services.db.read() as conn:
+        return conn.execute(
+            select(callback_deliveries).where(callback_deliveries.c.request_uuid == uuid)
+        ).one()
+
+
 def test_delivery_is_signed_json(provider: LiveProvider, receiver: RecordingServer) -> None:
     s = Setup(provider, receiver)
     uuid = s.request(
@@ -153,10 +162,10 @@ def test_retries_then_disable_then_reenable(
     decide(provider, uuid, s.phone, s.device)
     attempts = receiver.wait_for(3, timeout=20)
     assert {json.loads(a.body)["uuid"] for a in attempts} == {uuid}
-    deadline = time.monotonic() + 10
-    while app_row(provider, s.app_id).callback_disabled_at is None:  # type: ignore[attr-defined]
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    wait_until(
+        lambda: app_row(provider, s.app_id).callback_disabled_at,  # type: ignore[attr-defined]
+        what="the callback to be disabled",
+    )
     time.sleep(2)
     assert len(receiver.received()) == 3  # no attempt after the callback was disabled
 
@@ -194,17 +203,11 @@ def test_a_retry_that_succeeds_resets_the_failure_count(
     receiver.wait_for(1)
     receiver.status = 200
     receiver.wait_for(2)
-    with provider.services.db.read() as conn:
-        deadline = time.monotonic() + 5
-        while True:
-            row = conn.execute(
-                select(callback_deliveries).where(callback_deliveries.c.request_uuid == uuid)
-            ).one()
-            if row.status == "delivered" or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-            conn.rollback()
-    assert row.status == "delivered"
+    # The worker records the answer after the receiver has it: wait for the record.
+    row = wait_until(
+        lambda: (r := delivery_row(provider, uuid)).status == "delivered" and r,
+        what="the retry to be recorded as delivered",
+    )
     assert row.attempts == 2
     assert app_row(provider, s.app_id).callback_failures == 0  # type: ignore[attr-defined]
 
@@ -221,16 +224,18 @@ def test_expired_requests_send_no_callback(
     with pytest.raises(ApprovalRequestNotPending):
         decide(provider, uuid, s.phone, s.device)
     swept = s.request(seconds_to_expire=1)
-    time.sleep(2.5)  # the provider's sweep expires it without anyone reading it
-    with provider.services.db.read() as conn:
-        from twofa.storage.tables import approval_requests
 
-        assert (
-            conn.execute(
-                select(approval_requests.c.status).where(approval_requests.c.uuid == swept)
-            ).scalar_one()
-            == "expired"
-        )
+    def stored_status() -> str:
+        with provider.services.db.read() as conn:
+            return str(
+                conn.execute(
+                    select(approval_requests.c.status).where(approval_requests.c.uuid == swept)
+                ).scalar_one()
+            )
+
+    # The provider's sweep expires it without anyone reading it through the API.
+    wait_until(lambda: stored_status() == "expired", what="the sweep to expire the request")
+    with provider.services.db.read() as conn:
         assert (
             conn.execute(
                 select(callback_deliveries).where(callback_deliveries.c.app_id == s.app_id)
@@ -261,11 +266,11 @@ def test_a_refused_callback_is_not_retried(
     uuid = s.request()
     decide(provider, uuid, s.phone, s.device)
     receiver.wait_for(1)
-    time.sleep(2.5)  # longer than the test provider's first retry delay
-    assert len(receiver.received()) == 1
-    with provider.services.db.read() as conn:
-        row = conn.execute(
-            select(callback_deliveries).where(callback_deliveries.c.request_uuid == uuid)
-        ).one()
+    row = wait_until(
+        lambda: (r := delivery_row(provider, uuid)).status != "pending" and r,
+        what="the refusal to be recorded",
+    )
     assert row.status == "failed" and row.last_error == "HTTP 404"
+    time.sleep(2)  # longer than the test provider's first retry delay: no retry came
+    assert len(receiver.received()) == 1
     assert app_row(provider, s.app_id).callback_disabled_at is None  # type: ignore[attr-defined]
