@@ -13,6 +13,7 @@ from twofa import __version__
 from twofa.authenticator import web as authenticator_web
 from twofa.provider import errors_http
 from twofa.provider.api import application, authy, devices, onetouch, operations, outbox, phones
+from twofa.provider.api.docs import PlainRoute, plain_route
 from twofa.provider.bodylimit import BodyLimit
 from twofa.provider.observability.middleware import Observe
 from twofa.provider.services import Services, build_services
@@ -100,8 +101,16 @@ def create_app(
     app.state.settings = settings
     errors_http.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(Observe)
+    app.add_middleware(Observe, access_log=settings.access_log)
 
+    # The busiest route first, matched before any other and without dependency injection.
+    plain_route(
+        app,
+        PlainRoute(authy.VERIFY_PATH, authy.verify_token, methods=["GET"]),
+        tag=authy.TAG,
+        extra=authy.VERIFY_DOC,
+        name="verify_token",
+    )
     for module in (operations, authy, onetouch, phones, application):
         app.include_router(module.router)
     app.include_router(devices.router)
