@@ -185,10 +185,19 @@ class Authy:
 
 
 class Callbacks:
-    """The callback worker's steps, run on demand: claim what is due, deliver, record."""
+    """The callback worker's steps, run on demand: claim what is due, deliver, record.
+
+    One event loop and one HTTP client serve the test, as they serve the worker.
+    """
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self._runner = asyncio.Runner()
+        self._client = self._runner.run(self._open())
+
+    @staticmethod
+    async def _open() -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=5, follow_redirects=False)
 
     def deliver_due(self) -> list[str | None]:
         """One round of the worker; the error of each attempt (None for a 2xx)."""
@@ -196,13 +205,16 @@ class Callbacks:
         batch = dispatcher.claim()
 
         async def send() -> list[str | None]:
-            async with httpx.AsyncClient(timeout=5) as client:
-                return list(await asyncio.gather(*(dispatcher.deliver(client, d) for d in batch)))
+            return list(await asyncio.gather(*(dispatcher.deliver(self._client, d) for d in batch)))
 
-        errors = asyncio.run(send()) if batch else []
+        errors = self._runner.run(send()) if batch else []
         for delivery, error in zip(batch, errors, strict=True):
             dispatcher.record(delivery, error)
         return errors
+
+    def close(self) -> None:
+        self._runner.run(self._client.aclose())
+        self._runner.close()
 
 
 @pytest.fixture(scope="session")
@@ -256,5 +268,7 @@ def authy(http: TestClient, services: Services, receiver: RecordedPath) -> Authy
 
 
 @pytest.fixture
-def callbacks(services: Services) -> Callbacks:
-    return Callbacks(services)
+def callbacks(services: Services) -> Iterator[Callbacks]:
+    worker = Callbacks(services)
+    yield worker
+    worker.close()
