@@ -1,8 +1,14 @@
-"""Shared fixtures: live servers on loopback ports against SQLite and the local PostgreSQL."""
+"""Shared fixtures: live servers on loopback ports against SQLite and the local PostgreSQL.
+
+The tiers ``fast/`` and ``provider/`` start no process: ``make test-fast`` depends on it, so
+collection refuses a test there that asks for a provider process, and starting any process
+from one fails the test.
+"""
 
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,3 +52,37 @@ def sqlite_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePr
 @pytest.fixture
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
+
+
+TESTS = Path(__file__).resolve().parent
+IN_PROCESS_TIERS = {"fast", "provider"}
+
+
+def _tier(path: Path) -> str:
+    return path.resolve().relative_to(TESTS).parts[0]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    process_fixtures = {provider.__wrapped__, sqlite_provider.__wrapped__}  # type: ignore[attr-defined]
+    for item in items:
+        if _tier(item.path) not in IN_PROCESS_TIERS:
+            continue
+        info = getattr(item, "_fixtureinfo", None)
+        used = info.name2fixturedefs.values() if info is not None else []
+        if any(defs[-1].func in process_fixtures for defs in used):
+            raise pytest.UsageError(
+                f"{item.nodeid} starts a provider process; move it to tests/live/"
+            )
+
+
+@pytest.fixture(autouse=True)
+def _no_processes_in_process_tiers(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if _tier(request.node.path) not in IN_PROCESS_TIERS:
+        return
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"{request.node.nodeid} started a process; move it to tests/live/")
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
