@@ -1,4 +1,4 @@
-"""Signed OneTouch callbacks from the durable queue: delivery, retries, disabling, expiry.
+"""Signed OneTouch callbacks from the durable delivery queue: delivery, retries, expiry.
 
 Decisions are recorded through the provider's push service from this process, against the
 provider's own database; the provider process's worker delivers the callbacks.
@@ -20,9 +20,10 @@ from sqlalchemy import insert, select
 from tests.servers import LiveProvider, RecordingServer, run_cli, wait_until
 from twofa import signing
 from twofa.errors import ApprovalRequestNotPending
+from twofa.provider.deliveries.authy import app_target
 from twofa.provider.push.model import Decision
 from twofa.storage.database import utcnow
-from twofa.storage.tables import approval_requests, apps, callback_deliveries, devices
+from twofa.storage.tables import approval_requests, deliveries, devices
 
 
 def e164(national: str) -> str:
@@ -90,17 +91,10 @@ class Setup:
         return str(created.get_uuid())
 
 
-def app_row(provider: LiveProvider, app_id: int) -> object:
-    with provider.services.db.read() as conn:
-        return conn.execute(select(apps).where(apps.c.id == app_id)).one()
-
-
 def delivery_row(provider: LiveProvider, uuid: str) -> Any:
     """The request's callback delivery as the database holds it now (a new transaction)."""
     with provider.services.db.read() as conn:
-        return conn.execute(
-            select(callback_deliveries).where(callback_deliveries.c.request_uuid == uuid)
-        ).one()
+        return conn.execute(select(deliveries).where(deliveries.c.subject == uuid)).one()
 
 
 def test_delivery_is_signed_json(provider: LiveProvider, receiver: RecordingServer) -> None:
@@ -153,44 +147,47 @@ def test_delivery_is_signed_json(provider: LiveProvider, receiver: RecordingServ
     assert len(receiver.received()) == 1  # delivered once
 
 
-def test_retries_then_disable_then_reenable(
+def test_failures_are_retried_and_never_disable_the_callback(
     provider: LiveProvider, receiver: RecordingServer
 ) -> None:
+    """Three failed attempts once disabled the callback and abandoned its queue; no longer."""
     receiver.status = 500
     s = Setup(provider, receiver)
     uuid = s.request()
     decide(provider, uuid, s.phone, s.device)
-    attempts = receiver.wait_for(3, timeout=20)
-    assert {json.loads(a.body)["uuid"] for a in attempts} == {uuid}
-    wait_until(
-        lambda: app_row(provider, s.app_id).callback_disabled_at,  # type: ignore[attr-defined]
-        what="the callback to be disabled",
-    )
-    time.sleep(2)
-    assert len(receiver.received()) == 3  # no attempt after the callback was disabled
+    second = s.request()
+    decide(provider, second, s.phone, s.device)
+    attempts = receiver.wait_for(4, timeout=20)
+    assert {json.loads(a.body)["uuid"] for a in attempts} == {uuid, second}
 
     listed = run_cli("apps", "list", "--json", env=provider.env)
     assert listed.returncode == 0, listed.stderr
     (row,) = [r for r in json.loads(listed.stdout) if r["app_id"] == s.app_id]
-    assert row["callback_disabled"] is True
-    assert "3 consecutive failed deliveries" in row["callback_disabled_reason"]
-    assert "HTTP 500" in row["callback_disabled_reason"]
-
-    second = s.request()
-    decide(provider, second, s.phone, s.device)
-    time.sleep(1.5)
-    assert len(receiver.received()) == 3  # nothing queued while disabled
+    assert row["callback"]["state"] == "failing"
+    assert row["callback"]["pending"] == 2
+    assert row["callback"]["last_error"] == "HTTP 500"
 
     receiver.status = 200
-    reset = run_cli("apps", "set-callback", str(s.app_id), s.callback_url, env=provider.env)
-    assert reset.returncode == 0, reset.stderr
-    listed = run_cli("apps", "list", "--json", env=provider.env)
-    (row,) = [r for r in json.loads(listed.stdout) if r["app_id"] == s.app_id]
-    assert row["callback_disabled"] is False
     third = s.request()
     decide(provider, third, s.phone, s.device)
-    delivered = receiver.wait_for(4)
-    assert json.loads(delivered[-1].body)["uuid"] == third
+    deadline = time.monotonic() + 20
+    while True:
+        with provider.services.db.read() as conn:
+            statuses = dict(
+                conn.execute(
+                    select(deliveries.c.subject, deliveries.c.status).where(
+                        deliveries.c.app_id == s.app_id
+                    )
+                ).all()
+            )
+        if set(statuses.values()) == {"delivered"} or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert statuses == {uuid: "delivered", second: "delivered", third: "delivered"}
+    listed = run_cli("apps", "list", "--json", env=provider.env)
+    (row,) = [r for r in json.loads(listed.stdout) if r["app_id"] == s.app_id]
+    assert row["callback"]["state"] == "ok"
+    assert row["callback"]["pending"] == 0
 
 
 def test_a_retry_that_succeeds_resets_the_failure_count(
@@ -203,13 +200,14 @@ def test_a_retry_that_succeeds_resets_the_failure_count(
     receiver.wait_for(1)
     receiver.status = 200
     receiver.wait_for(2)
-    # The worker records the answer after the receiver has it: wait for the record.
+    # The worker records the answer after the receiver has it: wait for the record, each
+    # look in a new transaction.
     row = wait_until(
         lambda: (r := delivery_row(provider, uuid)).status == "delivered" and r,
         what="the retry to be recorded as delivered",
     )
     assert row.attempts == 2
-    assert app_row(provider, s.app_id).callback_failures == 0  # type: ignore[attr-defined]
+    assert app_target(s.app_id) not in provider.services.deliveries.receivers()  # forgotten
 
 
 def test_expired_requests_send_no_callback(
@@ -236,12 +234,7 @@ def test_expired_requests_send_no_callback(
     # The provider's sweep expires it without anyone reading it through the API.
     wait_until(lambda: stored_status() == "expired", what="the sweep to expire the request")
     with provider.services.db.read() as conn:
-        assert (
-            conn.execute(
-                select(callback_deliveries).where(callback_deliveries.c.app_id == s.app_id)
-            ).all()
-            == []
-        )
+        assert conn.execute(select(deliveries).where(deliveries.c.app_id == s.app_id)).all() == []
     assert receiver.received() == []
 
 
@@ -273,4 +266,3 @@ def test_a_refused_callback_is_not_retried(
     assert row.status == "failed" and row.last_error == "HTTP 404"
     time.sleep(2)  # longer than the test provider's first retry delay: no retry came
     assert len(receiver.received()) == 1
-    assert app_row(provider, s.app_id).callback_disabled_at is None  # type: ignore[attr-defined]
