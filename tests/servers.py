@@ -1,4 +1,5 @@
-"""Start real twofa servers on loopback ports for integration, compatibility and browser tests."""
+"""Real twofa servers on loopback ports, and the helpers of the tiers that use them (live,
+compat, browser, scale, deployment); the processes start through ``twofa.process``."""
 
 from __future__ import annotations
 
@@ -200,15 +201,16 @@ def start_provider(
     port = free_port()
     env = provider_env(data_dir, database_url, **extra_env)
     url = f"http://127.0.0.1:{port}"
+    log_path = data_dir / f"provider-{port}.log"
     proc = process.start(
         twofa_command("provider", "--port", str(port), "--no-migrate"),
         url + "/healthz",
         env=env,
-        log_path=data_dir / f"provider-{port}.log",
+        log_path=log_path,
     )
     overrides = {k[len("TWOFA_") :].lower(): v for k, v in env.items() if k.startswith("TWOFA_")}
     services = build_services(load_settings(**overrides))
-    return LiveProvider(url, env, proc, services, data_dir / f"provider-{port}.log")
+    return LiveProvider(url, env, proc, services, log_path)
 
 
 @dataclass
