@@ -14,6 +14,7 @@ from twofa.authenticator import web as authenticator_web
 from twofa.provider import errors_http
 from twofa.provider.api import application, authy, devices, onetouch, operations, outbox, phones
 from twofa.provider.api.docs import PlainRoute, plain_route
+from twofa.provider.audit.writer import write_buffered
 from twofa.provider.bodylimit import BodyLimit
 from twofa.provider.observability.middleware import Observe
 from twofa.provider.services import Services, build_services
@@ -59,6 +60,7 @@ def create_app(
             wake = asyncio.Event()
             tasks = [
                 asyncio.create_task(services.deliveries.run(wake)),
+                asyncio.create_task(write_buffered(services.audit)),
                 asyncio.create_task(_watch_deliveries(services, wake)),
                 # Expire overdue requests so devices hear of it without anyone reading them.
                 asyncio.create_task(_every(SWEEP_SECONDS, services.push.expire_due, "expiry")),
@@ -83,7 +85,7 @@ def create_app(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-            for flush in (services.codes.usage.flush, services.audit.flush):
+            for flush in (services.codes.usage.flush, services.audit.flush_all):
                 with contextlib.suppress(Exception):
                     await asyncio.to_thread(flush)
             await services.bus.close()
