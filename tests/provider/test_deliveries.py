@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from tests.provider.conftest import Authy, Callbacks, provider_settings
 from tests.provider.test_callbacks import approved, delivery, make_due
 from tests.servers import RecordedPath
-from twofa.provider.deliveries import policy
+from twofa.provider.deliveries import policy, store
 from twofa.provider.deliveries.authy import app_target
 from twofa.provider.deliveries.model import Outcome
 from twofa.settings import Settings
@@ -196,3 +196,22 @@ def test_a_new_callback_url_carries_the_queue_along(
         ).scalars()
         assert set(subjects) == {uuid}  # no callback URL, nothing queued for ``other``
     assert other
+
+
+def test_a_kind_without_a_sender_here_is_left_to_processes_that_know_it(
+    authy: Authy, callbacks: Callbacks
+) -> None:
+    with authy.services.db.write() as conn:
+        store.enqueue(
+            conn,
+            kind="webpush",
+            target="push:example",
+            subject="device:1",
+            url="https://push.example/endpoint",
+            body={},
+            now=utcnow(),
+        )
+    assert callbacks.deliver_due() == []
+    with authy.services.db.read() as conn:
+        row = conn.execute(select(deliveries).where(deliveries.c.kind == "webpush")).one()
+    assert row.status == "pending" and row.lease_until is None and row.attempts == 0

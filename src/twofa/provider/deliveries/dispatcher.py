@@ -114,6 +114,7 @@ class DeliveryDispatcher:
                 now=now,
                 lease_until=self._lease_until(now),
                 interval=self._settings.delivery_probe_interval,
+                kinds=self._senders.keys(),
             )
             for target in resumed:
                 self._audit_change(conn, "delivery.resumed", target, {"reason": "nothing queued"})
@@ -123,6 +124,7 @@ class DeliveryDispatcher:
                 now=now,
                 lease_until=self._lease_until(now),
                 limit=BATCH,
+                kinds=self._senders.keys(),
             )
         metrics.DELIVERY_PAUSED.set(paused)
         return probes + batch
