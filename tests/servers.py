@@ -62,7 +62,7 @@ def provider_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, s
         "TWOFA_DELIVERY_RETRY_BASE": "1.5",
         "TWOFA_CALLBACK_ALLOW_PRIVATE": "true",  # receivers listen on loopback here
     }
-    return clean_env(**{**defaults, **extra})  # a test's own values win
+    return clean_env(**{**defaults, **extra})
 
 
 @dataclass

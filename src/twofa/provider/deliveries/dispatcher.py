@@ -15,7 +15,7 @@ import logging
 import os
 import socket
 import uuid as uuidlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -34,7 +34,7 @@ from twofa.provider.deliveries.destination import (
 from twofa.provider.deliveries.model import PAUSED, Delivery, Outcome, Sender
 from twofa.provider.observability import metrics
 from twofa.settings import Settings
-from twofa.storage.database import Database, WouldBlock, utcnow
+from twofa.storage.database import Database, utcnow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -231,23 +231,14 @@ class DeliveryDispatcher:
             self._audit_change(conn, "delivery.requeued", target, {"deliveries": count})
         return count
 
-    async def _db_call(self, work: Callable[[], T]) -> T:
-        """Database work: inline on SQLite (microseconds) unless it would wait for a lock."""
-        if self._db.inline:
-            try:
-                return self._db.without_waiting(work)
-            except WouldBlock:
-                pass
-        return await asyncio.to_thread(work)
-
     async def run_once(self, client: httpx.AsyncClient) -> int:
         """Claim and send one batch; the number of deliveries attempted."""
-        batch = await self._db_call(self.claim)
+        batch = await self._db.run(self.claim)
         if not batch:
             return 0
         outcomes = await asyncio.gather(*(self.attempt(client, d) for d in batch))
         for delivery, outcome in zip(batch, outcomes, strict=True):
-            await self._db_call(functools.partial(self.record, delivery, outcome))
+            await self._db.run(functools.partial(self.record, delivery, outcome))
         return len(batch)
 
     async def run(self, wake: asyncio.Event) -> None:
