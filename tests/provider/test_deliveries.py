@@ -215,3 +215,26 @@ def test_a_kind_without_a_sender_here_is_left_to_processes_that_know_it(
     with authy.services.db.read() as conn:
         row = conn.execute(select(deliveries).where(deliveries.c.kind == "webpush")).one()
     assert row.status == "pending" and row.lease_until is None and row.attempts == 0
+
+
+def test_a_delivery_that_cannot_be_signed_fails_alone(
+    authy: Authy, callbacks: Callbacks, receiver: RecordedPath, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No application, no key: that row is given up, and the rest of the round still goes."""
+    with authy.services.db.write() as conn:
+        store.enqueue(
+            conn,
+            kind="authy_callback",
+            target="app:orphan",
+            subject="orphan",
+            url=receiver.url + "/authy/callback",
+            body={},
+            now=utcnow(),
+        )
+    uuid = approved(authy, authy.new_user())
+    assert sorted(callbacks.deliver_due(), key=str) == [None, "cannot prepare: ValueError"]
+    assert delivery(authy, uuid).status == "delivered"  # type: ignore[attr-defined]
+    with authy.services.db.read() as conn:
+        orphan = conn.execute(select(deliveries).where(deliveries.c.subject == "orphan")).one()
+    assert orphan.status == "failed"
+    assert len(receiver.received()) == 1

@@ -132,7 +132,11 @@ class DeliveryDispatcher:
     async def attempt(self, client: httpx.AsyncClient, delivery: Delivery) -> Outcome:
         """Send one delivery once and read the answer with its kind's sender."""
         sender = self._senders[delivery.kind]
-        outgoing = sender.prepare(delivery)
+        try:
+            outgoing = sender.prepare(delivery)
+        except Exception as exc:  # a row this kind cannot sign will never be sendable
+            log.exception("delivery %s cannot be prepared", delivery.id)
+            return Outcome("refused", error=f"cannot prepare: {type(exc).__name__}", reached=False)
         url, headers, extensions = delivery.url, dict(outgoing.headers), {}
         if not self._settings.allow_private_callbacks:
             try:
