@@ -11,6 +11,7 @@ from twofa.provider.audit.service import AuditLog
 from twofa.provider.callbacks.dispatcher import CallbackDispatcher
 from twofa.provider.codes.service import CodeService
 from twofa.provider.devices.service import DeviceService
+from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import MessagingService, make_gateway
 from twofa.provider.phones.service import PhoneVerificationService
 from twofa.provider.push.service import PushService, number_key
@@ -29,6 +30,7 @@ class Services:
     bus: EventBus
     limits: Limits
     audit: AuditLog
+    fraud: FraudGuard
     apps: AppService
     users: UserService
     messaging: MessagingService
@@ -54,6 +56,7 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     keyring = Keyring(settings.key)
     audit = AuditLog(db)
     limits = make_limits(settings, on_limited=audit.rate_limited)
+    fraud = FraudGuard(db, settings, audit)
     messaging = MessagingService(db, make_gateway(settings))
     # While Redis is down, the bus replays approval-request changes read from the database.
     feed = PushService.feed(db, number_key(settings))
@@ -66,11 +69,12 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         bus=bus,
         limits=limits,
         audit=audit,
+        fraud=fraud,
         apps=AppService(db, keyring),
         users=UserService(db, keyring, settings, audit),
         messaging=messaging,
-        codes=CodeService(db, keyring, settings, messaging, limits, audit),
-        phones=PhoneVerificationService(db, keyring, settings, messaging, limits),
+        codes=CodeService(db, keyring, settings, messaging, limits, audit, guard=fraud),
+        phones=PhoneVerificationService(db, keyring, settings, messaging, limits, fraud),
         push=push,
         callbacks=CallbackDispatcher(db, keyring, settings),
         devices=DeviceService(db, keyring, settings, messaging, limits, push, bus, audit),

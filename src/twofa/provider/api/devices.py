@@ -18,6 +18,7 @@ from twofa.provider.devices.model import EnrolledDevice
 from twofa.provider.devices.registration import parse_new_device
 from twofa.provider.devices.service import DeviceService
 from twofa.provider.devices.stream import device_events, parse_last_event_id
+from twofa.provider.fraud.network import client_address
 
 router = APIRouter(prefix="/device/v1", tags=["Device API"])
 
@@ -111,13 +112,14 @@ def ok(body: dict[str, Any]) -> JSONResponse:
         ["country_code", "phone_number"],
     ),
 )
-def start_registration(body: Body, service: Service) -> JSONResponse:
+def start_registration(request: Request, body: Body, service: Service) -> JSONResponse:
     """Send a registration code to a phone; the answer is the same for any valid number.
 
     Example: `{"country_code": "1", "phone_number": "201-555-0123", "via": "sms"}` →
     `{"registration_id": "6f1c…", "seconds_to_expire": 600, "success": true}`
     """
-    started = service.registrations.start(body)
+    trusted = services(request).settings.trusted_proxy
+    started = service.registrations.start(body, client_ip=client_address(request, trusted))
     return ok(
         {"registration_id": started.registration_id, "seconds_to_expire": started.seconds_to_expire}
     )

@@ -27,6 +27,7 @@ from twofa.provider.apps.service import App
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.codes.usage import UsageCounters
 from twofa.provider.codes.verification import TokenVerifier
+from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import Message, MessagingService
 from twofa.provider.ratelimit import Limits
 from twofa.provider.users.service import User, active_devices, load_user
@@ -63,11 +64,16 @@ class CodeService:
         messaging: MessagingService,
         limits: Limits,
         audit: AuditLog,
+        *,
+        guard: FraudGuard | None = None,
     ) -> None:
         self._db = db
         self._audit = audit
         self.usage = UsageCounters(db)
-        self._verifier = TokenVerifier(db, keyring, settings, limits, audit, self.usage)
+        self._guard = guard or FraudGuard(db, settings, audit)
+        self._verifier = TokenVerifier(
+            db, keyring, settings, limits, audit, self.usage, guard=self._guard
+        )
         self._keyring = keyring
         self._settings = settings
         self._messaging = messaging
@@ -94,8 +100,12 @@ class CodeService:
             raise SmsDisabled()
         if channel == "call" and not app.calls_enabled:
             raise CallsDisabled()
-        self._limits.hit("sms_per_phone", user.phone.e164)
+        # Per (application, phone), so no tenant can spend another's budget for a shared number;
+        # the deployment-wide count per phone is a higher backstop.
+        self._limits.hit("sms_per_phone", f"{app.id}:{user.phone.e164}")
+        self._limits.hit("sms_per_phone_total", user.phone.e164)
         self._limits.hit("sms_per_app", str(app.id))
+        self._guard.before_send(app.id, user.phone)
         code = random_digits(self._settings.sms_code_length)
         minutes = self._settings.sms_code_ttl // 60
         if channel == "sms":
@@ -135,7 +145,9 @@ class CodeService:
             if active_devices(conn, user.phone.e164):
                 return False
         try:
-            self._limits.hit("sms_per_phone", user.phone.e164)
+            self._guard.before_send(app.id, user.phone)
+            self._limits.hit("sms_per_phone", f"{app.id}:{user.phone.e164}")
+            self._limits.hit("sms_per_phone_total", user.phone.e164)
             self._messaging.send(
                 Message(
                     user.phone.e164,

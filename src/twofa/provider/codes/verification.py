@@ -2,8 +2,8 @@
 
 One read transaction loads the user, their unexpired SMS/voice codes and their TOTP secrets;
 only a valid code costs a write (a conditional UPDATE that makes it single use). Wrong codes
-write nothing to the database: they are counted by the rate limiter and audited through the
-audit log's buffer.
+write nothing to the database: every attempt is reserved in the lockout store before the code is
+compared (a success gives it back), and failures are audited through the audit log's buffer.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from twofa.otp.fast import decode_secret, match_step
 from twofa.provider.apps.service import App
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.codes.usage import UsageCounters
+from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.observability import metrics
 from twofa.provider.phones.numbers import Phone
 from twofa.provider.ratelimit import Limits
@@ -86,8 +87,11 @@ class TokenVerifier:
         limits: Limits,
         audit: AuditLog,
         usage: UsageCounters,
+        *,
+        guard: FraudGuard,
     ) -> None:
         self._db = db
+        self._guard = guard
         self._usage = usage
         self._sms_length = settings.sms_code_length
         self._keyring = keyring
@@ -102,12 +106,13 @@ class TokenVerifier:
         if app.lenient_verify and not force and not user.confirmed:
             return user  # the legacy Authy behaviour, only when the application opted in
         subject = f"{app.id}:{user.id}"
-        failures = self._limits.check("verify_failures_per_user", subject)
+        # Reserve first: the attempt is counted before the comparison, so concurrent guesses
+        # cannot all pass a check; a success gives the count back.
+        self._limits.reserve("verify_failures_per_user", subject)
         outcome = self._check(app, material, token)
         metrics.VERIFICATIONS.labels(outcome).inc()
         if outcome == "valid":
-            if failures:  # success clears the failure count (nothing to clear: no round trip)
-                self._limits.reset("verify_failures_per_user", subject)
+            self._limits.reset("verify_failures_per_user", subject)
             return user
         self._audit.record(
             "verification.failed",
@@ -115,7 +120,6 @@ class TokenVerifier:
             subject=f"user:{user.id}",
             data={"reason": outcome},
         )
-        self._limits.hit("verify_failures_per_user", subject)
         raise TokenReused() if outcome == "reused" else TokenInvalid()
 
     def _load(self, app: App, raw_id: str, token: str) -> _Material:
@@ -175,6 +179,7 @@ class TokenVerifier:
             if not conn.execute(_SPEND_ONE_CODE, {"code_id": code_id, "spent_at": now}).rowcount:
                 return False
             conn.execute(_SPEND_ALL_CODES, {"owner_id": user.id, "spent_at": now})
+            self._guard.converted(app.id, user.phone, conn)  # the sent code reached its user
             self._confirm(conn, app, user)
         return True
 

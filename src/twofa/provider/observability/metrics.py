@@ -35,6 +35,8 @@ DECISION_SECONDS = Histogram(
 CALLBACK_FAILURES = Counter("twofa_callback_failures_total", "Failed callback deliveries")
 CALLBACKS_DELIVERED = Counter("twofa_callbacks_delivered_total", "Delivered callbacks")
 RATE_LIMITED = Counter("twofa_rate_limited_total", "Requests refused by a rate limit", ["limit"])
+FRAUD_BLOCKS = Counter("twofa_fraud_blocks_total", "Destination prefixes blocked for SMS pumping")
+FRAUD_REFUSED = Counter("twofa_fraud_refused_total", "Sends refused by the fraud guard", ["reason"])
 OPEN_STREAMS = Gauge("twofa_open_streams", "Open event streams", multiprocess_mode="livesum")
 
 
