@@ -91,8 +91,9 @@ class Settings(BaseSettings):
     limit_device_registrations_per_ip: str = "10/600"
     lockout_max_delay: int = Field(3600, gt=0)  # the back-off's ceiling, seconds
     lockout_forget: int = Field(86400, gt=0)  # a count is forgotten this long after its last use
-    # The address of a reverse proxy whose X-Forwarded-For the provider may trust.
-    trusted_proxy: str = ""
+    # Addresses of reverse proxies whose X-Forwarded-For the provider believes (comma-separated;
+    # empty: none). The default suits a proxy on the same host, as in deploy/.
+    trusted_proxy: str = "127.0.0.1"
 
     # Fraud guard (docs/operations.md): destinations, line types and SMS-pumping detection
     fraud_allowed_countries: str = DEFAULT_ALLOWED_COUNTRIES  # ISO codes, comma-separated; "*": all

@@ -58,7 +58,10 @@ def provider_command(host: str, port: int, workers: int, no_migrate: bool) -> No
         port=port,
         workers=workers,
         log_config=None,
-        proxy_headers=True,
+        # X-Forwarded-For/-Proto are believed only from TWOFA_TRUSTED_PROXY (per-address
+        # budgets depend on it); anyone else could write any address there.
+        proxy_headers=bool(settings.trusted_proxy),
+        forwarded_allow_ips=settings.trusted_proxy or None,
         timeout_graceful_shutdown=5,
     )
 

@@ -18,7 +18,6 @@ from twofa.provider.devices.model import EnrolledDevice
 from twofa.provider.devices.registration import parse_new_device
 from twofa.provider.devices.service import DeviceService
 from twofa.provider.devices.stream import device_events, parse_last_event_id
-from twofa.provider.fraud.network import client_address
 
 router = APIRouter(prefix="/device/v1", tags=["Device API"])
 
@@ -118,8 +117,9 @@ def start_registration(request: Request, body: Body, service: Service) -> JSONRe
     Example: `{"country_code": "1", "phone_number": "201-555-0123", "via": "sms"}` →
     `{"registration_id": "6f1c…", "seconds_to_expire": 600, "success": true}`
     """
-    trusted = services(request).settings.trusted_proxy
-    started = service.registrations.start(body, client_ip=client_address(request, trusted))
+    # The peer, or the client a trusted proxy names (uvicorn applies TWOFA_TRUSTED_PROXY).
+    client_ip = request.client.host if request.client else None
+    started = service.registrations.start(body, client_ip=client_ip)
     return ok(
         {"registration_id": started.registration_id, "seconds_to_expire": started.seconds_to_expire}
     )

@@ -106,10 +106,11 @@ class RegistrationService:
         via: Literal["sms", "call"] = "call" if params.get("via") == "call" else "sms"
         if params.get("via") not in (None, "", "sms", "call"):
             raise MissingParameter("via", "must be sms or call")
-        self._limits.hit("device_registrations_total", "all")
         if client_ip:
             self._limits.reserve("device_registrations_per_ip", client_ip)
         self._limits.reserve("device_registrations_per_number", phone.e164)
+        # Last, so requests refused above cannot spend everyone's budget.
+        self._limits.hit("device_registrations_total", "all")
         code = random_digits(CODE_LENGTH)
         registration_id = str(uuidlib.uuid4())
         ttl = self._settings.phone_verification_ttl
