@@ -20,7 +20,7 @@ from types import ModuleType
 from bench.common import BENCH_DIR, GENERATORS, machine_info, utc_stamp, write_results
 
 # Every benchmark module, in running order. A name whose bench/<name>.py is absent is skipped.
-BENCHMARKS = ("verify", "push", "login", "scale")
+BENCHMARKS = ("verify", "push", "login", "scale", "attacks")
 
 
 def available() -> list[str]:
