@@ -25,7 +25,8 @@ from typing import Any
 
 import httpx
 
-from bench.common import Provider, print_table, print_verdicts, provider
+from bench.report import print_table, print_verdicts
+from bench.servers import Provider, provider
 
 DESCRIPTION = "SMS pumping, concurrent guessing and cross-tenant lockout, fixed request budgets"
 GUESSERS = 40

@@ -8,14 +8,21 @@ from twofa.crypto import Keyring
 from twofa.events import EventBus, make_bus
 from twofa.provider.apps.service import AppService
 from twofa.provider.audit.service import AuditLog
-from twofa.provider.callbacks.dispatcher import CallbackDispatcher
 from twofa.provider.codes.service import CodeService
+from twofa.provider.codes.usage import UsageCounters
+from twofa.provider.codes.verification import TokenVerifier
+from twofa.provider.deliveries.authy import AuthyCallbackSender
+from twofa.provider.deliveries.dispatcher import DeliveryDispatcher
+from twofa.provider.devices.auth import RequestAuthenticator
+from twofa.provider.devices.registration import RegistrationService
 from twofa.provider.devices.service import DeviceService
 from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import MessagingService, make_gateway
 from twofa.provider.phones.service import PhoneVerificationService
-from twofa.provider.push.service import PushService, number_key
+from twofa.provider.push.service import PushService
+from twofa.provider.push.view import number_key
 from twofa.provider.ratelimit import Limits, make_limits
+from twofa.provider.retention import Retention
 from twofa.provider.users.service import UserService
 from twofa.settings import Settings
 from twofa.storage.database import Database
@@ -37,7 +44,8 @@ class Services:
     codes: CodeService
     phones: PhoneVerificationService
     push: PushService
-    callbacks: CallbackDispatcher
+    deliveries: DeliveryDispatcher
+    retention: Retention
     devices: DeviceService
 
     def close(self) -> None:
@@ -51,7 +59,9 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
             settings.provider_database_url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
-        )
+            lock_timeout=settings.db_lock_timeout,
+        ),
+        lock_timeout=settings.db_lock_timeout,
     )
     keyring = Keyring(settings.key)
     audit = AuditLog(db)
@@ -62,6 +72,11 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     feed = PushService.feed(db, number_key(settings))
     bus = bus or make_bus(settings.redis_url, feed=feed)
     push = PushService(db, settings, bus, limits, audit)
+    usage = UsageCounters(db)
+    verifier = TokenVerifier(db, keyring, settings, limits, audit, usage, guard=fraud)
+    registrations = RegistrationService(
+        db, keyring, settings, messaging, limits, audit, guard=fraud
+    )
     return Services(
         settings=settings,
         db=db,
@@ -70,12 +85,26 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         limits=limits,
         audit=audit,
         fraud=fraud,
-        apps=AppService(db, keyring),
+        apps=AppService(db, keyring, allow_private_callbacks=settings.allow_private_callbacks),
         users=UserService(db, keyring, settings, audit),
         messaging=messaging,
-        codes=CodeService(db, keyring, settings, messaging, limits, audit, guard=fraud),
+        codes=CodeService(
+            db, keyring, settings, messaging, limits, audit, usage, verifier, guard=fraud
+        ),
         phones=PhoneVerificationService(db, keyring, settings, messaging, limits, fraud),
         push=push,
-        callbacks=CallbackDispatcher(db, keyring, settings),
-        devices=DeviceService(db, keyring, settings, messaging, limits, push, bus, audit),
+        deliveries=DeliveryDispatcher(
+            db, settings, audit, {AuthyCallbackSender.kind: AuthyCallbackSender(keyring)}
+        ),
+        retention=Retention(db, settings),
+        devices=DeviceService(
+            db,
+            keyring,
+            settings,
+            push,
+            bus,
+            audit,
+            registrations,
+            RequestAuthenticator(db),
+        ),
     )

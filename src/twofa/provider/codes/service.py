@@ -23,14 +23,15 @@ from twofa.errors import (
     TwofaError,
 )
 from twofa.otp import otpauth_uri, random_secret
-from twofa.provider.apps.service import App
+from twofa.provider.apps.model import App
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.codes.usage import UsageCounters
 from twofa.provider.codes.verification import TokenVerifier
 from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import Message, MessagingService
 from twofa.provider.ratelimit import Limits
-from twofa.provider.users.service import User, active_devices, load_user
+from twofa.provider.users.model import User
+from twofa.provider.users.store import active_devices, load_user
 from twofa.settings import Settings
 from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import sent_codes, totp_secrets
@@ -64,16 +65,16 @@ class CodeService:
         messaging: MessagingService,
         limits: Limits,
         audit: AuditLog,
+        usage: UsageCounters,
+        verifier: TokenVerifier,
         *,
-        guard: FraudGuard | None = None,
+        guard: FraudGuard,
     ) -> None:
         self._db = db
         self._audit = audit
-        self.usage = UsageCounters(db)
-        self._guard = guard or FraudGuard(db, settings, audit)
-        self._verifier = TokenVerifier(
-            db, keyring, settings, limits, audit, self.usage, guard=self._guard
-        )
+        self.usage = usage
+        self._verifier = verifier
+        self._guard = guard
         self._keyring = keyring
         self._settings = settings
         self._messaging = messaging
@@ -162,9 +163,9 @@ class CodeService:
 
     # Verifying -----------------------------------------------------------------------------
 
-    def verify(self, app: App, raw_id: str, token: str, *, force: bool) -> User:
+    def verify(self, app: App, raw_id: str, token: str, *, force: bool) -> None:
         """Accept ``token`` once or raise 60020 (wrong) / 60019 (already used) / 60003."""
-        return self._verifier.verify(app, raw_id, token, force=force)
+        self._verifier.verify(app, raw_id, token, force=force)
 
     # Generic authenticator -----------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from twofa.provider.devices.model import EnrolledDevice
 from twofa.provider.devices.signature import InvalidKey, normalized_jwk, public_key_from_jwk
 from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import Message, MessagingService
+from twofa.provider.phones.numbers import Phone
 from twofa.provider.phones.service import phone_param
 from twofa.provider.ratelimit import Limits
 from twofa.settings import Settings
@@ -45,6 +46,23 @@ MAX_NAME = 100
 class StartedRegistration:
     registration_id: str
     seconds_to_expire: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewRegistration:
+    """The phone to prove and how to send it the code, already validated."""
+
+    phone: Phone
+    via: Literal["sms", "call"]
+
+
+def parse_new_registration(params: dict[str, Any]) -> NewRegistration:
+    """Validate phone_number, country_code and via; 400/60004 or 60033 naming the bad field."""
+    phone = phone_param(params)
+    via = params.get("via")
+    if via not in (None, "", "sms", "call"):
+        raise MissingParameter("via", "must be sms or call")
+    return NewRegistration(phone, "call" if via == "call" else "sms")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +104,8 @@ class RegistrationService:
         messaging: MessagingService,
         limits: Limits,
         audit: AuditLog,
+        *,
+        guard: FraudGuard | None = None,
     ) -> None:
         self._db = db
         self._audit = audit
@@ -93,19 +113,16 @@ class RegistrationService:
         self._settings = settings
         self._messaging = messaging
         self._limits = limits
-        self._guard = FraudGuard(db, settings, audit)
+        self._guard = guard or FraudGuard(db, settings, audit)
 
-    def start(self, params: dict[str, Any], *, client_ip: str | None = None) -> StartedRegistration:
+    def start(self, new: NewRegistration, *, client_ip: str | None = None) -> StartedRegistration:
         """Open a registration and send its code by SMS or voice, if the number may get one.
 
         Nobody is authenticated here, so a code goes only to a number that is a user of some
         application (and passes the fraud guard); for any other number the registration is
-        opened and answered the same way, but nothing is sent. Budgets: deployment-wide, per
-        client address and per number, the last two with back-off."""
-        phone = phone_param(params)
-        via: Literal["sms", "call"] = "call" if params.get("via") == "call" else "sms"
-        if params.get("via") not in (None, "", "sms", "call"):
-            raise MissingParameter("via", "must be sms or call")
+        opened and answered the same way, but nothing is sent. Budgets: per client address and
+        per number (back-offs), then deployment-wide."""
+        phone, via = new.phone, new.via
         if client_ip:
             self._limits.reserve("device_registrations_per_ip", client_ip)
         self._limits.reserve("device_registrations_per_number", phone.e164)
@@ -138,7 +155,7 @@ class RegistrationService:
     def _code_hash(self, registration_id: str, code: str) -> str:
         return self._keyring.code_hash(f"device-registration:{registration_id}", code)
 
-    def confirm(self, registration_id: str, code: Any, new: NewDevice) -> EnrolledDevice:
+    def confirm(self, registration_id: str, code: str | None, new: NewDevice) -> EnrolledDevice:
         """Check the code once; on success record the device and close the registration."""
         if not isinstance(registration_id, str) or len(registration_id) > 64:
             raise RegistrationNotFound()
@@ -149,7 +166,7 @@ class RegistrationService:
             ).first()
         if row is None or not self._take_attempt(row.id, now):
             raise RegistrationNotFound()
-        given = self._code_hash(registration_id, str(code)) if isinstance(code, str | int) else ""
+        given = self._code_hash(registration_id, code) if code is not None else ""
         if not hmac.compare_digest(given, row.code_hash):
             raise VerificationIncorrect()
         with self._db.write() as conn:

@@ -30,7 +30,7 @@ from twofa.provider.fraud.policy import (
 )
 from twofa.provider.fraud.store import Block, FraudStore
 from twofa.provider.observability import metrics
-from twofa.provider.phones.numbers import Phone
+from twofa.provider.phones.numbers import Phone, phone_from_e164
 from twofa.settings import Settings
 from twofa.storage.database import Database, utcnow
 
@@ -118,6 +118,14 @@ class FraudGuard:
         if self._detect:
             prefix = prefix_of(phone, self._digits)
             self.store.count("conversions", app_id, prefix, self._bucket(time.time()), conn)
+
+    def code_verified(self, app_id: int, user_id: int) -> None:
+        """A sent code was verified by user ``user_id``: count a conversion for their prefix."""
+        if not self._detect:
+            return
+        e164 = self.store.phone_of(user_id)
+        if e164 is not None:
+            self.converted(app_id, phone_from_e164(e164))
 
     # Operators -----------------------------------------------------------------------------
 

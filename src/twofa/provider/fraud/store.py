@@ -93,6 +93,11 @@ class FraudStore:
             found = conn.execute(select(users.c.id).where(users.c.phone_e164 == e164).limit(1))
             return found.first() is not None
 
+    def phone_of(self, user_id: int) -> str | None:
+        with self._db.read() as conn:
+            value = conn.execute(select(users.c.phone_e164).where(users.c.id == user_id)).scalar()
+        return str(value) if value else None
+
     def app_countries(self, app_id: int) -> str | None:
         with self._db.read() as conn:
             value = conn.execute(

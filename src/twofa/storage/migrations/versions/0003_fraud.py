@@ -1,7 +1,7 @@
 """fraud guard: attempt cap on phone verifications, per-app countries, pumping traffic and blocks
 
 Revision ID: 0003_fraud
-Revises: 0002
+Revises: 0003_callbacks
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = "0003_fraud"
-down_revision = "0002"
+down_revision = "0003_callbacks"
 branch_labels = None
 depends_on = None
 
