@@ -20,10 +20,13 @@ RELAXED_LIMITS = {
     for name in (
         "verify_failures_per_user",
         "sms_per_phone",
+        "sms_per_phone_total",
         "sms_per_app",
         "push_per_user",
         "phone_verifications_per_number",
         "device_registrations_per_number",
+        "device_registrations_per_ip",
+        "device_registrations_total",
     )
 }
 

@@ -79,6 +79,9 @@ def provider_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, s
         "TWOFA_DATABASE_URL": database_url,
         "TWOFA_LIMIT_SMS_PER_PHONE": "20/600",
         "TWOFA_LIMIT_PHONE_VERIFICATIONS_PER_NUMBER": "20/600",
+        # Every test registers devices from 127.0.0.1; budgets per number still apply.
+        "TWOFA_LIMIT_DEVICE_REGISTRATIONS_PER_IP": "100000/600",
+        "TWOFA_LIMIT_DEVICE_REGISTRATIONS_TOTAL": "100000/600",
         "TWOFA_WORKER_POLL_INTERVAL": "0.2",
         "TWOFA_DELIVERY_RETRY_BASE": "1.5",
         "TWOFA_CALLBACK_ALLOW_PRIVATE": "true",  # receivers listen on loopback here
@@ -96,6 +99,7 @@ class LiveProvider:
     services: Services
     log_path: Path
     _phones: Iterator[int] = field(default_factory=lambda: iter(range(10**6)))
+    _owners_app: int | None = None
 
     @property
     def settings(self) -> Settings:
@@ -115,6 +119,16 @@ class LiveProvider:
         if exchange % 100 == 11:
             exchange += 1
         return f"201-{exchange:03d}-{n % 10000:04d}"
+
+    def know_number(self, country_code: str | int, phone: str) -> None:
+        """Make ``phone`` a user of an application, so device registration sends it a code."""
+        if self.services.fraud.store.is_known_number(e164(phone, country_code)):
+            return
+        if self._owners_app is None:
+            self._owners_app = self.new_app("Phone owners")[0]
+        self.services.users.create(
+            self._owners_app, email="owner@example.com", cellphone=phone, country_code=country_code
+        )
 
     def outbox(self, to: str | None = None) -> list[StoredMessage]:
         return self.services.messaging.list(to=to)
@@ -136,6 +150,7 @@ class LiveProvider:
         os_type: str = "cli",
     ) -> TestDevice:
         """Register a new authenticator device for ``phone`` with the code from the outbox."""
+        self.know_number(country_code, phone)
         started = start_registration(self.url, country_code=str(country_code), phone_number=phone)
         code = self.last_code(e164(phone, country_code), 6)
         key = keys.generate()
