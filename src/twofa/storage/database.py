@@ -1,7 +1,7 @@
 """A thin handle on the engine with read and write transactions.
 
 On SQLite, writers queue on a lock; another process can hold it for a while (an admin command,
-a second provider process, a ``sqlite3`` shell). Nothing waits for it longer than
+a second provider process, a ``sqlite3`` shell). Nothing waits for a lock longer than
 ``lock_timeout``: past that, ``DatabaseBusy`` (503). Work run on the event loop
 (``without_waiting``) does not wait at all: it raises ``WouldBlock`` before its first write, and
 the caller runs it again in a worker thread, so the loop (and ``/healthz``) never stalls.
