@@ -53,6 +53,8 @@ AUDIT_BUFFERED = Gauge(
     "twofa_audit_events_buffered", "Audit events waiting in memory", multiprocess_mode="livesum"
 )
 RATE_LIMITED = Counter("twofa_rate_limited_total", "Requests refused by a rate limit", ["limit"])
+FRAUD_BLOCKS = Counter("twofa_fraud_blocks_total", "Destination prefixes blocked for SMS pumping")
+FRAUD_REFUSED = Counter("twofa_fraud_refused_total", "Sends refused by the fraud guard", ["reason"])
 OPEN_STREAMS = Gauge("twofa_open_streams", "Open event streams", multiprocess_mode="livesum")
 
 
