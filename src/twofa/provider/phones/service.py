@@ -10,10 +10,10 @@ import hmac
 import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
+from sqlalchemy import Connection, select, update
 from sqlalchemy import insert as sql_insert
-from sqlalchemy import select, update
 
 from twofa.crypto import Keyring, random_digits
 from twofa.errors import (
@@ -23,7 +23,6 @@ from twofa.errors import (
     VerificationIncorrect,
 )
 from twofa.provider.apps.model import App
-from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import Message, MessagingService
 from twofa.provider.messaging.gateways import Channel
 from twofa.provider.phones.numbers import Phone, carrier_name, line_type, parse_phone
@@ -33,6 +32,16 @@ from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import phone_verifications
 
 MAX_CHECKS = 5  # wrong checks that end a verification (Twilio Verify also allows five)
+
+
+class SendGuard(Protocol):
+    """What phone verification needs from the fraud guard (``provider/fraud/guard.py``, which
+    builds on this folder's numbers, hence a protocol rather than an import)."""
+
+    def before_send(self, app_id: int, phone: Phone) -> None: ...
+
+    def converted(self, app_id: int, phone: Phone, conn: Connection | None = None) -> None: ...
+
 
 LOCALES = {
     "en": "Your {app} verification code is: {code}",
@@ -90,7 +99,7 @@ class PhoneVerificationService:
         settings: Settings,
         messaging: MessagingService,
         limits: Limits,
-        guard: FraudGuard,
+        guard: SendGuard,
     ) -> None:
         self._guard = guard
         self._db = db
