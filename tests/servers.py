@@ -1,4 +1,5 @@
-"""Start real twofa servers on loopback ports for integration, compatibility and browser tests."""
+"""Real twofa servers on loopback ports, and the helpers of the tiers that use them (live,
+compat, browser, scale, deployment); the processes start through ``twofa.process``."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import secrets
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 
@@ -30,6 +32,25 @@ from twofa.storage.engine import upgrade
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 TEST_SECRET = "test-secret-key-" + "x" * 40
+T = TypeVar("T")
+
+
+def wait_until(
+    check: Callable[[], T], timeout: float = 10.0, interval: float = 0.05, what: str = ""
+) -> T:
+    """Poll ``check()`` until it returns something truthy; fail after ``timeout`` seconds.
+
+    Each call should look afresh (a new request, a new transaction): on a loaded machine the
+    thing awaited may come late, and a test must wait for it rather than assume it is there.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
+        time.sleep(interval)
 
 
 def e164(national: str, country_code: str | int = "1") -> str:
@@ -195,15 +216,16 @@ def start_provider(
     port = free_port()
     env = provider_env(data_dir, database_url, **extra_env)
     url = f"http://127.0.0.1:{port}"
+    log_path = data_dir / f"provider-{port}.log"
     proc = process.start(
         twofa_command("provider", "--port", str(port), "--no-migrate"),
         url + "/healthz",
         env=env,
-        log_path=data_dir / f"provider-{port}.log",
+        log_path=log_path,
     )
     overrides = {k[len("TWOFA_") :].lower(): v for k, v in env.items() if k.startswith("TWOFA_")}
     services = build_services(load_settings(**overrides))
-    return LiveProvider(url, env, proc, services, data_dir / f"provider-{port}.log")
+    return LiveProvider(url, env, proc, services, log_path)
 
 
 @dataclass

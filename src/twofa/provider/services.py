@@ -9,6 +9,7 @@ from twofa.events import EventBus, make_bus
 from twofa.provider.apps.service import AppService
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.codes.service import CodeService
+from twofa.provider.codes.store import VerificationStore
 from twofa.provider.codes.usage import UsageCounters
 from twofa.provider.codes.verification import TokenVerifier
 from twofa.provider.deliveries.authy import AuthyCallbackSender
@@ -73,7 +74,9 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     bus = bus or make_bus(settings.redis_url, feed=feed)
     push = PushService(db, settings, bus, limits, audit)
     usage = UsageCounters(db)
-    verifier = TokenVerifier(db, keyring, settings, limits, audit, usage, guard=fraud)
+    verifier = TokenVerifier(
+        VerificationStore(db), keyring, settings, limits, audit, usage, guard=fraud
+    )
     registrations = RegistrationService(
         db, keyring, settings, messaging, limits, audit, guard=fraud
     )

@@ -24,7 +24,7 @@ from twofa.provider.observability import metrics
 from twofa.provider.ratelimit import Limits
 from twofa.provider.users.model import parse_authy_id
 from twofa.settings import Settings
-from twofa.storage.database import Database, utcnow
+from twofa.storage.database import utcnow
 
 Outcome = Literal["valid", "reused", "invalid"]
 KEY_CACHE = 50_000
@@ -35,7 +35,7 @@ class TokenVerifier:
 
     def __init__(
         self,
-        db: Database,
+        store: VerificationStore,
         keyring: Keyring,
         settings: Settings,
         limits: Limits,
@@ -44,7 +44,7 @@ class TokenVerifier:
         *,
         guard: FraudGuard,
     ) -> None:
-        self._store = VerificationStore(db)
+        self._store = store
         self._keys: dict[str, bytes] = {}  # decoded TOTP keys by ciphertext (never stale)
         self._guard = guard
         self._usage = usage

@@ -10,10 +10,10 @@ import hmac
 import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import Connection, select, update
 from sqlalchemy import insert as sql_insert
+from sqlalchemy import select, update
 
 from twofa.crypto import Keyring, random_digits
 from twofa.errors import (
@@ -23,25 +23,16 @@ from twofa.errors import (
     VerificationIncorrect,
 )
 from twofa.provider.apps.model import App
+from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import Message, MessagingService
 from twofa.provider.messaging.gateways import Channel
-from twofa.provider.phones.numbers import Phone, carrier_name, line_type, parse_phone
+from twofa.provider.phone_numbers import Phone, carrier_name, line_type, parse_phone
 from twofa.provider.ratelimit import Limits
 from twofa.settings import Settings
 from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import phone_verifications
 
 MAX_CHECKS = 5  # wrong checks that end a verification (Twilio Verify also allows five)
-
-
-class SendGuard(Protocol):
-    """What phone verification needs from the fraud guard (``provider/fraud/guard.py``, which
-    builds on this folder's numbers, hence a protocol rather than an import)."""
-
-    def before_send(self, app_id: int, phone: Phone) -> None: ...
-
-    def converted(self, app_id: int, phone: Phone, conn: Connection | None = None) -> None: ...
-
 
 LOCALES = {
     "en": "Your {app} verification code is: {code}",
@@ -99,7 +90,7 @@ class PhoneVerificationService:
         settings: Settings,
         messaging: MessagingService,
         limits: Limits,
-        guard: SendGuard,
+        guard: FraudGuard,
     ) -> None:
         self._guard = guard
         self._db = db

@@ -1,8 +1,4 @@
-"""``twofa fraud``: see and lift SMS-pumping blocks, set an application's destination countries.
-
-Beside ``cli.py`` rather than in ``fraud/``: it builds every service, and the fraud folder must
-not depend on the services that depend on it.
-"""
+"""``twofa fraud``: see and lift SMS-pumping blocks, set an application's destination countries."""
 
 from __future__ import annotations
 
