@@ -64,7 +64,8 @@ async def json_body(request: Request) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
+        # RecursionError: the parser recurses once per nesting level ([[[[…).
         raise InvalidRequest("The body must be a JSON object") from exc
     if not isinstance(body, dict):
         raise InvalidRequest("The body must be a JSON object")

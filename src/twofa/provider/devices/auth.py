@@ -26,6 +26,9 @@ from twofa.storage.tables import device_nonces, devices
 
 SKEW = 60
 NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# Unix seconds as ASCII digits, bounded before any arithmetic: ``int`` accepts any number of
+# digits (and non-ASCII ones), and a 400-digit value overflows the float clock comparison.
+TIMESTAMP = re.compile(r"^[0-9]{1,12}$", re.ASCII)
 TOUCH_EVERY = timedelta(seconds=60)
 SWEEP_EVERY = 60.0
 
@@ -71,10 +74,9 @@ class RequestAuthenticator:
             raise InvalidSignature("This request must be signed by a registered device")
         if not NONCE.match(request.nonce) or len(request.device) > 64:
             raise InvalidSignature()
-        try:
-            timestamp = int(request.timestamp)
-        except ValueError as exc:
-            raise InvalidSignature() from exc
+        if not TIMESTAMP.match(request.timestamp):
+            raise InvalidSignature("Request timestamp must be unix seconds")
+        timestamp = int(request.timestamp)
         now = time.time()
         if abs(now - timestamp) > SKEW:
             raise InvalidSignature("Request timestamp is too far from the server's clock")

@@ -64,7 +64,7 @@ def parse_new_device(params: dict[str, Any]) -> NewDevice:
     if len(name) > MAX_NAME or not name.isprintable():
         raise MissingParameter("name", f"must be 1 to {MAX_NAME} printable characters")
     os_type = params.get("os_type")
-    if os_type not in OS_TYPES:
+    if not isinstance(os_type, str) or os_type not in OS_TYPES:
         raise MissingParameter("os_type", "must be web or cli")
     try:
         jwk = normalized_jwk(params.get("public_key"))

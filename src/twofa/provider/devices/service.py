@@ -8,6 +8,7 @@ unknown one.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,6 +41,8 @@ from twofa.storage.tables import approval_requests, apps, totp_secrets, users
 from twofa.storage.tables import devices as device_rows
 
 HISTORY = 50
+UUID = re.compile(r"^[0-9a-fA-F-]{1,64}$", re.ASCII)
+MAX_SIGNING_TIME = 10**11  # unix seconds, year 5138: far beyond any clock, far below overflow
 REPLAY = 200
 
 
@@ -64,13 +67,23 @@ class StreamEvent:
     data: dict[str, Any]
 
 
-def _int_param(params: dict[str, Any], name: str, *, required: bool) -> int | None:
+def _int_param(
+    params: dict[str, Any], name: str, *, required: bool, low: int, high: int
+) -> int | None:
+    """An integer within [low, high]; bounded before any arithmetic (JSON ints are unbounded)."""
     value = params.get(name)
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise MissingParameter(name, "must be an integer")
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise MissingParameter(name, f"must be an integer from {low} to {high}")
     return value
+
+
+def _uuid_param(uuid: str) -> str:
+    """A uuid path parameter; anything else is simply not found (no NUL reaches the database)."""
+    if not UUID.match(uuid):
+        raise ApprovalRequestNotFound(uuid[:64].encode("ascii", "replace").decode())
+    return uuid
 
 
 class DeviceService:
@@ -144,7 +157,7 @@ class DeviceService:
 
     def request(self, device: EnrolledDevice, uuid: str) -> dict[str, Any]:
         """One request addressed to this phone; 404/60049 for any other."""
-        return self.view(*self._push.load_for_phone(uuid, device.phone_e164))
+        return self.view(*self._push.load_for_phone(_uuid_param(uuid), device.phone_e164))
 
     def history(self, device: EnrolledDevice) -> list[dict[str, Any]]:
         """The latest answered or expired requests of this phone, newest first."""
@@ -169,11 +182,14 @@ class DeviceService:
 
     def decide(self, device: EnrolledDevice, uuid: str, params: dict[str, Any]) -> DecisionOutcome:
         """Verify the signed decision, apply number matching, record it once."""
+        _uuid_param(uuid)
         choice = params.get("decision")
         if choice not in ("approve", "deny"):
             raise MissingParameter("decision", "must be approve or deny")
-        signing_time = _int_param(params, "signing_time", required=True)
-        number = _int_param(params, "number", required=False)
+        signing_time = _int_param(
+            params, "signing_time", required=True, low=0, high=MAX_SIGNING_TIME
+        )
+        number = _int_param(params, "number", required=False, low=0, high=999)
         signature = params.get("signature")
         if not isinstance(signature, str) or not signature:
             raise MissingParameter("signature")
@@ -221,6 +237,8 @@ class DeviceService:
 
     def revoke(self, device: EnrolledDevice, uuid: str) -> None:
         """Revoke a device of the same phone (itself included) and end its open streams."""
+        if not UUID.match(uuid):
+            raise DeviceNotFound()
         with self._db.write() as conn:
             revoked = conn.execute(
                 update(device_rows)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from collections.abc import AsyncIterator
 
 from twofa.events import EventBus
@@ -21,6 +22,7 @@ from twofa.provider.push.service import phone_topic
 HEARTBEAT_SECONDS = 15.0
 QUEUE_SIZE = 64
 RETRY_MS = 3000
+LAST_EVENT_ID = re.compile(r"^[0-9]{1,13}$", re.ASCII)
 
 
 @contextlib.asynccontextmanager
@@ -40,8 +42,12 @@ def encode(event: StreamEvent) -> bytes:
 
 
 def parse_last_event_id(value: str | None) -> int | None:
-    """The ``Last-Event-ID`` header as milliseconds, or None when absent or not ours."""
-    if value is None or not value.strip().isdigit() or len(value.strip()) > 16:
+    """The ``Last-Event-ID`` header as milliseconds, or None when absent or not ours.
+
+    At most 13 ASCII digits (before the year 2287): a longer value would overflow the
+    datetime it is turned into.
+    """
+    if value is None or not LAST_EVENT_ID.match(value.strip()):
         return None
     return int(value.strip())
 
