@@ -27,13 +27,14 @@ from twofa.authenticator.device import (
     start_registration,
 )
 from twofa.authenticator.state import State, key_path
+from twofa.text import terminal_safe as safe
 
 F = TypeVar("F", bound=Callable[..., Any])
 RECONNECT_SECONDS = 2.0
 
 
 def fail(message: str) -> NoReturn:
-    click.echo(f"twofa: {message}", err=True)
+    click.echo(f"twofa: {safe(message)}", err=True)
     sys.exit(1)
 
 
@@ -122,7 +123,10 @@ def confirm_command(code: str, name: str | None) -> None:
     state.phone = device["phone"]
     state.registration_id = None
     state.save()
-    click.echo(f"Registered device {device['uuid']} ({device['name']}) for {device['phone']}.")
+    click.echo(
+        f"Registered device {safe(device['uuid'])} ({safe(device['name'])}) "
+        f"for {safe(device['phone'])}."
+    )
 
 
 @authenticator_group.command("codes")
@@ -148,7 +152,7 @@ def codes_command(as_json: bool) -> None:
         click.echo("No accounts for this phone yet.")
     for row in rows:
         click.echo(
-            f"{row['code']}  {row['app_name']} (authy id {row['authy_id']}), "
+            f"{row['code']}  {safe(row['app_name'])} (authy id {row['authy_id']}), "
             f"{row['seconds_left']} s left"
         )
 
@@ -165,8 +169,8 @@ def _request_json(request: ApprovalRequest) -> dict[str, Any]:
 
 
 def _describe(request: ApprovalRequest) -> str:
-    lines = [f"{request.uuid}  {request.app_name}: {request.message}"]
-    lines += [f"    {label}: {value}" for label, value in request.details.items()]
+    lines = [f"{safe(request.uuid)}  {safe(request.app_name)}: {safe(request.message)}"]
+    lines += [f"    {safe(label)}: {safe(value)}" for label, value in request.details.items()]
     if request.numbers:
         lines.append(f"    Pick the number shown on the login page: {request.numbers}")
     return "\n".join(lines)
@@ -227,9 +231,9 @@ def _answer_interactively(client: DeviceClient, request: ApprovalRequest) -> Non
             request.uuid, approve=choice == "a", number=int(number) if number else None
         )
     except DeviceApiError as exc:
-        click.echo(f"twofa: {exc.message}", err=True)
+        click.echo(f"twofa: {safe(exc.message)}", err=True)
         return
-    click.echo(f"Request {request.uuid}: {status}.")
+    click.echo(f"Request {safe(request.uuid)}: {safe(status)}.")
 
 
 def _handle(client: DeviceClient, event: Event, as_json: bool) -> None:
@@ -238,7 +242,9 @@ def _handle(client: DeviceClient, event: Event, as_json: bool) -> None:
     elif event.event == "request":
         _answer_interactively(client, ApprovalRequest.from_json(event.data))
     elif event.event == "request.ended":
-        click.echo(f"Request {event.data.get('uuid')} ended: {event.data.get('status')}.")
+        click.echo(
+            f"Request {safe(event.data.get('uuid'))} ended: {safe(event.data.get('status'))}."
+        )
     if event.event == "revoked":
         fail("this device was revoked")
 
@@ -285,7 +291,7 @@ def devices_command(as_json: bool) -> None:
         return
     for d in found:
         mark = "*" if d.current else " "
-        click.echo(f"{mark} {d.uuid}  {d.os_type:4}  {d.name}")
+        click.echo(f"{mark} {safe(d.uuid)}  {safe(d.os_type):4}  {safe(d.name)}")
 
 
 @authenticator_group.command("revoke")

@@ -14,6 +14,7 @@ from twofa.crypto import Keyring, api_key_hash, new_salt, public_id
 from twofa.errors import InvalidApiKey, InvalidRequest, NotFound
 from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import apps, messages, usage, users
+from twofa.text import clean
 
 AUTH_CACHE_SECONDS = 5.0
 _BY_KEY_HASH = select(apps).where(apps.c.api_key_hash == bindparam("digest"))
@@ -82,7 +83,7 @@ class AppService:
 
     def create(self, name: str, *, callback_url: str | None = None) -> CreatedApp:
         """A new application with a fresh API key (returned once)."""
-        name = name.strip()
+        name = clean(name).strip()  # shown on devices and terminals: no controls, no bidi
         if not name or len(name) > 100:
             raise InvalidRequest("application name must be 1 to 100 characters")
         salt = new_salt()
