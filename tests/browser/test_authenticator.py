@@ -87,8 +87,8 @@ def test_totp_and_signatures_in_the_browser(page: Page) -> None:
         """async () => {
           const keys = await import("./keys.js");
           const pair = await keys.generateKeyPair();
-          const text = await keys.canonicalRequest("GET", "/device/v1/me", 1764150000,
-                                                   keys.newNonce(), "");
+          const text = await keys.canonicalRequest("GET", "Auth.Example.com", "/device/v1/me",
+                                                   "dev-1", 1764150000, keys.newNonce(), "");
           let exported = true;
           try { await crypto.subtle.exportKey("jwk", pair.privateKey); } catch { exported = false; }
           return { text, signature: await keys.sign(pair.privateKey, text),
@@ -97,6 +97,7 @@ def test_totp_and_signatures_in_the_browser(page: Page) -> None:
         }"""
     )
     assert not signed["exported"]
+    assert signed["text"].split("\n")[:4] == ["GET", "auth.example.com", "/device/v1/me", "dev-1"]
     assert signed["text"].split("\n")[-1] == (
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     )

@@ -105,9 +105,20 @@ def decision_text(uuid: str, status: str, signing_time: int, number: int | None)
     return text.encode()
 
 
-def request_text(method: str, target: str, timestamp: str, nonce: str, body: bytes) -> bytes:
-    """``METHOD\\nPATH?QUERY\\nTIMESTAMP\\nNONCE\\nhex(sha256(body))``."""
-    return f"{method}\n{target}\n{timestamp}\n{nonce}\n{hashlib.sha256(body).hexdigest()}".encode()
+def signed_host(netloc: str) -> str:
+    """The host name the signature covers: lower case, no user info, no port."""
+    host = netloc.rpartition("@")[2].lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1]
+    return host.partition(":")[0]
+
+
+def request_text(
+    method: str, host: str, target: str, device: str, timestamp: str, nonce: str, body: bytes
+) -> bytes:
+    """``METHOD\\nHOST\\nPATH?QUERY\\nDEVICE\\nTIMESTAMP\\nNONCE\\nhex(sha256(body))``."""
+    digest = hashlib.sha256(body).hexdigest()
+    return "\n".join((method, host, target, device, timestamp, nonce, digest)).encode()
 
 
 def _raise_for(response: httpx.Response) -> dict[str, Any]:
@@ -183,6 +194,7 @@ class DeviceClient:
     ) -> None:
         self._base = provider_url.rstrip("/")
         self._prefix = urlsplit(self._base).path
+        self._host = signed_host(urlsplit(self._base).netloc)
         self.device_uuid = device_uuid
         self._key = key
         self._timeout = timeout
@@ -210,7 +222,9 @@ class DeviceClient:
         """The four signature headers for one request to ``path`` (query included)."""
         timestamp = str(int(time.time()))
         nonce = secrets.token_urlsafe(18)
-        text = request_text(method, self._prefix + path, timestamp, nonce, body)
+        text = request_text(
+            method, self._host, self._prefix + path, self.device_uuid, timestamp, nonce, body
+        )
         headers = {
             "X-Twofa-Device": self.device_uuid,
             "X-Twofa-Timestamp": timestamp,

@@ -81,6 +81,7 @@ async def signed_device(request: Request) -> EnrolledDevice:
     headers = request.headers
     signed = SignedRequest(
         method=request.method,
+        host=request.headers.get("host", ""),
         target=target,
         body=body,
         device=headers.get("x-twofa-device"),

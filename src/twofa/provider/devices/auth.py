@@ -38,6 +38,7 @@ class SignedRequest:
     """The parts of an HTTP request that the signature covers, plus its four headers."""
 
     method: str
+    host: str  # the Host header
     target: str  # PATH?QUERY exactly as sent
     body: bytes
     device: str | None
@@ -84,7 +85,13 @@ class RequestAuthenticator:
         if device is None:
             raise InvalidSignature()
         text = request_text(
-            request.method, request.target, request.timestamp, request.nonce, request.body
+            request.method,
+            request.host,
+            request.target,
+            device.uuid,
+            request.timestamp,
+            request.nonce,
+            request.body,
         )
         if not verify(device.public_key, request.signature, text):
             raise InvalidSignature()

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from twofa.crypto import Keyring, random_digits
 from twofa.errors import (
@@ -25,7 +26,12 @@ from twofa.errors import (
 )
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.devices.model import EnrolledDevice
-from twofa.provider.devices.signature import InvalidKey, normalized_jwk, public_key_from_jwk
+from twofa.provider.devices.signature import (
+    InvalidKey,
+    key_thumbprint,
+    normalized_jwk,
+    public_key_from_jwk,
+)
 from twofa.provider.messaging import Message, MessagingService
 from twofa.provider.phones.service import phone_param
 from twofa.provider.ratelimit import Limits
@@ -53,6 +59,7 @@ class NewDevice:
     os_type: str
     public_jwk: dict[str, str]
     public_key: ec.EllipticCurvePublicKey
+    thumbprint: str
 
 
 def parse_new_device(params: dict[str, Any]) -> NewDevice:
@@ -70,7 +77,15 @@ def parse_new_device(params: dict[str, Any]) -> NewDevice:
         jwk = normalized_jwk(params.get("public_key"))
     except InvalidKey as exc:
         raise MissingParameter("public_key", str(exc)) from exc
-    return NewDevice(name, str(os_type), jwk, public_key_from_jwk(jwk))
+    return NewDevice(name, os_type, jwk, public_key_from_jwk(jwk), key_thumbprint(jwk))
+
+
+class KeyAlreadyEnrolled(MissingParameter):
+    """One key, one device: a second enrolment of a key would let either device's captured
+    requests pass as the other's."""
+
+    def __init__(self) -> None:
+        super().__init__("public_key", "is already enrolled; generate a new key")
 
 
 class RegistrationService:
@@ -144,37 +159,45 @@ class RegistrationService:
         if not hmac.compare_digest(given, row.code_hash):
             self._count_failure(row.id, now)
             raise VerificationIncorrect()
-        with self._db.write() as conn:
-            won = conn.execute(
-                update(device_registrations)
-                .where(
-                    device_registrations.c.id == row.id,
-                    device_registrations.c.used_at.is_(None),
-                    device_registrations.c.attempts < MAX_ATTEMPTS,
+        try:
+            with self._db.write() as conn:
+                if conn.execute(
+                    select(devices.c.id).where(devices.c.key_thumbprint == new.thumbprint)
+                ).first():
+                    raise KeyAlreadyEnrolled()
+                won = conn.execute(
+                    update(device_registrations)
+                    .where(
+                        device_registrations.c.id == row.id,
+                        device_registrations.c.used_at.is_(None),
+                        device_registrations.c.attempts < MAX_ATTEMPTS,
+                    )
+                    .values(used_at=now)
+                ).rowcount
+                if not won:
+                    raise RegistrationNotFound()
+                created = conn.execute(
+                    insert(devices)
+                    .values(
+                        uuid=str(uuidlib.uuid4()),
+                        phone_e164=row.phone_e164,
+                        name=new.name,
+                        os_type=new.os_type,
+                        public_key=new.public_jwk,
+                        key_thumbprint=new.thumbprint,
+                        created_at=now,
+                        last_seen_at=now,
+                    )
+                    .returning(*devices.c)
+                ).one()
+                self._audit.record(
+                    "device.registered",
+                    subject=f"device:{created.uuid}",
+                    data={"os_type": new.os_type},
+                    conn=conn,
                 )
-                .values(used_at=now)
-            ).rowcount
-            if not won:
-                raise RegistrationNotFound()
-            created = conn.execute(
-                insert(devices)
-                .values(
-                    uuid=str(uuidlib.uuid4()),
-                    phone_e164=row.phone_e164,
-                    name=new.name,
-                    os_type=new.os_type,
-                    public_key=new.public_jwk,
-                    created_at=now,
-                    last_seen_at=now,
-                )
-                .returning(*devices.c)
-            ).one()
-            self._audit.record(
-                "device.registered",
-                subject=f"device:{created.uuid}",
-                data={"os_type": new.os_type},
-                conn=conn,
-            )
+        except IntegrityError as exc:  # the same key confirmed twice at once: one wins
+            raise KeyAlreadyEnrolled() from exc
         return EnrolledDevice.from_row(created, new.public_key)
 
     def _count_failure(self, registration_id: int, now: Any) -> None:
