@@ -247,6 +247,8 @@ def _handle(client: DeviceClient, event: Event, as_json: bool) -> None:
         )
     if event.event == "revoked":
         fail("this device was revoked")
+    if event.event == "closed":
+        fail("stopped: this device opened a newer stream elsewhere (at most 3 at once)")
 
 
 @authenticator_group.command("watch")

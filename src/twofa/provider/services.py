@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from twofa.crypto import Keyring
 from twofa.events import EventBus, make_bus
@@ -11,6 +12,7 @@ from twofa.provider.audit.service import AuditLog
 from twofa.provider.callbacks.dispatcher import CallbackDispatcher
 from twofa.provider.codes.service import CodeService
 from twofa.provider.devices.service import DeviceService
+from twofa.provider.devices.streams import revocations_since
 from twofa.provider.messaging import MessagingService, make_gateway
 from twofa.provider.phones.service import PhoneVerificationService
 from twofa.provider.push.service import PushService, number_key
@@ -55,8 +57,13 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     audit = AuditLog(db)
     limits = make_limits(settings, on_limited=audit.rate_limited)
     messaging = MessagingService(db, make_gateway(settings))
-    # While Redis is down, the bus replays approval-request changes read from the database.
-    feed = PushService.feed(db, number_key(settings))
+    # While Redis is down, the bus replays approval-request changes and device revocations
+    # read from the database.
+    requests_feed = PushService.feed(db, number_key(settings))
+
+    def feed(since: float) -> list[tuple[str, dict[str, Any]]]:
+        return requests_feed(since) + revocations_since(db, since)
+
     bus = bus or make_bus(settings.redis_url, feed=feed)
     push = PushService(db, settings, bus, limits, audit)
     return Services(

@@ -13,7 +13,7 @@ const DEVICE = "device";
 const ACCOUNTS = "accounts";
 const ACCOUNTS_REFRESH_MS = 5 * 60 * 1000;
 const STATUS_TEXT = { connecting: "Connecting", live: "Live", reconnecting: "Offline",
-  unauthorized: "Not accepted" };
+  unauthorized: "Not accepted", paused: "Paused" };
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -97,6 +97,13 @@ class App {
         h("span", {}, "The provider no longer accepts this device. It may have been revoked."),
         h("button", { class: "button small", type: "button",
           onclick: () => this.forget() }, "Register again"));
+    } else if (state === "paused") {
+      banner.hidden = false;
+      banner.dataset.kind = "warning";
+      banner.replaceChildren(
+        h("span", {}, "Live updates paused: this device is listening in too many places."),
+        h("button", { class: "button small", type: "button",
+          onclick: () => this.stream.reconnectNow() }, "Resume here"));
     } else if (state === "reconnecting" && !navigator.onLine) {
       banner.hidden = false;
       banner.dataset.kind = "warning";

@@ -233,7 +233,10 @@ async def events(request: Request, device: Device, service: Service) -> Streamin
     Example frame: `id: 1764150000123\\nevent: request\\ndata: {"uuid": "…", …}`
     """
     last = parse_last_event_id(request.headers.get("last-event-id"))
-    stream = device_events(service, services(request).bus, device, last)
+    wired = services(request)
+    stream = device_events(
+        service, wired.bus, device, last, heartbeat=wired.settings.stream_heartbeat
+    )
     return StreamingResponse(
         stream,
         media_type="text/event-stream",

@@ -30,6 +30,7 @@ from twofa.provider.devices.auth import SKEW, RequestAuthenticator, SignedReques
 from twofa.provider.devices.model import EnrolledDevice, millis, request_view, unix
 from twofa.provider.devices.registration import RegistrationService
 from twofa.provider.devices.signature import decision_text, verify
+from twofa.provider.devices.streams import StreamRegistry, device_topic, revoked_event
 from twofa.provider.messaging import MessagingService
 from twofa.provider.push.model import ApprovalRequest
 from twofa.provider.push.service import Decision, PushService, number_key
@@ -44,11 +45,6 @@ HISTORY = 50
 UUID = re.compile(r"^[0-9a-fA-F-]{1,64}$", re.ASCII)
 MAX_SIGNING_TIME = 10**11  # unix seconds, year 5138: far beyond any clock, far below overflow
 REPLAY = 200
-
-
-def device_topic(uuid: str) -> str:
-    """The bus topic that tells a device's open streams it was revoked."""
-    return f"device:{uuid}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +104,7 @@ class DeviceService:
         self._number_key = number_key(settings)
         self.registrations = RegistrationService(db, keyring, settings, messaging, limits, audit)
         self.authenticator = RequestAuthenticator(db)
+        self.streams = StreamRegistry(db, bus)
 
     def authenticate(self, request: SignedRequest) -> EnrolledDevice:
         """The device that signed ``request``; 401/60087 otherwise."""
@@ -255,7 +252,7 @@ class DeviceService:
                 )
         if not revoked:
             raise DeviceNotFound()
-        self._bus.publish(device_topic(uuid), {"type": "revoked", "uuid": uuid})
+        self._bus.publish(device_topic(uuid), revoked_event(uuid))
 
     # Event stream --------------------------------------------------------------------------
 

@@ -30,9 +30,7 @@ def thumbprint(jwk: dict[str, str]) -> str:
 def upgrade() -> None:
     with op.batch_alter_table("devices") as batch:
         batch.add_column(sa.Column("key_thumbprint", sa.String(64), nullable=True))
-        batch.add_column(
-            sa.Column("state", sa.String(10), nullable=False, server_default="active")
-        )
+        batch.add_column(sa.Column("state", sa.String(10), nullable=False, server_default="active"))
         batch.add_column(sa.Column("approval_number", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("registered_ip", sa.String(64), nullable=True))
         batch.add_column(sa.Column("decided_by", Id, nullable=True))
@@ -49,9 +47,7 @@ def upgrade() -> None:
         if print_ in seen:
             continue  # an older duplicate keeps the thumbprint; new enrolments of it are refused
         seen.add(print_)
-        conn.execute(
-            devices.update().where(devices.c.id == row.id).values(key_thumbprint=print_)
-        )
+        conn.execute(devices.update().where(devices.c.id == row.id).values(key_thumbprint=print_))
     with op.batch_alter_table("devices") as batch:
         batch.create_unique_constraint("uq_devices_key_thumbprint", ["key_thumbprint"])
     with op.batch_alter_table("apps") as batch:
@@ -67,7 +63,9 @@ def upgrade() -> None:
         sa.Column(
             "device_id",
             Id,
-            sa.ForeignKey("devices.id", ondelete="CASCADE", name="fk_device_streams_device_id_devices"),
+            sa.ForeignKey(
+                "devices.id", ondelete="CASCADE", name="fk_device_streams_device_id_devices"
+            ),
             nullable=False,
         ),
         sa.Column("opened_at", When, nullable=False),
