@@ -89,6 +89,18 @@ class DeviceInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingDevice:
+    """A further device of this phone asking to join; approve it by typing its number."""
+
+    uuid: str
+    name: str
+    os_type: str
+    registered_from: str | None
+    created_at: int
+    expires_at: int
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """One Server-Sent Event from ``/device/v1/events``."""
 
@@ -290,6 +302,18 @@ class DeviceClient:
 
     def devices(self) -> list[DeviceInfo]:
         return [DeviceInfo(**d) for d in self.call("GET", "/device/v1/devices")["devices"]]
+
+    def pending_devices(self) -> list[PendingDevice]:
+        body = self.call("GET", "/device/v1/devices/pending")
+        return [PendingDevice(**d) for d in body["devices"]]
+
+    def decide_device(self, uuid: str, *, approve: bool, number: int | None = None) -> str:
+        """Approve a waiting device (with the number it shows) or deny it; the status."""
+        body: dict[str, Any] = {"decision": "approve" if approve else "deny"}
+        if number is not None:
+            body["number"] = number
+        answer = self.call("POST", f"/device/v1/devices/{uuid}/approval", body)
+        return str(answer["device"]["status"])
 
     def revoke(self, uuid: str | None = None) -> None:
         self.call("DELETE", f"/device/v1/devices/{uuid or self.device_uuid}")

@@ -266,5 +266,15 @@ def audit_verify(as_json: bool) -> None:
 
 def register(cli: click.Group) -> None:
     """Add the provider's commands to the ``twofa`` group."""
-    for command in (provider_command, apps_group, outbox_command, db_group, audit_group):
+    from twofa.provider.devices.cli import apps_multi_device, devices_group
+
+    apps_group.add_command(apps_multi_device)
+    for command in (
+        provider_command,
+        apps_group,
+        outbox_command,
+        db_group,
+        audit_group,
+        devices_group,
+    ):
         cli.add_command(command)

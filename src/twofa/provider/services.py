@@ -13,10 +13,10 @@ from twofa.provider.callbacks.dispatcher import CallbackDispatcher
 from twofa.provider.codes.service import CodeService
 from twofa.provider.codes.usage import UsageCounters
 from twofa.provider.codes.verification import TokenVerifier
+from twofa.provider.devices import approvals
 from twofa.provider.devices.auth import RequestAuthenticator
 from twofa.provider.devices.registration import RegistrationService
 from twofa.provider.devices.service import DeviceService
-from twofa.provider.devices.streams import revocations_since
 from twofa.provider.messaging import MessagingService, make_gateway
 from twofa.provider.phones.service import PhoneVerificationService
 from twofa.provider.push.service import PushService
@@ -67,7 +67,7 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     requests_feed = PushService.feed(db, number_key(settings))
 
     def feed(since: float) -> list[tuple[str, dict[str, Any]]]:
-        return requests_feed(since) + revocations_since(db, since)
+        return requests_feed(since) + approvals.changes_since(db, since)
 
     bus = bus or make_bus(settings.redis_url, feed=feed)
     push = PushService(db, settings, bus, limits, audit)
@@ -97,5 +97,6 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
             audit,
             registrations,
             RequestAuthenticator(db),
+            approvals.DeviceApprovals(db, bus, messaging, audit),
         ),
     )

@@ -25,6 +25,7 @@ from twofa.errors import (
     VerificationIncorrect,
 )
 from twofa.provider.audit.service import AuditLog
+from twofa.provider.devices.approvals import initial_state
 from twofa.provider.devices.model import EnrolledDevice
 from twofa.provider.devices.signature import (
     InvalidKey,
@@ -154,8 +155,14 @@ class RegistrationService:
     def _code_hash(self, registration_id: str, code: str) -> str:
         return self._keyring.code_hash(f"device-registration:{registration_id}", code)
 
-    def confirm(self, registration_id: str, code: str | None, new: NewDevice) -> EnrolledDevice:
-        """Check the code once; on success record the device and close the registration."""
+    def confirm(
+        self, registration_id: str, code: str | None, new: NewDevice, *, ip: str | None = None
+    ) -> EnrolledDevice:
+        """Check the code once; on success record the device and close the registration.
+
+        A phone's first device is active at once; a further one is ``pending`` until an
+        existing device approves it (devices/approvals.py).
+        """
         if not isinstance(registration_id, str) or len(registration_id) > 64:
             raise RegistrationNotFound()
         now = utcnow()
@@ -180,6 +187,7 @@ class RegistrationService:
                     select(devices.c.id).where(devices.c.key_thumbprint == new.thumbprint)
                 ).first():
                     raise KeyAlreadyEnrolled()
+                state, number = initial_state(conn, row.phone_e164)
                 won = conn.execute(
                     update(device_registrations)
                     .where(
@@ -200,6 +208,9 @@ class RegistrationService:
                         os_type=new.os_type,
                         public_key=new.public_jwk,
                         key_thumbprint=new.thumbprint,
+                        state=state,
+                        approval_number=number,
+                        registered_ip=ip[:64] if ip else None,
                         created_at=now,
                         last_seen_at=now,
                     )
@@ -208,7 +219,7 @@ class RegistrationService:
                 self._audit.record(
                     "device.registered",
                     subject=f"device:{created.uuid}",
-                    data={"os_type": new.os_type},
+                    data={"os_type": new.os_type, "state": state},
                     conn=conn,
                 )
         except IntegrityError as exc:  # the same key confirmed twice at once: one wins

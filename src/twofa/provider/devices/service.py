@@ -26,16 +26,17 @@ from twofa.errors import (
 from twofa.events import EventBus
 from twofa.provider.apps.model import App
 from twofa.provider.audit.service import AuditLog
+from twofa.provider.devices.approvals import DEVICE_EVENTS, DeviceApprovals
 from twofa.provider.devices.auth import SKEW, RequestAuthenticator, SignedRequest
 from twofa.provider.devices.model import EnrolledDevice
-from twofa.provider.devices.registration import RegistrationService
+from twofa.provider.devices.registration import NewDevice, RegistrationService
 from twofa.provider.devices.signature import decision_text, verify
+from twofa.provider.devices.streams import StreamRegistry, device_topic, revoked_event
 from twofa.provider.push.events import millis
 from twofa.provider.push.model import ApprovalRequest, Decision
 from twofa.provider.push.service import PushService
 from twofa.provider.push.view import number_key, request_view, unix
 from twofa.provider.users.store import active_devices
-from twofa.provider.devices.streams import StreamRegistry, device_topic, revoked_event
 from twofa.settings import Settings
 from twofa.storage.database import Database, utcnow
 from twofa.storage.tables import apps, totp_secrets, users
@@ -88,15 +89,21 @@ def parse_signed_decision(params: dict[str, Any]) -> SignedDecision:
     choice = params.get("decision")
     if choice not in ("approve", "deny"):
         raise MissingParameter("decision", "must be approve or deny")
-    signing_time = _int_param(
-        params, "signing_time", required=True, low=0, high=MAX_SIGNING_TIME
-    )
+    signing_time = _int_param(params, "signing_time", required=True, low=0, high=MAX_SIGNING_TIME)
     number = _int_param(params, "number", required=False, low=0, high=999)
     signature = params.get("signature")
     if not isinstance(signature, str) or not signature:
         raise MissingParameter("signature")
     assert signing_time is not None
     return SignedDecision(choice == "approve", signing_time, number, signature)
+
+
+def parse_device_decision(params: dict[str, Any]) -> tuple[bool, int | None]:
+    """``decision`` (approve/deny) and the ``number`` typed for a waiting device."""
+    choice = params.get("decision")
+    if choice not in ("approve", "deny"):
+        raise MissingParameter("decision", "must be approve or deny")
+    return choice == "approve", _int_param(params, "number", required=False, low=0, high=999)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +128,7 @@ class DeviceService:
         audit: AuditLog,
         registrations: RegistrationService,
         authenticator: RequestAuthenticator,
+        approvals: DeviceApprovals,
     ) -> None:
         self._db = db
         self._audit = audit
@@ -131,10 +139,20 @@ class DeviceService:
         self.registrations = registrations
         self.authenticator = authenticator
         self.streams = StreamRegistry(db, bus)
+        self.approvals = approvals
 
-    def authenticate(self, request: SignedRequest) -> EnrolledDevice:
-        """The device that signed ``request``; 401/60087 otherwise."""
-        return self.authenticator.authenticate(request)
+    def authenticate(self, request: SignedRequest, *, pending: bool = False) -> EnrolledDevice:
+        """The device that signed ``request``; 401/60087 otherwise (403 while it is pending,
+        unless ``pending`` allows a device awaiting approval)."""
+        return self.authenticator.authenticate(request, pending=pending)
+
+    def enrol(
+        self, registration_id: str, code: str | None, new: NewDevice, *, ip: str | None
+    ) -> EnrolledDevice:
+        """Confirm a registration; a further device then waits for approval on the others."""
+        device = self.registrations.confirm(registration_id, code, new, ip=ip)
+        self.approvals.announce(device)
+        return device
 
     # Accounts ------------------------------------------------------------------------------
 
@@ -238,25 +256,36 @@ class DeviceService:
 
     def revoke(self, device: EnrolledDevice, uuid: str) -> None:
         """Revoke a device of the same phone (itself included) and end its open streams."""
+        self._revoke(uuid, phone_e164=device.phone_e164, by=device.uuid)
+
+    def operator_revoke(self, uuid: str) -> None:
+        """Revoke any device (``twofa devices revoke``: a lost phone's recovery)."""
+        self._revoke(uuid, phone_e164=None, by="operator")
+
+    def _revoke(self, uuid: str, *, phone_e164: str | None, by: str) -> None:
         if not UUID.match(uuid):
             raise DeviceNotFound()
+        which = [device_rows.c.uuid == uuid, device_rows.c.revoked_at.is_(None)]
+        if phone_e164 is not None:
+            which.append(device_rows.c.phone_e164 == phone_e164)
         with self._db.write() as conn:
-            revoked = conn.execute(
-                update(device_rows)
-                .where(
-                    device_rows.c.uuid == uuid,
-                    device_rows.c.phone_e164 == device.phone_e164,
-                    device_rows.c.revoked_at.is_(None),
+            target = conn.execute(
+                select(device_rows.c.name, device_rows.c.state, device_rows.c.phone_e164).where(
+                    *which
                 )
-                .values(revoked_at=utcnow())
+            ).first()
+            revoked = conn.execute(
+                update(device_rows).where(*which).values(revoked_at=utcnow())
             ).rowcount
             if revoked:
                 self._audit.record(
-                    "device.revoked", subject=f"device:{uuid}", data={"by": device.uuid}, conn=conn
+                    "device.revoked", subject=f"device:{uuid}", data={"by": by}, conn=conn
                 )
-        if not revoked:
+        if not revoked or target is None:
             raise DeviceNotFound()
         self._bus.publish(device_topic(uuid), revoked_event(uuid))
+        if target.state == "active":
+            self.approvals.revoked(target.phone_e164, uuid, target.name)
 
     # Event stream --------------------------------------------------------------------------
 
@@ -271,6 +300,10 @@ class DeviceService:
         events = [
             StreamEvent(millis(request.created_at), "request", self.view(request, app, user))
             for request, app, user in self._push.pending_for_phone(device.phone_e164)
+        ]
+        events += [
+            StreamEvent(at, "device.request", view)
+            for at, view in self.approvals.pending_events(device.phone_e164)
         ]
         if last_event_id is not None:
             since = datetime.fromtimestamp(last_event_id / 1000, UTC)
@@ -290,6 +323,8 @@ class DeviceService:
         kind = event.get("type")
         if kind == "revoked":
             return StreamEvent(millis(utcnow()), "revoked", {"uuid": device.uuid})
+        if kind in DEVICE_EVENTS and isinstance(event.get("data"), dict) and "id" in event:
+            return StreamEvent(int(event["id"]), str(kind), event["data"])
         uuid = event.get("uuid")
         if kind not in ("request", "request.ended") or not isinstance(uuid, str):
             return None

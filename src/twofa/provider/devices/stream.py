@@ -15,11 +15,10 @@ from collections.abc import AsyncIterator
 
 from twofa.events import EventBus
 from twofa.provider.devices.model import EnrolledDevice
-from twofa.provider.push.events import millis
 from twofa.provider.devices.service import DeviceService, StreamEvent
 from twofa.provider.devices.streams import MAX_STREAMS, device_topic
 from twofa.provider.observability import metrics
-from twofa.provider.push.events import phone_topic
+from twofa.provider.push.events import millis, phone_topic
 from twofa.storage.database import utcnow
 
 HEARTBEAT_SECONDS = 15.0

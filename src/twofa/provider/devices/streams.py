@@ -10,7 +10,6 @@ makes that faster.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import delete, insert, select
@@ -82,11 +81,3 @@ class StreamRegistry:
                     select(device_streams.c.id).where(device_streams.c.device_id == device_id)
                 ).all()
             )
-
-
-def revocations_since(db: Database, since: float) -> list[tuple[str, dict[str, Any]]]:
-    """The database change feed's share for devices: every revocation since ``since``."""
-    moment = datetime.fromtimestamp(since, UTC)
-    with db.read() as conn:
-        rows = conn.execute(select(devices.c.uuid).where(devices.c.revoked_at >= moment)).all()
-    return [(device_topic(r.uuid), revoked_event(r.uuid)) for r in rows]
