@@ -190,6 +190,8 @@ def confirm_registration(
         timeout,
     )
     device: dict[str, Any] = body["device"]
+    if "approval" in body:  # a further device of the phone: it shows this number
+        device["approval"] = body["approval"]
     return device
 
 
