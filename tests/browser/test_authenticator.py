@@ -166,7 +166,7 @@ def test_second_device_sees_answer_deny_and_revoke(
     first = new_context().new_page()
     second = new_context().new_page()
     register_device(first, phone_user, name="Work laptop")
-    register_device(second, phone_user, name="Phone")
+    register_device(second, phone_user, name="Phone", approve_on=first)
 
     sent = phone_user.authy.one_touch.send_request(phone_user.authy_id, "Confirm the transfer?")
     uuid = sent.get_uuid()

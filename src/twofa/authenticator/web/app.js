@@ -3,6 +3,7 @@
 import * as api from "./api.js";
 import { CodesView } from "./codes.js";
 import * as db from "./db.js";
+import { JoiningView } from "./joining.js";
 import { renderDevices, renderHistory } from "./lists.js";
 import { runRegistration } from "./register.js";
 import { RequestsView } from "./requests.js";
@@ -34,6 +35,7 @@ class App {
     this.device = device;
     this.tab = "codes";
     this.codes = new CodesView($("#accounts"));
+    this.joining = new JoiningView($("#device-requests"), { getDevice: () => this.device });
     this.requests = new RequestsView($("#requests"), {
       getDevice: () => this.device,
       onAnswered: () => this.refreshTab(),
@@ -82,6 +84,14 @@ class App {
     if (name === "request") this.requests.upsert(payload);
     else if (name === "request.ended") this.requests.ended(payload);
     else if (name === "revoked") this.forget("This device was revoked.");
+    else if (name === "device.request") this.joining.upsert(payload);
+    else if (name === "device.ended") this.joining.ended(payload);
+    else if (name === "device.added" || name === "device.revoked") {
+      if (payload.uuid !== this.device.uuid) {
+        toast(`Device “${payload.name}” was ${name === "device.added" ? "added" : "revoked"}.`);
+      }
+      if (this.tab === "devices") this.refreshTab();
+    }
   }
 
   async onStreamState(state) {
@@ -114,6 +124,7 @@ class App {
       try {
         const { requests } = await api.pending(this.device);
         this.requests.sync(requests, startedAt);
+        this.joining.sync((await api.pendingDevices(this.device)).devices);
       } catch {
         // the stream already delivered the pending requests; this only prunes stale cards
       }
