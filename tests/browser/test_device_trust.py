@@ -86,3 +86,28 @@ def test_a_wrong_number_denies(
     joining.get_by_role("button", name="Approve").click()
     expect(first.locator("#toast")).to_contain_text("did not match")
     expect(second.locator("#step-phone [data-error]")).to_contain_text("did not approve")
+
+
+def test_revocation_ends_the_other_devices_codes_and_stream(
+    new_context: Callable[[], BrowserContext], phone_user: PhoneUser
+) -> None:
+    first = new_context().new_page()
+    second = new_context().new_page()
+    register_device(first, phone_user, name="Phone")
+    register_device(second, phone_user, name="Lost tablet", approve_on=first)
+    code_of = f'li.account[data-authy-id="{phone_user.authy_id}"] .code'
+    expect(second.locator(code_of)).to_have_attribute("data-code", re.compile(r"^\d{7}$"))
+    stolen_code = second.locator(code_of).get_attribute("data-code")
+    before = first.locator(code_of).get_attribute("data-code")
+
+    first.get_by_role("button", name="Devices").click()
+    first.get_by_role("button", name="Revoke Lost tablet").click()
+    first.locator("#confirm").get_by_role("button", name="Revoke").click()
+    expect(second.locator("#step-phone")).to_be_visible()  # its stream ended: it starts over
+    # The first device fetched the renewed secret live; the copied one no longer verifies.
+    first.get_by_role("button", name="Codes").click()
+    expect(first.locator(code_of)).not_to_have_attribute("data-code", before or "")
+    fresh = first.locator(code_of).get_attribute("data-code")
+    tokens = phone_user.authy.tokens
+    assert tokens.verify(phone_user.authy_id, fresh).ok()
+    assert not tokens.verify(phone_user.authy_id, stolen_code, {"force": True}).ok()

@@ -282,6 +282,8 @@ def _handle(client: DeviceClient, event: Event, as_json: bool) -> None:
     elif event.event == "device.request":
         click.echo(_describe_pending(PendingDevice(**event.data)))
         click.echo(f"  run `twofa authenticator approve-device {safe(event.data.get('uuid'))}`")
+    elif event.event == "accounts.changed":
+        click.echo("The secrets of this phone were renewed; `codes` shows the new codes.")
     elif event.event in ("device.added", "device.revoked"):
         what = "added" if event.event == "device.added" else "revoked"
         click.echo(f"Device {safe(event.data.get('name'))!r} was {what}.")

@@ -84,6 +84,7 @@ class App {
     if (name === "request") this.requests.upsert(payload);
     else if (name === "request.ended") this.requests.ended(payload);
     else if (name === "revoked") this.forget("This device was revoked.");
+    else if (name === "accounts.changed") this.loadAccounts(); // secrets were rotated
     else if (name === "device.request") this.joining.upsert(payload);
     else if (name === "device.ended") this.joining.ended(payload);
     else if (name === "device.added" || name === "device.revoked") {

@@ -35,7 +35,13 @@ from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import apps, devices, users
 
 log = logging.getLogger(__name__)
-DEVICE_EVENTS = ("device.request", "device.ended", "device.added", "device.revoked")
+DEVICE_EVENTS = (
+    "device.request",
+    "device.ended",
+    "device.added",
+    "device.revoked",
+    "accounts.changed",
+)
 
 
 def initial_state(conn: Connection, phone_e164: str) -> tuple[str, int | None]:
@@ -62,6 +68,12 @@ def initial_state(conn: Connection, phone_e164: str) -> tuple[str, int | None]:
 
 def _event(kind: str, uuid: str, at: datetime, data: dict[str, Any]) -> dict[str, Any]:
     return {"type": kind, "key": f"{kind}:{uuid}", "id": millis(at), "data": data}
+
+
+def accounts_changed_event(revoked_uuid: str, at: datetime | None = None) -> dict[str, Any]:
+    """Tell a phone's devices to fetch their accounts again: the secrets were rotated."""
+    data = {"reason": "a device of this phone was revoked"}
+    return _event("accounts.changed", revoked_uuid, at or utcnow(), data)
 
 
 def request_view(row: Any) -> dict[str, Any]:
@@ -100,6 +112,8 @@ def changes_since(db: Database, since: float) -> list[tuple[str, dict[str, Any]]
             found.append((topic, _event("device.ended", row.uuid, row.decided_at, data)))
         if row.revoked_at is not None and aware(row.revoked_at) >= moment:
             found.append((device_topic(row.uuid), revoked_event(row.uuid)))
+            if row.state == "active":
+                found.append((topic, accounts_changed_event(row.uuid, row.revoked_at)))
     return found
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from twofa.crypto import Keyring
 from twofa.errors import (
@@ -24,15 +24,20 @@ from twofa.errors import (
     MissingParameter,
 )
 from twofa.events import EventBus
+from twofa.otp import random_secret
 from twofa.provider.apps.model import App
 from twofa.provider.audit.service import AuditLog
-from twofa.provider.devices.approvals import DEVICE_EVENTS, DeviceApprovals
+from twofa.provider.devices.approvals import (
+    DEVICE_EVENTS,
+    DeviceApprovals,
+    accounts_changed_event,
+)
 from twofa.provider.devices.auth import SKEW, RequestAuthenticator, SignedRequest
 from twofa.provider.devices.model import EnrolledDevice
 from twofa.provider.devices.registration import NewDevice, RegistrationService
 from twofa.provider.devices.signature import decision_text, verify
 from twofa.provider.devices.streams import StreamRegistry, device_topic, revoked_event
-from twofa.provider.push.events import millis
+from twofa.provider.push.events import millis, phone_topic
 from twofa.provider.push.model import ApprovalRequest, Decision
 from twofa.provider.push.service import PushService
 from twofa.provider.push.view import number_key, request_view, unix
@@ -40,6 +45,7 @@ from twofa.provider.users.store import active_devices, app_accounts
 from twofa.settings import Settings
 from twofa.storage.database import Database, utcnow
 from twofa.storage.tables import devices as device_rows
+from twofa.storage.tables import totp_secrets, users
 
 HISTORY = 50
 UUID = re.compile(r"^[0-9a-fA-F-]{1,64}$", re.ASCII)
@@ -261,15 +267,45 @@ class DeviceService:
             revoked = conn.execute(
                 update(device_rows).where(*which).values(revoked_at=utcnow())
             ).rowcount
+            rotated = 0
+            if revoked and target is not None and target.state == "active":
+                rotated = self._rotate_secrets(conn, target.phone_e164)
             if revoked:
                 self._audit.record(
-                    "device.revoked", subject=f"device:{uuid}", data={"by": by}, conn=conn
+                    "device.revoked",
+                    subject=f"device:{uuid}",
+                    data={"by": by, "secrets_rotated": rotated},
+                    conn=conn,
                 )
         if not revoked or target is None:
             raise DeviceNotFound()
         self._bus.publish(device_topic(uuid), revoked_event(uuid))
         if target.state == "active":
+            self._bus.publish(phone_topic(target.phone_e164), accounts_changed_event(uuid))
             self.approvals.revoked(target.phone_e164, uuid, target.name)
+
+    def _rotate_secrets(self, conn: Connection, phone_e164: str) -> int:
+        """Give every application user of this phone a new authenticator TOTP secret.
+
+        The revoked device may have copied the secrets; from this commit on, codes computed
+        from them fail. Generic-authenticator (QR) secrets are another factor and stay.
+        """
+        rows = conn.execute(
+            select(totp_secrets.c.id)
+            .join(users, users.c.id == totp_secrets.c.user_id)
+            .where(users.c.phone_e164 == phone_e164, totp_secrets.c.kind == "app")
+        ).all()
+        for row in rows:
+            conn.execute(
+                update(totp_secrets)
+                .where(totp_secrets.c.id == row.id)
+                .values(
+                    secret_enc=self._keyring.encrypt(random_secret()),
+                    last_step=0,
+                    created_at=utcnow(),
+                )
+            )
+        return len(rows)
 
     # Event stream --------------------------------------------------------------------------
 
