@@ -203,6 +203,7 @@ def _request_json(request: ApprovalRequest) -> dict[str, Any]:
         "details": request.details,
         "expires_at": request.expires_at,
         **({"numbers": request.numbers} if request.numbers else {}),
+        **({"number_matching": True} if request.number_matching else {}),
     }
 
 
@@ -211,6 +212,8 @@ def _describe(request: ApprovalRequest) -> str:
     lines += [f"    {safe(label)}: {safe(value)}" for label, value in request.details.items()]
     if request.numbers:
         lines.append(f"    Pick the number shown on the login page: {request.numbers}")
+    elif request.number_matching:
+        lines.append("    Type the number shown on the login page to approve.")
     return "\n".join(lines)
 
 
@@ -240,6 +243,8 @@ def approve_command(uuid: str, number: int | None) -> None:
     request = client.request(uuid)
     if request.numbers and number is None:
         fail(f"this request needs --number (one of {', '.join(map(str, request.numbers))})")
+    if request.number_matching and number is None:
+        fail("this request needs --number: the number shown on the login page")
     status = client.decide(uuid, approve=True, number=number)
     if status != "approved":
         fail(f"the request was {status}: the number did not match")
@@ -264,6 +269,10 @@ def _answer_interactively(client: DeviceClient, request: ApprovalRequest) -> Non
     number = None
     if choice == "a" and request.numbers:
         number = click.prompt("Number", type=click.Choice([str(n) for n in request.numbers]))
+    elif choice == "a" and request.number_matching:
+        number = click.prompt("Number shown on the login page", type=str)
+        if not number.strip().isdigit() or len(number.strip()) > 3:
+            number = "0"  # not a number the page shows: the provider records a denial
     try:
         status = client.decide(
             request.uuid, approve=choice == "a", number=int(number) if number else None

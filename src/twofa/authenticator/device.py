@@ -61,6 +61,7 @@ class ApprovalRequest:
     expires_at: int | None
     status: str
     numbers: list[int] | None
+    number_matching: bool = False  # approve with the number the login page shows
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ApprovalRequest:
@@ -75,6 +76,7 @@ class ApprovalRequest:
             expires_at=data.get("expires_at"),
             status=data["status"],
             numbers=data.get("numbers"),
+            number_matching=bool(data.get("number_matching")),
         )
 
 

@@ -101,3 +101,23 @@ def apps_multi_device(app: str, setting: str) -> None:
     with services.db.write() as conn:
         conn.execute(update(apps).where(apps.c.id == found.id).values(multi_device=setting == "on"))
     click.echo(f"Multi-device for {found.name!r}: {setting}")
+
+
+@click.command("number-choices")
+@click.argument("app")
+@click.argument("setting", type=click.Choice(["on", "off"]))
+def apps_number_choices(app: str, setting: str) -> None:
+    """Offer three numbers to tap (on) instead of asking to type the one shown (off, default).
+
+    Tapping one of three lets a user who approves at random in one time out of three.
+    """
+    services = _services()
+    try:
+        found = services.apps.find(app)
+    except TwofaError as exc:
+        _fail(exc.message)
+    with services.db.write() as conn:
+        conn.execute(
+            update(apps).where(apps.c.id == found.id).values(number_choices=setting == "on")
+        )
+    click.echo(f"Number choices for {found.name!r}: {setting}")

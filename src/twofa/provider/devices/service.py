@@ -224,6 +224,15 @@ class DeviceService:
                 signing_time=decision.signing_time,
             ),
         )
+        if mismatch:
+            with self._db.write() as conn:
+                self._audit.record(
+                    "request.number_mismatch",
+                    app_id=request.app_id,
+                    subject=f"device:{device.uuid}",
+                    data={"uuid": uuid, "typed": decision.number},
+                    conn=conn,
+                )
         return DecisionOutcome(uuid, decided.status, mismatch)
 
     # Devices -------------------------------------------------------------------------------
