@@ -51,15 +51,30 @@ def provider_command(host: str, port: int, workers: int, no_migrate: bool) -> No
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="twofa-metrics-")
     logs.configure(settings.log_level.upper(), json_output=settings.json_logs)
     _raise_open_file_limit()
-    uvicorn.run(
-        "twofa.provider.asgi:create",
-        factory=True,
+    options: dict[str, Any] = {
+        "app": "twofa.provider.asgi:create",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "log_config": None,
+        # X-Forwarded-For/-Proto are believed only from TWOFA_TRUSTED_PROXY (per-address
+        # budgets depend on it); anyone else could write any address there.
+        "proxy_headers": bool(settings.trusted_proxy),
+        "forwarded_allow_ips": settings.trusted_proxy or None,
+        "timeout_graceful_shutdown": 5,
+    }
+    if workers == 1:
+        uvicorn.run(**options)
+        return
+    from twofa.provider.workers import serve
+
+    serve(
         host=host,
         port=port,
         workers=workers,
-        log_config=None,
-        proxy_headers=True,
-        timeout_graceful_shutdown=5,
+        options=options,
+        log_level=settings.log_level.upper(),
+        json=settings.json_logs,
     )
 
 
@@ -304,6 +319,7 @@ def audit_verify(as_json: bool) -> None:
 def register(cli: click.Group) -> None:
     """Add the provider's commands to the ``twofa`` group."""
     from twofa.provider.devices_cli import apps_multi_device, apps_number_choices, devices_group
+    from twofa.provider.fraud_cli import fraud_group
 
     apps_group.add_command(apps_multi_device)
     apps_group.add_command(apps_number_choices)
@@ -316,3 +332,4 @@ def register(cli: click.Group) -> None:
         devices_group,
     ):
         cli.add_command(command)
+    cli.add_command(fraud_group)

@@ -1,7 +1,7 @@
 """device trust: key thumbprints, devices awaiting approval, open streams, app settings
 
 Revision ID: 0003_devices
-Revises: 0003_callbacks
+Revises: 0003_fraud
 """
 
 import base64
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_devices"
-down_revision = "0003_callbacks"
+down_revision = "0003_fraud"
 branch_labels = None
 depends_on = None
 
