@@ -23,6 +23,7 @@ from twofa.site.live import LiveStatus
 from twofa.site.passwords import Passwords
 from twofa.site.services import EXTENSION, SiteServices
 from twofa.site.store import AttemptStore, SessionStore, UserStore
+from twofa.site.streams import StreamBudget
 from twofa.storage.database import Database
 from twofa.storage.engine import make_engine
 
@@ -78,6 +79,7 @@ def create_app(
         account=AccountService(attempts=attempts, provider=provider),
         live=live,
         provider=provider,
+        streams=StreamBudget(settings.site_max_streams),
     )
     app.extensions["twofa_site_database"] = database
     _register(app)
@@ -85,8 +87,8 @@ def create_app(
 
 
 def _configure(app: Flask, settings: Settings) -> None:
-    # A key derived for this purpose only: the session cookie never signs with the master key.
-    app.secret_key = hmac.new(settings.key, b"twofa-site-session", hashlib.sha256).hexdigest()
+    # The site's own secret, narrowed to this purpose; the site never holds the provider's key.
+    app.secret_key = hmac.new(settings.site_key, b"twofa-site-session", hashlib.sha256).hexdigest()
     secure = settings.site_public_url.startswith("https://")
     app.config.update(
         SESSION_COOKIE_NAME="twofa_site",

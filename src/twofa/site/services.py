@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from twofa.site.account.service import AccountService
     from twofa.site.auth.service import AuthService
     from twofa.site.live import LiveStatus
+    from twofa.site.streams import StreamBudget
 
 EXTENSION = "twofa_site"
 
@@ -24,6 +25,7 @@ class SiteServices:
     account: AccountService
     live: LiveStatus
     provider: Client
+    streams: StreamBudget
 
 
 def services() -> SiteServices:

@@ -117,6 +117,13 @@ class WebBrowser:
         form = {"full_name": "Alice Example", "email": email, "password": PASSWORD}
         return self.post("/sign-up", {**form, "region": "US", "phone": self.phone})
 
+    def register(self, email: str = EMAIL) -> None:
+        """Sign up through the site and confirm the phone; the browser ends signed out."""
+        assert self.sign_up(email).headers["location"] == "/verify"
+        assert "We sent a code by text message" in self.get("/verify").text
+        assert self.post("/verify", {"code": self.last_code()}).headers["location"] == "/account"
+        assert self.post("/logout").status_code == 302
+
     def login(self, email: str = EMAIL) -> httpx.Response:
         return self.post("/login", {"email": email, "password": PASSWORD})
 
