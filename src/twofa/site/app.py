@@ -19,11 +19,14 @@ from twofa.settings import Settings
 from twofa.site import db as site_db
 from twofa.site.account.service import AccountService
 from twofa.site.auth.service import AuthService
+from twofa.site.auth.signup import SignUpService, SignUpStore
+from twofa.site.challenge import Challenges, SpentChallenges
 from twofa.site.live import LiveStatus
 from twofa.site.passwords import Passwords
 from twofa.site.services import EXTENSION, SiteServices
 from twofa.site.store import AttemptStore, SessionStore, UserStore
 from twofa.site.streams import StreamBudget
+from twofa.site.throttle import FailureStore, LoginThrottle
 from twofa.storage.database import Database
 from twofa.storage.engine import make_engine
 
@@ -62,20 +65,40 @@ def create_app(
             timeout=settings.site_provider_timeout,
         )
     live = LiveStatus(bus if bus is not None else make_bus(settings.redis_url))
+    now = clock or (lambda: datetime.now(UTC))
     attempts = AttemptStore(database)
+    users = UserStore(database)
+    passwords = Passwords(memory_kib=settings.site_password_memory_kib)
+    challenges = Challenges(
+        key=hmac.new(settings.site_key, b"twofa-site-challenge", hashlib.sha256).digest(),
+        spent=SpentChallenges(database),
+        clock=now,
+    )
     auth = AuthService(
         settings=settings,
-        users=UserStore(database),
+        users=users,
         attempts=attempts,
         sessions=SessionStore(database),
-        passwords=Passwords(memory_kib=settings.site_password_memory_kib),
+        passwords=passwords,
         provider=provider,
         live=live,
-        clock=clock or (lambda: datetime.now(UTC)),
+        throttle=LoginThrottle(store=FailureStore(database), settings=settings, clock=now),
+        challenges=challenges,
+        clock=now,
+    )
+    signup = SignUpService(
+        settings=settings,
+        users=users,
+        signups=SignUpStore(database),
+        passwords=passwords,
+        challenges=challenges,
+        provider=provider,
+        clock=now,
     )
     app.extensions[EXTENSION] = SiteServices(
         settings=settings,
         auth=auth,
+        signup=signup,
         account=AccountService(attempts=attempts, provider=provider),
         live=live,
         provider=provider,
