@@ -46,6 +46,7 @@ class Waitress:
             site_threads=THREADS,
             site_max_streams=STREAMS,
             site_stream_max_seconds=60,
+            site_signup_limit_ip="100/3600",  # every member signs up from 127.0.0.1
         )
         self.app = create_app(settings)
         self.thread = threading.Thread(target=self.server.run, name="waitress", daemon=True)
