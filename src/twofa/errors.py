@@ -178,11 +178,6 @@ class ApprovalRequestNotPending(TwofaError):
     default_message = "Approval request is not pending"
 
 
-class InvalidApprovalRequest(TwofaError):
-    code = "60080"
-    default_message = "Invalid approval request"
-
-
 class InvalidSignature(TwofaError):
     status = 401
     code = "60087"

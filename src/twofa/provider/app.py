@@ -10,9 +10,10 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import FastAPI
 
 from twofa import __version__
-from twofa.authenticator import web as authenticator_web
+from twofa.authenticator import web_files
 from twofa.provider import errors_http
 from twofa.provider.api import application, authy, devices, onetouch, operations, outbox, phones
+from twofa.provider.api.docs import PlainRoute, plain_route
 from twofa.provider.bodylimit import BodyLimit
 from twofa.provider.observability.middleware import Observe
 from twofa.provider.services import Services, build_services
@@ -95,17 +96,28 @@ def create_app(
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        # twofa exports its own Prometheus metrics and JSON logs; FastAPI's OpenTelemetry
+        # bridge would otherwise check for a configured provider on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.services = services
     app.state.settings = settings
     errors_http.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(Observe)
+    app.add_middleware(Observe, access_log=settings.access_log)
 
+    # The busiest route first, matched before any other and without dependency injection.
+    plain_route(
+        app,
+        PlainRoute(authy.VERIFY_PATH, authy.verify_token, methods=["GET"]),
+        tag=authy.TAG,
+        extra=authy.VERIFY_DOC,
+        name="verify_token",
+    )
     for module in (operations, authy, onetouch, phones, application):
         app.include_router(module.router)
     app.include_router(devices.router)
     if settings.env == "dev" and settings.sms_gateway == "outbox":
         app.include_router(outbox.router)
-    authenticator_web.mount(app)
+    web_files.mount(app)
     return app

@@ -6,9 +6,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import Request
-from starlette.concurrency import run_in_threadpool
 
-from twofa.provider.apps.service import App
+from twofa.provider.apps.model import App
 from twofa.provider.params import merge, parse_body
 from twofa.provider.services import Services
 
@@ -20,10 +19,12 @@ async def read_params(request: Request) -> dict[str, Any]:
     cached = getattr(request.state, "params", None)
     if cached is not None:
         return cached
-    body = await request.body()
+    has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
+    body = await request.body() if has_body else b""
+    query = request.scope["query_string"]
     params = merge(
-        parse_body(body, request.headers.get("content-type", "")),
-        request.query_params.multi_items(),
+        parse_body(body, request.headers.get("content-type", "")) if body else {},
+        request.query_params.multi_items() if query else (),
     )
     request.state.params = params
     return params
@@ -34,15 +35,8 @@ def services(request: Request) -> Services:
 
 
 async def run_db(request: Request, work: Callable[[], T]) -> T:
-    """Run a service call that touches only the database.
-
-    On SQLite it runs inline on the event loop: SQLite answers in microseconds and has one
-    writer anyway, so a hop to a worker thread would cost more than the query. On PostgreSQL
-    it runs in a worker thread, since network round trips must not stall the loop.
-    """
-    if services(request).db.inline:
-        return work()
-    return await run_in_threadpool(work)
+    """Run a service call that touches only the database (``Database.run``)."""
+    return await services(request).db.run(work)
 
 
 async def api_key(request: Request) -> str | None:

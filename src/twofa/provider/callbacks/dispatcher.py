@@ -18,10 +18,9 @@ import os
 import socket
 import time
 import uuid as uuidlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from sqlalchemy import select, update
@@ -34,7 +33,6 @@ from twofa.storage.database import Database, utcnow
 from twofa.storage.tables import apps, callback_deliveries
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 BATCH = 20
 
 
@@ -193,20 +191,14 @@ class CallbackDispatcher:
             return None
         return f"HTTP {response.status_code}"
 
-    async def _db_call(self, work: Callable[[], T]) -> T:
-        """Database work: inline on SQLite (microseconds), in a worker thread elsewhere."""
-        if self._db.inline:
-            return work()
-        return await asyncio.to_thread(work)
-
     async def run_once(self, client: httpx.AsyncClient) -> int:
         """Claim and deliver one batch; the number of deliveries attempted."""
-        batch = await self._db_call(self.claim)
+        batch = await self._db.run(self.claim)
         if not batch:
             return 0
         errors = await asyncio.gather(*(self.deliver(client, d) for d in batch))
         for delivery, error in zip(batch, errors, strict=True):
-            await self._db_call(functools.partial(self.record, delivery, error))
+            await self._db.run(functools.partial(self.record, delivery, error))
         return len(batch)
 
     async def run(self, wake: asyncio.Event) -> None:
