@@ -102,7 +102,7 @@ def test_sign_up_solves_the_proof_of_work(
         "Puzzle solved: you can send the form."
     )
     shot(page, "site-22-sign-up-puzzle")
-    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("button", name="Create account").click(timeout=30_000)
     expect(page).to_have_url(CONFIRM, timeout=30_000)
     code = guarded_site.provider.last_code("+1" + re.sub(r"\D", "", phone), digits=6)
     page.get_by_label("Code", exact=True).fill(code)

@@ -35,6 +35,10 @@ def sign_up() -> Page:
         return redirect(url_for("account.account"))
     signup = services().signup
     form = SignUpForm()
+    shortest = services().settings.site_password_min_length
+    form.password.description = (
+        f"At least {shortest} characters. Long phrases are best; common passwords are refused."
+    )
     if form.validate_on_submit():
         try:
             token, _ = signup.start(
