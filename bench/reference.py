@@ -23,9 +23,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from twofa.otp.fast import decode_secret, match_step
-
 from twofa.crypto import Keyring
+from twofa.otp import decode_secret, match_step
 
 Scope = dict[str, Any]
 Send = Callable[[dict[str, Any]], Awaitable[None]]

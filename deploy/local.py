@@ -320,6 +320,7 @@ class Deployment:
             "TWOFA_DATABASE_URL": provider_db,
             "TWOFA_PUBLIC_URL": public_url,
             "TWOFA_SMS_GATEWAY": "outbox",  # read the "sent" codes with `twofa outbox`
+            "TWOFA_CALLBACK_ALLOW_PRIVATE": "true",  # this rehearsal's site is on loopback
             "FORWARDED_ALLOW_IPS": "127.0.0.1",  # uvicorn trusts X-Forwarded-* from nginx only
         }
         # ... and the site gets its own secret, database role and API key, nothing else.
