@@ -284,7 +284,7 @@ def login(site_url: str, user: User, *, human_delay: bool, poll: bool) -> LoginR
         with http_client(site_url) as browser, user.lock:
             form = {"csrf_token": _csrf(browser.get("/login")), "email": user.email,
                     "password": PASSWORD, "next": ""}  # fmt: skip
-            _expect_redirect(browser.post("/login", data=form), "/login/wait")
+            _expect_redirect(_post_login(browser, form), "/login/wait")
             page = browser.get("/login/wait")
             number = NUMBER.search(page.text)
             token = _csrf(page)
@@ -334,6 +334,15 @@ def login(site_url: str, user: User, *, human_delay: bool, poll: bool) -> LoginR
             poller.join(5)
         result.seconds = time.perf_counter() - started
     return result
+
+
+def _post_login(browser: httpx.Client, form: dict[str, str]) -> httpx.Response:
+    """POST /login, pressing again while the site says its password checks are all queued."""
+    answer = browser.post("/login", data=form)
+    while answer.status_code == 503:
+        time.sleep(float(answer.headers.get("retry-after", "2")))
+        answer = browser.post("/login", data=form)
+    return answer
 
 
 def _statuses(lines: Iterator[str]) -> Iterator[str]:
@@ -483,7 +492,7 @@ def _wait_like_wait_js(site_url: str, user: User, waiting: threading.Barrier) ->
     with http_client(site_url) as browser, user.lock:
         form = {"csrf_token": _csrf(browser.get("/login")), "email": user.email,
                 "password": PASSWORD, "next": ""}  # fmt: skip
-        _expect_redirect(browser.post("/login", data=form), "/login/wait")
+        _expect_redirect(_post_login(browser, form), "/login/wait")
         page = browser.get("/login/wait")
         number = NUMBER.search(page.text)
         chosen = int(number.group(1)) if number else None
@@ -513,14 +522,21 @@ def crowd_phase(site_url: str, users: list[User]) -> dict[str, Any]:
     """``len(users)`` browsers wait at once while visitors load ``/``; then all are approved."""
     print(f"  crowd: {len(users)} browsers waiting at once, visitors loading / ...", flush=True)
     page_times: list[float] = []
+    page_failures: list[str] = []
     stop = threading.Event()
 
     def visitor() -> None:
         with http_client(site_url) as client:
             while not stop.is_set():
                 t0 = time.perf_counter()
-                if client.get("/").status_code == 200:
+                try:
+                    status = client.get("/").status_code
+                except httpx.HTTPError as exc:
+                    status, took = 0, type(exc).__name__
+                if status == 200:
                     page_times.append((time.perf_counter() - t0) * 1000)
+                else:
+                    page_failures.append(took if status == 0 else str(status))
                 stop.wait(0.05)
 
     waiting = threading.Barrier(len(users))
@@ -546,6 +562,7 @@ def crowd_phase(site_url: str, users: list[User]) -> dict[str, Any]:
         "browsers": len(users),
         "ok": len(known),
         "errors": sorted({o for o in outcomes if isinstance(o, str)}),
+        "page_failures": len(page_failures),
         "page_ms": {"p50": percentile(page_times, 50), "p99": percentile(page_times, 99),
                     "max": max(page_times, default=float("nan")), "n": len(page_times)},
         **{f"{mode}_ms": {"n": len(v), "p50": percentile(v, 50), "p99": percentile(v, 99)}
@@ -645,8 +662,8 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         "no failed logins": all(len(p.ok) == len(p.results) for p in phases.values()),
     }
     if crowd is not None:
-        checks[f"crowd phase: GET / p99 <= {GOAL_PAGE_P99_MS:.0f} ms"] = (
-            crowd["page_ms"]["p99"] <= GOAL_PAGE_P99_MS
+        checks[f"crowd phase: GET / p99 <= {GOAL_PAGE_P99_MS:.0f} ms, none failed"] = (
+            crowd["page_ms"]["p99"] <= GOAL_PAGE_P99_MS and not crowd["page_failures"]
         )
         checks["crowd phase: every waiting browser learnt of its approval"] = (
             crowd["ok"] == crowd["browsers"]

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, make_response, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.wrappers import Response
 
@@ -22,7 +22,7 @@ from twofa.site.auth.service import AuthService
 from twofa.site.auth.signup import SignUpService, SignUpStore
 from twofa.site.challenge import Challenges, SpentChallenges
 from twofa.site.live import LiveStatus
-from twofa.site.passwords import Passwords
+from twofa.site.passwords import Passwords, PasswordsBusy
 from twofa.site.services import EXTENSION, SiteServices
 from twofa.site.store import AttemptStore, SessionStore, UserStore
 from twofa.site.streams import StreamBudget
@@ -68,7 +68,10 @@ def create_app(
     now = clock or (lambda: datetime.now(UTC))
     attempts = AttemptStore(database)
     users = UserStore(database)
-    passwords = Passwords(memory_kib=settings.site_password_memory_kib)
+    # A quarter of the threads may wait for a password hash; the rest stay free for pages.
+    passwords = Passwords(
+        memory_kib=settings.site_password_memory_kib, max_waiting=max(2, settings.site_threads // 4)
+    )
     challenges = Challenges(
         key=hmac.new(settings.site_key, b"twofa-site-challenge", hashlib.sha256).digest(),
         spent=SpentChallenges(database),
@@ -175,6 +178,13 @@ def _register(app: Flask) -> None:
         (413, "The request is too large."),
     ):
         app.register_error_handler(code, _error_page(code, message))
+
+    @app.errorhandler(PasswordsBusy)
+    def _busy(exc: PasswordsBusy) -> Response:
+        message = "Many people are signing in right now. Please try again in a few seconds."
+        response = make_response(render_template("error.html", code=503, message=message), 503)
+        response.headers["Retry-After"] = "2"
+        return response
 
     @app.errorhandler(500)
     def _server_error(exc: Exception) -> tuple[str, int]:
