@@ -72,8 +72,8 @@ NUMBER = re.compile(r'<p class="match-number"[^>]*>(\d+)</p>')
 TLS = ssl.create_default_context()
 
 
-def http_client(base_url: str, **kwargs: Any) -> httpx.Client:
-    return httpx.Client(base_url=base_url, timeout=30, verify=TLS, **kwargs)
+def http_client(base_url: str, timeout: float = 30, **kwargs: Any) -> httpx.Client:
+    return httpx.Client(base_url=base_url, timeout=timeout, verify=TLS, **kwargs)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -484,37 +484,61 @@ def argon_rate(threads: int, seconds: float, memory_kib: int) -> dict[str, Any]:
     }
 
 
-def _wait_like_wait_js(site_url: str, user: User, waiting: threading.Barrier) -> tuple[str, float]:
+class _Gate:
+    """Every browser reports in (waiting, or failed) before any device approves."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.arrived = 0
+        self.lock = threading.Lock()
+        self.open = threading.Event()
+
+    def arrive(self) -> None:
+        with self.lock:
+            self.arrived += 1
+            if self.arrived >= self.expected:
+                self.open.set()
+
+
+def _wait_like_wait_js(site_url: str, user: User, gate: _Gate) -> tuple[str, float]:
     """One browser on /login/wait: the stream if the site grants one, else polling every 2 s.
 
     Returns how it learnt (``stream``/``poll``) and approve call start -> the browser knows.
     """
-    with http_client(site_url) as browser, user.lock:
-        form = {"csrf_token": _csrf(browser.get("/login")), "email": user.email,
-                "password": PASSWORD, "next": ""}  # fmt: skip
-        _expect_redirect(_post_login(browser, form), "/login/wait")
-        page = browser.get("/login/wait")
-        number = NUMBER.search(page.text)
-        chosen = int(number.group(1)) if number else None
-        with browser.stream("GET", "/login/events") as stream:
-            streaming = stream.status_code == 200
-            events = _statuses(stream.iter_lines()) if streaming else iter(())
-            if streaming and next(events) != "pending":
-                raise RuntimeError("stream did not begin pending")
-            waiting.wait(300)  # every browser is waiting now
-            request = user.device.pending()[-1]
-            t0 = time.perf_counter()
-            user.device.decide(request.uuid, approve=True, number=chosen)
-            if streaming:
-                if next(events) != "approved":
-                    raise RuntimeError("stream did not say approved")
-            else:  # wait.js: poll at once, then every 2 s (a random phase against the approval)
-                time.sleep(random.uniform(0, POLL_SECONDS))
-                while browser.get("/login/status").json().get("status") != "approved":
-                    time.sleep(POLL_SECONDS)
-            known = (time.perf_counter() - t0) * 1000
-        done = browser.post("/login/complete", data={"csrf_token": _csrf(page)})
-        _expect_redirect(done, "/account")
+    arrived = False
+    try:
+        # A patient browser: on a loaded machine 200 password checks take a while to drain.
+        with http_client(site_url, timeout=180) as browser, user.lock:
+            form = {"csrf_token": _csrf(browser.get("/login")), "email": user.email,
+                    "password": PASSWORD, "next": ""}  # fmt: skip
+            _expect_redirect(_post_login(browser, form), "/login/wait")
+            page = browser.get("/login/wait")
+            number = NUMBER.search(page.text)
+            chosen = int(number.group(1)) if number else None
+            with browser.stream("GET", "/login/events") as stream:
+                streaming = stream.status_code == 200
+                events = _statuses(stream.iter_lines()) if streaming else iter(())
+                if streaming and next(events) != "pending":
+                    raise RuntimeError("stream did not begin pending")
+                arrived = True
+                gate.arrive()
+                gate.open.wait()  # every browser is waiting now
+                request = user.device.pending()[-1]
+                t0 = time.perf_counter()
+                user.device.decide(request.uuid, approve=True, number=chosen)
+                if streaming:
+                    if next(events) != "approved":
+                        raise RuntimeError("stream did not say approved")
+                else:  # wait.js: poll every 2 s, at a random phase against the approval
+                    time.sleep(random.uniform(0, POLL_SECONDS))
+                    while browser.get("/login/status").json().get("status") != "approved":
+                        time.sleep(POLL_SECONDS)
+                known = (time.perf_counter() - t0) * 1000
+            done = browser.post("/login/complete", data={"csrf_token": _csrf(page)})
+            _expect_redirect(done, "/account")
+    finally:
+        if not arrived:
+            gate.arrive()
     return ("stream" if streaming else "poll"), known
 
 
@@ -539,14 +563,14 @@ def crowd_phase(site_url: str, users: list[User]) -> dict[str, Any]:
                     page_failures.append(took if status == 0 else str(status))
                 stop.wait(0.05)
 
-    waiting = threading.Barrier(len(users))
+    gate = _Gate(len(users))
     visitors = [threading.Thread(target=visitor) for _ in range(4)]
     for thread in visitors:
         thread.start()
     outcomes: list[tuple[str, float] | str] = []
     try:
         with ThreadPoolExecutor(len(users)) as pool:
-            futures = [pool.submit(_wait_like_wait_js, site_url, u, waiting) for u in users]
+            futures = [pool.submit(_wait_like_wait_js, site_url, u, gate) for u in users]
             for future in futures:
                 try:
                     outcomes.append(future.result())
