@@ -231,6 +231,8 @@ def start_site(
         "TWOFA_SITE_DATABASE_URL": f"sqlite:///{database}",
         "TWOFA_SITE_APP_NAME": "Acme Demo",
         "TWOFA_SITE_PROVIDER_TIMEOUT": "3",
+        # Every test browser signs up from 127.0.0.1: no puzzle unless a test asks for one.
+        "TWOFA_SITE_SIGNUP_LIMIT_IP": "1000/3600",
     }
     env = clean_env(**{**defaults, **extra})
     log_path = data_dir / f"site-{port}.log"
