@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr = SecretStr("")
     twilio_from: str = ""
     twilio_api_base: str = "https://api.twilio.com"
+    email_gateway: Literal["outbox", "console", "smtp"] = "outbox"
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    email_from: str = ""
 
     # Codes
     sms_code_length: int = Field(7, ge=6, le=10)
@@ -71,6 +78,7 @@ class Settings(BaseSettings):
     totp_window: int = Field(1, ge=0, le=3)
     phone_verification_ttl: int = Field(600, gt=0)
     onetouch_default_ttl: int = Field(86400, ge=0)
+    verify_code_ttl: int = Field(600, ge=1, le=86400)  # Twilio Verify: 10 minutes by default
 
     # Rate limits, "COUNT/SECONDS"
     limit_verify_failures_per_user: str = "10/600"

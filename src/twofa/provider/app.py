@@ -12,7 +12,18 @@ from fastapi import FastAPI
 from twofa import __version__
 from twofa.authenticator import web as authenticator_web
 from twofa.provider import errors_http
-from twofa.provider.api import application, authy, devices, onetouch, operations, outbox, phones
+from twofa.provider.api import (
+    application,
+    authy,
+    devices,
+    onetouch,
+    operations,
+    outbox,
+    phones,
+    verify,
+    verify_limits,
+)
+from twofa.provider.api.verify_plumbing import install as install_verify
 from twofa.provider.bodylimit import BodyLimit
 from twofa.provider.observability.middleware import Observe
 from twofa.provider.services import Services, build_services
@@ -99,12 +110,15 @@ def create_app(
     app.state.services = services
     app.state.settings = settings
     errors_http.install(app)
+    install_verify(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(Observe)
 
     for module in (operations, authy, onetouch, phones, application):
         app.include_router(module.router)
     app.include_router(devices.router)
+    app.include_router(verify.router)
+    app.include_router(verify_limits.router)
     if settings.env == "dev" and settings.sms_gateway == "outbox":
         app.include_router(outbox.router)
     authenticator_web.mount(app)

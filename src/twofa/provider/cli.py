@@ -94,16 +94,21 @@ def _app_json(app: Any, api_key: str | None = None) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def apps_create(name: str, callback_url: str | None, as_json: bool) -> None:
     """Create an application and print its API key (shown this once only)."""
+    services = _services()
     try:
-        created = _services().apps.create(name, callback_url=callback_url)
+        created = services.apps.create(name, callback_url=callback_url)
     except TwofaError as exc:
         _fail(exc.message)
+    account = services.verify.accounts.issue_account(created.app.id)
     if as_json:
-        click.echo(json.dumps(_app_json(created.app, created.api_key)))
+        body = _app_json(created.app, created.api_key)
+        body.update(account_sid=account.sid, auth_token=account.secret)
+        click.echo(json.dumps(body))
         return
     click.echo(f"Application {created.app.name!r} created (app_id {created.app.id}).")
     click.echo(f"API key: {created.api_key}")
-    click.echo("Store it now: only its hash is kept, it cannot be shown again.")
+    click.echo(f"Verify v2 Account SID: {account.sid}  auth token: {account.secret}")
+    click.echo("Store them now: only their hashes are kept, they cannot be shown again.")
 
 
 @apps_group.command("list")
@@ -269,5 +274,8 @@ def audit_verify(as_json: bool) -> None:
 
 def register(cli: click.Group) -> None:
     """Add the provider's commands to the ``twofa`` group."""
+    from twofa.provider.verify.cli import register_app_commands
+
+    register_app_commands(apps_group, _services, _fail)
     for command in (provider_command, apps_group, outbox_command, db_group, audit_group):
         cli.add_command(command)

@@ -12,10 +12,12 @@ from twofa.provider.callbacks.dispatcher import CallbackDispatcher
 from twofa.provider.codes.service import CodeService
 from twofa.provider.devices.service import DeviceService
 from twofa.provider.messaging import MessagingService, make_gateway
+from twofa.provider.messaging.email import make_email_gateway
 from twofa.provider.phones.service import PhoneVerificationService
 from twofa.provider.push.service import PushService, number_key
 from twofa.provider.ratelimit import Limits, make_limits
 from twofa.provider.users.service import UserService
+from twofa.provider.verify.bundle import Verify, build_verify
 from twofa.settings import Settings
 from twofa.storage.database import Database
 from twofa.storage.engine import make_engine
@@ -37,6 +39,7 @@ class Services:
     push: PushService
     callbacks: CallbackDispatcher
     devices: DeviceService
+    verify: Verify
 
     def close(self) -> None:
         self.db.dispose()
@@ -54,7 +57,7 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     keyring = Keyring(settings.key)
     audit = AuditLog(db)
     limits = make_limits(settings, on_limited=audit.rate_limited)
-    messaging = MessagingService(db, make_gateway(settings))
+    messaging = MessagingService(db, make_gateway(settings), make_email_gateway(settings))
     # While Redis is down, the bus replays approval-request changes read from the database.
     feed = PushService.feed(db, number_key(settings))
     bus = bus or make_bus(settings.redis_url, feed=feed)
@@ -74,4 +77,5 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         push=push,
         callbacks=CallbackDispatcher(db, keyring, settings),
         devices=DeviceService(db, keyring, settings, messaging, limits, push, bus, audit),
+        verify=build_verify(db, keyring, settings, messaging, limits, audit),
     )

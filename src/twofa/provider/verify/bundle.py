@@ -1,0 +1,49 @@
+"""The Verify dialect's services, wired once from the provider's shared ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twofa.crypto import Keyring
+from twofa.provider.audit.service import AuditLog
+from twofa.provider.messaging import MessagingService
+from twofa.provider.ratelimit import Limits
+from twofa.provider.verify.accounts import VerifyAccounts
+from twofa.provider.verify.catalog import ServiceCatalog
+from twofa.provider.verify.ratelimits import BucketGuard, RateLimitService
+from twofa.provider.verify.verifications import VerificationService
+from twofa.settings import Settings
+from twofa.storage.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Verify:
+    accounts: VerifyAccounts
+    services: ServiceCatalog
+    verifications: VerificationService
+    rate_limits: RateLimitService
+
+
+def build_verify(
+    db: Database,
+    keyring: Keyring,
+    settings: Settings,
+    messaging: MessagingService,
+    limits: Limits,
+    audit: AuditLog,
+) -> Verify:
+    """Verify shares the provider's codes key, gateways, limiter and audit log."""
+    return Verify(
+        accounts=VerifyAccounts(db, keyring),
+        services=ServiceCatalog(db, audit),
+        verifications=VerificationService(
+            db,
+            keyring,
+            messaging,
+            limits,
+            BucketGuard(db, limits),
+            audit,
+            ttl=settings.verify_code_ttl,
+        ),
+        rate_limits=RateLimitService(db),
+    )
