@@ -20,7 +20,7 @@ from tests.compat.verify_helpers import (
     new_number,
     sent_code,
 )
-from tests.live import LiveProvider
+from tests.servers import LiveProvider
 
 
 @pytest.fixture

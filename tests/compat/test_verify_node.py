@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.compat.verify_helpers import new_account, new_number, sent_code
-from tests.live import LiveProvider
+from tests.servers import LiveProvider
 
 NODE_DIR = Path(__file__).parent / "node"
 

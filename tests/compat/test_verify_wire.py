@@ -23,7 +23,7 @@ from tests.compat.verify_helpers import (
     new_number,
     sent_code,
 )
-from tests.live import LiveProvider, start_provider
+from tests.servers import LiveProvider, start_provider
 
 CODE_TTL = 2
 

@@ -10,7 +10,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from tests.live import LiveProvider, e164
+from tests.servers import LiveProvider, e164
 
 
 class RecordingHttpClient(TwilioHttpClient):

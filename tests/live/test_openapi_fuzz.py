@@ -50,6 +50,8 @@ def test_no_server_errors_and_envelope_on_failure(
     for operation in operations:
         if operation.path.startswith(("/device/", "/qr/")) or operation.path == "/healthz":
             continue  # the device API has its own signed-request tests
+        if operation.path.startswith("/v2/"):
+            continue  # Verify v2 speaks Twilio's dialect: test_verify_fuzz.py
         try:
             strategy = operation.as_strategy(generation_mode=mode)
         except Exception:  # noqa: S112 - an operation with nothing to break in negative mode
