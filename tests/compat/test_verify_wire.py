@@ -201,3 +201,19 @@ def test_16_expired_code(short_lived: LiveProvider) -> None:
         service.verification_checks.create(to=to, code=code)
     restarted = service.verifications.create(to=to, channel="sms")
     assert restarted.sid != started.sid
+
+
+def test_status_polling_is_limited(
+    provider: LiveProvider, client: Client, service_sid: str
+) -> None:
+    started = client.verify.v2.services(service_sid).verifications.create(
+        to=new_number(provider), channel="sms"
+    )
+    fetch = client.verify.v2.services(service_sid).verifications(started.sid).fetch
+    answered = 0
+    with raises(429, 20429):
+        # 60 a minute pass; a minute boundary crossed on the way allows at most 60 more.
+        while answered <= 121:
+            assert fetch().status == "pending"
+            answered += 1
+    assert answered >= 60

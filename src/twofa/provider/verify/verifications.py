@@ -41,16 +41,20 @@ from twofa.provider.verify.errors import (
     MaxSendAttempts,
     Psd2ParamsRequired,
     ResourceNotFound,
+    TooManyRequests,
 )
 from twofa.provider.verify.messages import compose, normalise_locale
 from twofa.provider.verify.model import SendAttempt, Verification, VerifyService
 from twofa.provider.verify.ratelimits import BucketGuard
 from twofa.provider.verify.wire import Form, canonical, is_sid, new_sid, twilio_date
+from twofa.settings import Limit
 from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import verify_verifications as vv
 
 MAX_SENDS = 5
 MAX_CHECKS = 5
+# Twilio's limits on polling one verification's status (contract R8).
+FETCH_LIMITS = (Limit(60, 60), Limit(180, 3600), Limit(250, 86400))
 CHANNELS = {"sms", "call", "email", "whatsapp", "sna", "auto"}
 SENDABLE = {"sms", "call", "email"}
 
@@ -339,6 +343,11 @@ class VerificationService:
         return row
 
     def fetch(self, account: Account, service_sid: str, sid: str) -> Verification:
+        """A pending verification; polling one more than 60/min, 180/h or 250/day is 20429."""
+        for limit in FETCH_LIMITS:
+            decision = self._limits.limiter.hit(f"verify-fetch:{limit.seconds}:{sid[:40]}", limit)
+            if not decision.allowed:
+                raise TooManyRequests(retry_after=decision.retry_after)
         with self._db.read() as conn:
             service = load_service(conn, account, service_sid)
             row = self._by_sid(conn, service, sid, lock=False)
