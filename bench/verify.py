@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import verify_v2
 from bench.common import (
     RELAXED_LIMITS,
     RESULTS_DIR,
@@ -36,7 +37,7 @@ from bench.common import (
     utc_stamp,
 )
 
-DESCRIPTION = "token verification (valid and wrong codes) vs /healthz, SQLite"
+DESCRIPTION = "token verification (valid and wrong codes), Verify v2 create and check, SQLite"
 GOAL_RATIO = 0.5
 GOAL_RPS = 1000.0
 GOAL_P99_MS = 50.0
@@ -298,6 +299,8 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
                 f"the generator saw {ok_200} answers 200"
             )
         phases.insert(1, valid_result)
+        # Twilio Verify v2 on the same provider: start (outbox gateway) and check.
+        phases += verify_v2.phases(running, seconds=seconds, concurrency=options.concurrency)
 
         if options.profile:
             stamp = utc_stamp()
