@@ -22,20 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from bench import verify_v2
-from bench.common import (
-    RELAXED_LIMITS,
-    RESULTS_DIR,
-    LoadResult,
-    Provider,
-    choose_generator,
-    find_py_spy,
-    print_table,
-    provider,
-    py_spy_record,
-    run_load,
-    summarize_collapsed,
-    utc_stamp,
-)
+from bench.load import choose_generator, run_load
+from bench.profiling import find_py_spy, py_spy_record, summarize_collapsed
+from bench.report import RESULTS_DIR, print_table, utc_stamp
+from bench.servers import RELAXED_LIMITS, Provider, provider
+from bench.stats import LoadResult
 
 DESCRIPTION = "token verification (valid and wrong codes), Verify v2 create and check, SQLite"
 GOAL_RATIO = 0.5

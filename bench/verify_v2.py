@@ -12,7 +12,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.common import CpuMeter, HttpClient, LoadResult, percentile
+from bench.aio_http import HttpClient
+from bench.stats import LoadResult, percentile
+from bench.usage import CpuMeter
 
 
 def number(n: int) -> str:

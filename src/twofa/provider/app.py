@@ -23,6 +23,7 @@ from twofa.provider.api import (
     verify,
     verify_limits,
 )
+from twofa.provider.api.docs import PlainRoute, plain_route
 from twofa.provider.api.verify_plumbing import install as install_verify
 from twofa.provider.bodylimit import BodyLimit
 from twofa.provider.observability.middleware import Observe
@@ -112,8 +113,16 @@ def create_app(
     errors_http.install(app)
     install_verify(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(Observe)
+    app.add_middleware(Observe, access_log=settings.access_log)
 
+    # The busiest route first, matched before any other and without dependency injection.
+    plain_route(
+        app,
+        PlainRoute(authy.VERIFY_PATH, authy.verify_token, methods=["GET"]),
+        tag=authy.TAG,
+        extra=authy.VERIFY_DOC,
+        name="verify_token",
+    )
     for module in (operations, authy, onetouch, phones, application):
         app.include_router(module.router)
     app.include_router(devices.router)
