@@ -21,6 +21,7 @@ from twofa.provider.api import (
     outbox,
     phones,
     verify,
+    verify_factors,
     verify_limits,
 )
 from twofa.provider.api.docs import PlainRoute, plain_route
@@ -128,6 +129,7 @@ def create_app(
     app.include_router(devices.router)
     app.include_router(verify.router)
     app.include_router(verify_limits.router)
+    app.include_router(verify_factors.router)
     if settings.env == "dev" and settings.sms_gateway == "outbox":
         app.include_router(outbox.router)
     authenticator_web.mount(app)

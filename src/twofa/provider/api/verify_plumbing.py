@@ -77,11 +77,18 @@ def no_content() -> Response:
 
 
 def page_body(
-    request: Request, *, key: str, items: list[dict[str, Any]], page: PageRequest, after: int | None
+    request: Request,
+    *,
+    key: str,
+    items: list[dict[str, Any]],
+    page: PageRequest,
+    after: int | None,
+    filters: dict[str, str] | None = None,
 ) -> JSONResponse:
     """A list page (always 200: the Python client accepts nothing else there)."""
     url = public_base(request) + request.url.path[len(request.scope.get("root_path", "")) :]
-    return ok({key: items, "meta": page_meta(key=key, url=url, request=page, next_after=after)})
+    meta = page_meta(key=key, url=url, request=page, next_after=after, filters=filters)
+    return ok({key: items, "meta": meta})
 
 
 FORM = "application/x-www-form-urlencoded"

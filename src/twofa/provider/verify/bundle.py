@@ -10,6 +10,8 @@ from twofa.provider.messaging import MessagingService
 from twofa.provider.ratelimit import Limits
 from twofa.provider.verify.accounts import VerifyAccounts
 from twofa.provider.verify.catalog import ServiceCatalog
+from twofa.provider.verify.challenges import ChallengeService
+from twofa.provider.verify.factors import FactorService
 from twofa.provider.verify.ratelimits import BucketGuard, RateLimitService
 from twofa.provider.verify.verifications import VerificationService
 from twofa.settings import Settings
@@ -22,6 +24,8 @@ class Verify:
     services: ServiceCatalog
     verifications: VerificationService
     rate_limits: RateLimitService
+    factors: FactorService
+    challenges: ChallengeService
 
 
 def build_verify(
@@ -33,6 +37,7 @@ def build_verify(
     audit: AuditLog,
 ) -> Verify:
     """Verify shares the provider's codes key, gateways, limiter and audit log."""
+    factors = FactorService(db, keyring, audit)
     return Verify(
         accounts=VerifyAccounts(db, keyring),
         services=ServiceCatalog(db, audit),
@@ -46,4 +51,6 @@ def build_verify(
             ttl=settings.verify_code_ttl,
         ),
         rate_limits=RateLimitService(db),
+        factors=factors,
+        challenges=ChallengeService(db, factors, audit),
     )

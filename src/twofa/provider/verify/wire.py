@@ -165,13 +165,18 @@ def page_token(last_id: int) -> str:
 
 
 def page_meta(
-    *, key: str, url: str, request: PageRequest, next_after: int | None
+    *,
+    key: str,
+    url: str,
+    request: PageRequest,
+    next_after: int | None,
+    filters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The ``meta`` object; every URL is absolute on our public base (the clients follow
-    ``next_page_url`` verbatim)."""
+    """The ``meta`` object; every URL is absolute on our public base and keeps the list's
+    filters (the clients follow ``next_page_url`` verbatim, adding nothing)."""
 
     def link(number: int, token: str | None) -> str:
-        query: dict[str, Any] = {"PageSize": request.size, "Page": number}
+        query: dict[str, Any] = {**(filters or {}), "PageSize": request.size, "Page": number}
         if token:
             query["PageToken"] = token
         return f"{url}?{urlencode(query)}"
