@@ -122,3 +122,27 @@ def test_40_challenge_list_paging_keeps_filters(
     newest_first = challenges.list(order="desc", status="pending")
     assert [c.sid for c in newest_first] == made[::-1]
     assert challenges.list(status="approved") == []
+
+
+def test_webhooks_resource(provider: LiveProvider, client: Client, service_sid: str) -> None:
+    hooks = client.verify.v2.services(service_sid).webhooks
+    made = hooks.create(
+        friendly_name="hook",
+        event_types=["factor.verified", "challenge.approved"],
+        webhook_url="https://hooks.example.com/verify",
+        resource_version="v2",
+    )
+    assert made.sid.startswith("YW") and made.webhook_method == "POST"
+    assert made.event_types == ["challenge.approved", "factor.verified"]
+    assert (made.status, made.version) == ("enabled", "v2")
+    assert made.url.startswith(provider.url)
+    assert [h.sid for h in hooks.list()] == [made.sid]
+    updated = hooks(made.sid).update(status="disabled", event_types=["*"])
+    assert (updated.status, updated.event_types) == ("disabled", ["*"])
+    with raises(400, 60200):
+        hooks.create(friendly_name="bad", event_types=["nope"], webhook_url="https://x.example")
+    with raises(400, 60200):
+        hooks.create(friendly_name="bad", event_types=["*"], webhook_url="ftp://x.example")
+    assert hooks(made.sid).delete() is True
+    with raises(404, 20404):
+        hooks(made.sid).fetch()

@@ -23,6 +23,7 @@ from twofa.provider.api import (
     verify,
     verify_factors,
     verify_limits,
+    verify_webhooks,
 )
 from twofa.provider.api.docs import PlainRoute, plain_route
 from twofa.provider.api.verify_plumbing import install as install_verify
@@ -130,6 +131,7 @@ def create_app(
     app.include_router(verify.router)
     app.include_router(verify_limits.router)
     app.include_router(verify_factors.router)
+    app.include_router(verify_webhooks.router)
     if settings.env == "dev" and settings.sms_gateway == "outbox":
         app.include_router(outbox.router)
     authenticator_web.mount(app)

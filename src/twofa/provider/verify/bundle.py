@@ -14,6 +14,7 @@ from twofa.provider.verify.challenges import ChallengeService
 from twofa.provider.verify.factors import FactorService
 from twofa.provider.verify.ratelimits import BucketGuard, RateLimitService
 from twofa.provider.verify.verifications import VerificationService
+from twofa.provider.verify.webhooks import WebhookService
 from twofa.settings import Settings
 from twofa.storage.database import Database
 
@@ -26,6 +27,7 @@ class Verify:
     rate_limits: RateLimitService
     factors: FactorService
     challenges: ChallengeService
+    webhooks: WebhookService
 
 
 def build_verify(
@@ -37,7 +39,8 @@ def build_verify(
     audit: AuditLog,
 ) -> Verify:
     """Verify shares the provider's codes key, gateways, limiter and audit log."""
-    factors = FactorService(db, keyring, audit)
+    webhooks = WebhookService(db)
+    factors = FactorService(db, keyring, audit, webhooks)
     return Verify(
         accounts=VerifyAccounts(db, keyring),
         services=ServiceCatalog(db, audit),
@@ -53,4 +56,5 @@ def build_verify(
         rate_limits=RateLimitService(db),
         factors=factors,
         challenges=ChallengeService(db, factors, audit),
+        webhooks=webhooks,
     )

@@ -105,7 +105,13 @@ class ChallengeService:
         )
 
     def _answer(
-        self, conn: Connection, account: Account, challenge: Row, factor: Row, code: str
+        self,
+        conn: Connection,
+        account: Account,
+        entity: Entity,
+        challenge: Row,
+        factor: Row,
+        code: str,
     ) -> str:
         """Apply one code to a pending challenge: "approved", "pending" or "refused"."""
         if challenge.failures >= MAX_FAILURES:
@@ -131,6 +137,21 @@ class ChallengeService:
         )
         self._audit.record(
             "verify.challenge.approved", app_id=account.app_id, subject=challenge.sid, conn=conn
+        )
+        self._factors.webhooks.emit(
+            conn,
+            entity.service,
+            "challenge.approved",
+            {
+                "entity_identity": entity.identity,
+                "factor_sid": factor.sid,
+                "factor_type": factor.factor_type,
+                "factor_friendly_name": factor.friendly_name,
+                "challenge_sid": challenge.sid,
+                "challenge_details": challenge.details,
+                "challenge_hidden_details": challenge.hidden_details,
+                "status": "approved",
+            },
         )
         return "approved"
 
@@ -169,7 +190,7 @@ class ChallengeService:
             )
             row = conn.execute(select(vc).where(vc.c.sid == sid)).one()
             if code is not None:
-                self._answer(conn, account, row, factor, code)
+                self._answer(conn, account, entity, row, factor, code)
                 row = conn.execute(select(vc).where(vc.c.sid == sid)).one()
             return self._challenge(conn, entity, row)
 
@@ -199,7 +220,7 @@ class ChallengeService:
             current = self._challenge(conn, entity, row)
             if current.status == "pending":
                 factor = load_factor(conn, entity, current.factor.sid, lock=True)
-                outcome = self._answer(conn, account, row, factor, code)
+                outcome = self._answer(conn, account, entity, row, factor, code)
             if outcome != "refused":
                 return self._challenge(conn, entity, self._load(conn, entity, sid))
         raise MaxChallengeAttempts()

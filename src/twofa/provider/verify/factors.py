@@ -26,6 +26,7 @@ from twofa.provider.verify.catalog import load_service
 from twofa.provider.verify.errors import InvalidParameter, MaxFactorAttempts, ResourceNotFound
 from twofa.provider.verify.factor_model import Entity, Factor, NewFactor
 from twofa.provider.verify.model import Page, VerifyService
+from twofa.provider.verify.webhooks import WebhookService
 from twofa.provider.verify.wire import Form, PageRequest, canonical, is_sid, new_sid
 from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import verify_entities as ve
@@ -119,10 +120,28 @@ def totp_config(service: VerifyService, form: Form, base: dict[str, Any]) -> dic
 class FactorService:
     """The Entities and Factors resources (TOTP factors)."""
 
-    def __init__(self, db: Database, keyring: Keyring, audit: AuditLog) -> None:
+    def __init__(
+        self, db: Database, keyring: Keyring, audit: AuditLog, webhooks: WebhookService
+    ) -> None:
         self._db = db
         self._keyring = keyring
         self._audit = audit
+        self.webhooks = webhooks
+
+    def emit(self, conn: Connection, factor: Row, entity: Entity, event: str) -> None:
+        """Queue a factor event for the service's webhooks."""
+        self.webhooks.emit(
+            conn,
+            entity.service,
+            event,
+            {
+                "entity_identity": entity.identity,
+                "factor_sid": factor.sid,
+                "factor_type": factor.factor_type,
+                "factor_friendly_name": factor.friendly_name,
+                "factor_metadata": factor._mapping["metadata"],
+            },
+        )
 
     # Entities ------------------------------------------------------------------------------
 
@@ -204,7 +223,9 @@ class FactorService:
             self._audit.record(
                 "verify.factor.created", app_id=account.app_id, subject=sid, conn=conn
             )
-            factor = factor_from_row(load_factor(conn, entity, sid), entity)
+            row = load_factor(conn, entity, sid)
+            self.emit(conn, row, entity, "factor.created")
+            factor = factor_from_row(row, entity)
         issuer = service_totp.get("issuer") or entity.service.friendly_name
         return NewFactor(
             factor, secret.upper(), totp.uri(secret, label=name, issuer=issuer, config=config)
@@ -234,6 +255,7 @@ class FactorService:
             entity = load_entity(conn, account, service_sid, identity)
             row = load_factor(conn, entity, sid)
             conn.execute(delete(vf).where(vf.c.id == row.id))
+            self.emit(conn, row, entity, "factor.deleted")
             self._audit.record(
                 "verify.factor.deleted", app_id=account.app_id, subject=row.sid, conn=conn
             )
@@ -272,6 +294,8 @@ class FactorService:
             if not refused:
                 conn.execute(update(vf).where(vf.c.id == row.id).values(**values))
                 row = load_factor(conn, entity, sid)
+                if values.get("status") == "verified":
+                    self.emit(conn, row, entity, "factor.verified")
         if refused:
             raise MaxFactorAttempts()
         return factor_from_row(row, entity)
