@@ -8,10 +8,12 @@ from twofa.crypto import Keyring
 from twofa.events import EventBus, make_bus
 from twofa.provider.apps.service import AppService
 from twofa.provider.audit.service import AuditLog
-from twofa.provider.callbacks.dispatcher import CallbackDispatcher
 from twofa.provider.codes.service import CodeService
 from twofa.provider.codes.usage import UsageCounters
 from twofa.provider.codes.verification import TokenVerifier
+from twofa.provider.deliveries.authy import AuthyCallbackSender
+from twofa.provider.deliveries.dispatcher import DeliveryDispatcher
+from twofa.provider.deliveries.model import Sender
 from twofa.provider.devices.auth import RequestAuthenticator
 from twofa.provider.devices.registration import RegistrationService
 from twofa.provider.devices.service import DeviceService
@@ -21,8 +23,10 @@ from twofa.provider.phones.service import PhoneVerificationService
 from twofa.provider.push.service import PushService
 from twofa.provider.push.view import number_key
 from twofa.provider.ratelimit import Limits, make_limits
+from twofa.provider.retention import Retention
 from twofa.provider.users.service import UserService
 from twofa.provider.verify.bundle import Verify, build_verify
+from twofa.provider.verify.webhook_sender import VerifyWebhookSender
 from twofa.settings import Settings
 from twofa.storage.database import Database
 from twofa.storage.engine import make_engine
@@ -42,7 +46,8 @@ class Services:
     codes: CodeService
     phones: PhoneVerificationService
     push: PushService
-    callbacks: CallbackDispatcher
+    deliveries: DeliveryDispatcher
+    retention: Retention
     devices: DeviceService
     verify: Verify
 
@@ -57,7 +62,9 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
             settings.provider_database_url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
-        )
+            lock_timeout=settings.db_lock_timeout,
+        ),
+        lock_timeout=settings.db_lock_timeout,
     )
     keyring = Keyring(settings.key)
     audit = AuditLog(db)
@@ -70,6 +77,11 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     usage = UsageCounters(db)
     verifier = TokenVerifier(db, keyring, settings, limits, audit, usage)
     registrations = RegistrationService(db, keyring, settings, messaging, limits, audit)
+    verify = build_verify(db, keyring, settings, messaging, limits, audit)
+    senders: dict[str, Sender] = {
+        AuthyCallbackSender.kind: AuthyCallbackSender(keyring),
+        VerifyWebhookSender.kind: VerifyWebhookSender(verify.accounts),
+    }
     return Services(
         settings=settings,
         db=db,
@@ -77,13 +89,14 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         bus=bus,
         limits=limits,
         audit=audit,
-        apps=AppService(db, keyring),
+        apps=AppService(db, keyring, allow_private_callbacks=settings.allow_private_callbacks),
         users=UserService(db, keyring, settings, audit),
         messaging=messaging,
         codes=CodeService(db, keyring, settings, messaging, limits, audit, usage, verifier),
         phones=PhoneVerificationService(db, keyring, settings, messaging, limits),
         push=push,
-        callbacks=CallbackDispatcher(db, keyring, settings),
+        deliveries=DeliveryDispatcher(db, settings, audit, senders),
+        retention=Retention(db, settings),
         devices=DeviceService(
             db,
             keyring,
@@ -94,5 +107,5 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
             registrations,
             RequestAuthenticator(db),
         ),
-        verify=build_verify(db, keyring, settings, messaging, limits, audit),
+        verify=verify,
     )

@@ -14,6 +14,7 @@ from twofa.provider.verify.challenges import ChallengeService
 from twofa.provider.verify.factors import FactorService
 from twofa.provider.verify.ratelimits import BucketGuard, RateLimitService
 from twofa.provider.verify.verifications import VerificationService
+from twofa.provider.verify.webhook_sender import enqueue_webhook
 from twofa.provider.verify.webhooks import WebhookService
 from twofa.settings import Settings
 from twofa.storage.database import Database
@@ -39,7 +40,8 @@ def build_verify(
     audit: AuditLog,
 ) -> Verify:
     """Verify shares the provider's codes key, gateways, limiter and audit log."""
-    webhooks = WebhookService(db)
+    webhooks = WebhookService(db, allow_private=settings.allow_private_callbacks)
+    webhooks.enqueue = enqueue_webhook
     factors = FactorService(db, keyring, audit, webhooks)
     return Verify(
         accounts=VerifyAccounts(db, keyring),

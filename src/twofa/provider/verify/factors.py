@@ -17,8 +17,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from twofa.crypto import Keyring
-from twofa.otp import random_secret
-from twofa.otp.fast import decode_secret
+from twofa.otp import decode_secret, random_secret
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.verify import totp
 from twofa.provider.verify.accounts import Account

@@ -12,11 +12,12 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.engine import Row
 
+from twofa.errors import InvalidRequest
+from twofa.provider.apps.service import validate_callback_url
 from twofa.provider.verify.accounts import Account
 from twofa.provider.verify.catalog import load_service
 from twofa.provider.verify.errors import InvalidParameter, ResourceNotFound
@@ -62,11 +63,12 @@ def _d(value: datetime) -> str | None:
     return twilio_date(aware(value))
 
 
-def _url(value: str | None) -> str:
-    parts = urlsplit(value or "")
-    if parts.scheme not in {"http", "https"} or not parts.netloc or len(value or "") > 2000:
-        raise InvalidParameter("WebhookUrl")
-    return value or ""
+def _url(value: str | None, *, allow_private: bool) -> str:
+    """An absolute http(s) URL on a public address (unless private receivers are allowed)."""
+    try:
+        return validate_callback_url(value or "", allow_private=allow_private)
+    except InvalidRequest as exc:
+        raise InvalidParameter("WebhookUrl", exc.message) from exc
 
 
 def _events(values: list[str]) -> list[str]:
@@ -78,8 +80,9 @@ def _events(values: list[str]) -> list[str]:
 class WebhookService:
     """Webhooks CRUD, and ``emit`` for the services whose changes raise events."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, allow_private: bool) -> None:
         self._db = db
+        self._allow_private = allow_private
         self.enqueue: Enqueue | None = None  # set when the delivery queue is wired
 
     def _load(self, conn: Connection, service: VerifyService, sid: str) -> Row:
@@ -95,7 +98,10 @@ class WebhookService:
     def create(self, account: Account, service_sid: str, form: Form) -> tuple[VerifyService, Row]:
         name = form.text("FriendlyName", max_length=64, required=True)
         events = _events(form.texts("EventTypes", max_length=40))
-        url = _url(form.text("WebhookUrl", max_length=2000, required=True))
+        url = _url(
+            form.text("WebhookUrl", max_length=2000, required=True),
+            allow_private=self._allow_private,
+        )
         status = form.text("Status", max_length=10) or "enabled"
         version = form.text("Version", max_length=4) or "v2"
         if status not in {"enabled", "disabled"}:
@@ -138,7 +144,9 @@ class WebhookService:
         if "EventTypes" in form:
             values["event_types"] = _events(form.texts("EventTypes", max_length=40))
         if "WebhookUrl" in form:
-            values["url"] = _url(form.text("WebhookUrl", max_length=2000))
+            values["url"] = _url(
+                form.text("WebhookUrl", max_length=2000), allow_private=self._allow_private
+            )
         if (status := form.text("Status", max_length=10)) is not None:
             if status not in {"enabled", "disabled"}:
                 raise InvalidParameter("Status")
