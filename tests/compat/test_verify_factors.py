@@ -4,16 +4,18 @@ challenges (contract §7: 33-36 and 40)."""
 from __future__ import annotations
 
 import base64
+import json
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pyotp
 import pytest
+from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from tests.compat.test_verify_client import raises
 from tests.compat.verify_helpers import Account, RecordingHttpClient, new_account
-from tests.servers import LiveProvider
+from tests.servers import LiveProvider, RecordingServer
 
 IDENTITY = "ff483d1ff591898a9942916050d2ca3f"
 
@@ -146,3 +148,44 @@ def test_webhooks_resource(provider: LiveProvider, client: Client, service_sid: 
     assert hooks(made.sid).delete() is True
     with raises(404, 20404):
         hooks(made.sid).fetch()
+
+
+def test_39_webhook_signed_for_the_official_validator(
+    provider: LiveProvider, account: Account, client: Client, service_sid: str
+) -> None:
+    receiver = RecordingServer()
+    try:
+        url = receiver.url + "/twilio/verify-events?tenant=7"
+        client.verify.v2.services(service_sid).webhooks.create(
+            friendly_name="events",
+            event_types=["challenge.approved", "factor.verified"],
+            webhook_url=url,
+            resource_version="v2",
+        )
+        factor_sid, secret = verified_factor(client, service_sid)
+        challenges = client.verify.v2.services(service_sid).entities(IDENTITY).challenges
+        challenge = challenges.create(
+            factor_sid=factor_sid, auth_payload=code(secret, 30), hidden_details={"ip": "1.2.3.4"}
+        )
+        assert challenge.status == "approved"
+        received = receiver.wait_for(2)
+    finally:
+        receiver.close()
+    validator = RequestValidator(account.auth_token)
+    events = []
+    for request in received:
+        assert request.method == "POST" and request.path == "/twilio/verify-events?tenant=7"
+        params = dict(parse_qsl(request.body.decode()))
+        assert validator.validate(url, params, request.headers["X-Twilio-Signature"])
+        assert not RequestValidator("0" * 32).validate(
+            url, params, request.headers["X-Twilio-Signature"]
+        )
+        assert params["account_sid"] == account.account_sid
+        assert params["service_sid"] == service_sid and params["entity_identity"] == IDENTITY
+        events.append(params)
+    by_type = {e["type"]: e for e in events}
+    assert set(by_type) == {"factor.verified", "challenge.approved"}
+    approved = by_type["challenge.approved"]
+    assert approved["challenge_sid"] == challenge.sid and approved["status"] == "approved"
+    assert json.loads(approved["challenge_hidden_details"]) == {"ip": "1.2.3.4"}
+    assert by_type["factor.verified"]["factor_sid"] == factor_sid

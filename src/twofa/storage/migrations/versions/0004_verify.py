@@ -1,7 +1,7 @@
 """Twilio Verify v2: credentials, services, verifications, rate limits, TOTP factors, webhooks
 
-Revision ID: 0003_verify
-Revises: 0002
+Revision ID: 0004_verify
+Revises: 0003_callbacks
 Create Date: 2026-12-02 04:45:00
 """
 
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0003_verify"
-down_revision = "0002"
+revision = "0004_verify"
+down_revision = "0003_callbacks"
 branch_labels = None
 depends_on = None
 
