@@ -9,13 +9,9 @@ stored encrypted, since a re-send must repeat it, and compared in constant time.
 from __future__ import annotations
 
 import hmac
-import ipaddress
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +22,6 @@ from twofa.provider.audit.service import AuditLog
 from twofa.provider.messaging import Message, MessagingService
 from twofa.provider.messaging.email import Email
 from twofa.provider.messaging.gateways import Channel
-from twofa.provider.phones.numbers import carrier_name, line_type, phone_from_e164
 from twofa.provider.ratelimit import Limits
 from twofa.provider.verify.accounts import Account
 from twofa.provider.verify.catalog import load_service
@@ -46,6 +41,12 @@ from twofa.provider.verify.errors import (
 from twofa.provider.verify.messages import compose, normalise_locale
 from twofa.provider.verify.model import SendAttempt, Verification, VerifyService
 from twofa.provider.verify.ratelimits import BucketGuard
+from twofa.provider.verify.start_request import (
+    StartRequest,
+    carrier_lookup,
+    lenient_to,
+    parse_start,
+)
 from twofa.provider.verify.wire import Form, canonical, is_sid, new_sid, twilio_date
 from twofa.settings import Limit
 from twofa.storage.database import Database, aware, utcnow
@@ -55,71 +56,10 @@ MAX_SENDS = 5
 MAX_CHECKS = 5
 # Twilio's limits on polling one verification's status (contract R8).
 FETCH_LIMITS = (Limit(60, 60), Limit(180, 3600), Limit(250, 86400))
-CHANNELS = {"sms", "call", "email", "whatsapp", "sna", "auto"}
 SENDABLE = {"sms", "call", "email"}
 
 
-@dataclass(frozen=True, slots=True)
-class StartRequest:
-    to: str
-    channel: str
-    custom_code: str | None
-    amount: str | None
-    payee: str | None
-    locale: str | None
-    rate_limits: dict[str, Any]
-    friendly_name: str | None
-    app_hash: str | None
-
-
-def normalise_to(raw: str, channel: str) -> str:
-    """E.164 for phone channels, a normalised address for e-mail; 60200 otherwise."""
-    if channel == "email":
-        try:
-            return validate_email(raw, check_deliverability=False).normalized
-        except EmailNotValidError as exc:
-            raise InvalidParameter("To") from exc
-    if not raw.startswith("+") or len(raw) > 20:
-        raise InvalidParameter("To")
-    try:
-        number = phonenumbers.parse(raw)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidParameter("To") from exc
-    if not phonenumbers.is_possible_number(number):
-        raise InvalidParameter("To")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def parse_start(form: Form) -> StartRequest:
-    to = form.text("To", max_length=320, required=True) or ""
-    channel = (form.text("Channel", max_length=10, required=True) or "").lower()
-    if channel not in CHANNELS:
-        raise InvalidParameter("Channel")
-    custom = form.text("CustomCode", max_length=10)
-    if custom is not None and not 4 <= len(custom) <= 10:
-        raise InvalidParameter("CustomCode")
-    device_ip = form.text("DeviceIp", max_length=64)
-    if device_ip:
-        try:
-            ipaddress.ip_address(device_ip)
-        except ValueError as exc:
-            raise InvalidParameter("DeviceIp") from exc
-    return StartRequest(
-        to=normalise_to(to.strip(), "email" if channel == "email" else "sms"),
-        channel="sms" if channel == "auto" else channel,
-        custom_code=custom,
-        amount=form.text("Amount", max_length=64) or None,
-        payee=form.text("Payee", max_length=128) or None,
-        locale=form.text("Locale", max_length=10),
-        rate_limits=form.json_object("RateLimits") or {},
-        friendly_name=form.text("CustomFriendlyName", max_length=30) or None,
-        app_hash=form.text("AppHash", max_length=32) or None,
-    )
-
-
 def _attempts(raw: list[dict[str, str]]) -> tuple[SendAttempt, ...]:
-    from datetime import UTC
-
     return tuple(
         SendAttempt(
             datetime.strptime(a["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
@@ -145,23 +85,6 @@ def _verification(row: Row, service: VerifyService) -> Verification:
         created_at=aware(row.created_at),
         updated_at=aware(row.updated_at),
     )
-
-
-def _lookup(to: str, channel: str) -> dict[str, Any]:
-    """What the numbering plan tells about ``to`` (type and original carrier)."""
-    if channel == "email":
-        return {}
-    phone = phone_from_e164(to)
-    kind = {"cellphone": "mobile", "landline": "landline", "voip": "voip"}.get(line_type(phone))
-    return {
-        "carrier": {
-            "mobile_country_code": None,
-            "type": kind,
-            "error_code": None,
-            "mobile_network_code": None,
-            "name": carrier_name(phone) or None,
-        }
-    }
 
 
 class VerificationService:
@@ -201,7 +124,9 @@ class VerificationService:
             raise Psd2ParamsRequired()
         if request.channel not in SENDABLE:
             raise ChannelDisabled(request.channel)
-        lookup = _lookup(request.to, request.channel) if service.enabled("lookup_enabled") else {}
+        lookup = (
+            carrier_lookup(request.to, request.channel) if service.enabled("lookup_enabled") else {}
+        )
         if (
             request.channel == "sms"
             and service.enabled("skip_sms_to_landlines")
@@ -388,7 +313,7 @@ class VerificationService:
             if sid:
                 row = self._by_sid(conn, service, sid, lock=True)
             else:
-                row = self._pending(conn, service, _lenient_to(to or ""), lock=True)
+                row = self._pending(conn, service, lenient_to(to or ""), lock=True)
             if row is None:
                 raise ResourceNotFound()
             if row.checks >= MAX_CHECKS:
@@ -424,14 +349,3 @@ class VerificationService:
         if outcome == "pending":
             self._audit.record("verify.check.failed", app_id=account.app_id, subject=saved.sid)
         return _verification(saved, service)
-
-
-def _lenient_to(raw: str) -> str:
-    """``To`` on a check, normalised as on start where possible, else taken as given."""
-    raw = raw.strip()
-    for channel in ("sms", "email"):
-        try:
-            return normalise_to(raw, channel)
-        except InvalidParameter:
-            continue
-    return raw

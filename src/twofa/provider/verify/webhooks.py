@@ -8,6 +8,7 @@ form-encoded and signed with ``X-Twilio-Signature``, and retries it.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -22,7 +23,14 @@ from twofa.provider.verify.accounts import Account
 from twofa.provider.verify.catalog import load_service
 from twofa.provider.verify.errors import InvalidParameter, ResourceNotFound
 from twofa.provider.verify.model import Page, VerifyService
-from twofa.provider.verify.wire import Form, PageRequest, canonical, is_sid, new_sid
+from twofa.provider.verify.wire import (
+    Form,
+    PageRequest,
+    canonical,
+    is_sid,
+    new_sid,
+    twilio_date,
+)
 from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import verify_webhooks as vw
 
@@ -58,8 +66,6 @@ def webhook_view(base: str, service: VerifyService, row: Row) -> dict[str, Any]:
 
 
 def _d(value: datetime) -> str | None:
-    from twofa.provider.verify.wire import twilio_date
-
     return twilio_date(aware(value))
 
 
@@ -208,8 +214,6 @@ class WebhookService:
 
 def _form_value(value: Any) -> str:
     """A webhook parameter as form text (objects as compact JSON, as Twilio sends them)."""
-    import json
-
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
