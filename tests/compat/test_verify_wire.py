@@ -217,3 +217,22 @@ def test_status_polling_is_limited(
             assert fetch().status == "pending"
             answered += 1
     assert answered >= 60
+
+
+def test_32_messaging_configurations(client: Client, service_sid: str) -> None:
+    configs = client.verify.v2.services(service_sid).messaging_configurations
+    mg = "MG" + "a" * 32
+    made = configs.create(country="CA", messaging_service_sid=mg)
+    assert (made.country, made.messaging_service_sid) == ("CA", mg)
+    assert made.url.endswith(f"/v2/Services/{service_sid}/MessagingConfigurations/CA")
+    assert configs("CA").fetch().messaging_service_sid == mg
+    with raises(409, 60213):
+        configs.create(country="CA", messaging_service_sid=mg)
+    other = "MG" + "b" * 32
+    assert configs("CA").update(messaging_service_sid=other).messaging_service_sid == other
+    assert [c.country for c in configs.list()] == ["CA"]
+    assert configs("CA").delete() is True
+    with raises(404, 20404):
+        configs("CA").fetch()
+    with raises(400, 60200):
+        configs.create(country="Canada", messaging_service_sid=mg)

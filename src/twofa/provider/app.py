@@ -23,6 +23,7 @@ from twofa.provider.api import (
     verify,
     verify_factors,
     verify_limits,
+    verify_messaging,
     verify_webhooks,
 )
 from twofa.provider.api.docs import PlainRoute, plain_route
@@ -138,6 +139,7 @@ def create_app(
     app.include_router(verify_limits.router)
     app.include_router(verify_factors.router)
     app.include_router(verify_webhooks.router)
+    app.include_router(verify_messaging.router)
     if settings.env == "dev" and settings.sms_gateway == "outbox":
         app.include_router(outbox.router)
     web_files.mount(app)

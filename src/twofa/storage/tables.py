@@ -406,3 +406,16 @@ verify_webhooks = Table(
     Column("updated_at", When, nullable=False),
     sqlite_autoincrement=True,
 )
+
+verify_messaging_configurations = Table(
+    "verify_messaging_configurations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("service_id", ForeignKey("verify_services.id", ondelete="CASCADE"), nullable=False),
+    Column("country", String(3), nullable=False),  # ISO 3166-1 alpha-2, or "all"
+    Column("messaging_service_sid", String(34), nullable=False),
+    Column("created_at", When, nullable=False),
+    Column("updated_at", When, nullable=False),
+    UniqueConstraint("service_id", "country", name="uq_verify_messaging_configurations_country"),
+    sqlite_autoincrement=True,
+)

@@ -12,6 +12,7 @@ from twofa.provider.verify.accounts import VerifyAccounts
 from twofa.provider.verify.catalog import ServiceCatalog
 from twofa.provider.verify.challenges import ChallengeService
 from twofa.provider.verify.factors import FactorService
+from twofa.provider.verify.messaging_configs import MessagingConfigurations
 from twofa.provider.verify.ratelimits import BucketGuard, RateLimitService
 from twofa.provider.verify.verifications import VerificationService
 from twofa.provider.verify.webhook_sender import enqueue_webhook
@@ -29,6 +30,7 @@ class Verify:
     factors: FactorService
     challenges: ChallengeService
     webhooks: WebhookService
+    messaging: MessagingConfigurations
 
 
 def build_verify(
@@ -59,4 +61,5 @@ def build_verify(
         factors=factors,
         challenges=ChallengeService(db, factors, audit),
         webhooks=webhooks,
+        messaging=MessagingConfigurations(db),
     )

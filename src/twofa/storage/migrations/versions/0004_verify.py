@@ -167,10 +167,25 @@ def upgrade() -> None:
         *_stamps(),
         _fk("verify_webhooks", "service_id", "verify_services"),
     )
+    op.create_table(
+        "verify_messaging_configurations",
+        sa.Column("id", Id, autoincrement=True, nullable=False),
+        sa.Column("service_id", Id, nullable=False),
+        sa.Column("country", sa.String(length=3), nullable=False),
+        sa.Column("messaging_service_sid", sa.String(length=34), nullable=False),
+        *_stamps(),
+        _fk("verify_messaging_configurations", "service_id", "verify_services"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_verify_messaging_configurations")),
+        sa.UniqueConstraint(
+            "service_id", "country", name="uq_verify_messaging_configurations_country"
+        ),
+        sqlite_autoincrement=True,
+    )
 
 
 def downgrade() -> None:
     for name in (
+        "verify_messaging_configurations",
         "verify_webhooks",
         "verify_challenges",
         "verify_factors",
