@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -236,3 +238,27 @@ def test_32_messaging_configurations(client: Client, service_sid: str) -> None:
         configs("CA").fetch()
     with raises(400, 60200):
         configs.create(country="Canada", messaging_service_sid=mg)
+
+
+def test_concurrent_starts_make_one_verification(
+    provider: LiveProvider, account: Account, service_sid: str
+) -> None:
+    """Eight starts for one number at once: one pending verification, never two (R9, R5)."""
+    to = new_number(provider)
+    url = f"{provider.url}/v2/Services/{service_sid}/Verifications"
+    barrier = threading.Barrier(8)
+
+    def start(_: int) -> httpx.Response:
+        with httpx.Client(auth=(account.account_sid, account.auth_token), timeout=30) as http:
+            barrier.wait()
+            return http.post(url, data={"To": to, "Channel": "sms"})
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(start, range(8)))
+    started = [a.json() for a in answers if a.status_code == 201]
+    refused = [a.json()["code"] for a in answers if a.status_code == 429]
+    assert len(started) + len(refused) == 8, [a.text for a in answers]
+    assert set(refused) <= {60203, 60212}
+    assert 1 <= len(started) <= 5
+    assert len({s["sid"] for s in started}) == 1
+    assert len(provider.outbox(to)) == len(started)
