@@ -114,7 +114,6 @@ class VerificationService:
         request = parse_start(form)
         with self._db.read() as conn:
             service = load_service(conn, account, service_sid)
-            pending = self._pending(conn, service, request.to, lock=False)
         locale = normalise_locale(request.locale)
         if locale is None:
             raise InvalidParameter("Locale")
@@ -133,11 +132,7 @@ class VerificationService:
             and lookup.get("carrier", {}).get("type") == "landline"
         ):
             raise LandlineNotSupported()
-        if pending is not None and len(pending.send_attempts) >= MAX_SENDS:
-            raise MaxSendAttempts()
         self._buckets.hit(service, request.rate_limits)
-        self._limits.hit("sms_per_phone", request.to)
-        self._limits.hit("sms_per_app", str(account.app_id))
         verification, code = self._record_send(service, request, lookup, locale)
         self._deliver(service, request, code, locale)
         return verification
@@ -156,11 +151,16 @@ class VerificationService:
                 row = self._pending(conn, service, request.to, lock=True)
                 if row is not None and len(row.send_attempts) >= MAX_SENDS:
                     raise MaxSendAttempts()
+                # The shared anti-pumping limits count real sends only (not a refused 6th);
+                # raising here rolls the attempt back.
+                self._limits.hit("sms_per_phone", request.to)
+                self._limits.hit("sms_per_app", str(service.app_id))
                 if row is None:
                     code = request.custom_code or random_digits(service.code_length)
                     sid = new_sid("VE")
-                    conn.execute(
-                        insert(vv).values(
+                    saved = conn.execute(
+                        insert(vv)
+                        .values(
                             sid=sid,
                             service_id=service.id,
                             to=request.to,
@@ -177,21 +177,25 @@ class VerificationService:
                             updated_at=now,
                             expires_at=now + self._ttl,
                         )
-                    )
+                        .returning(*vv.c)
+                    ).one()
                     event = "verify.verification.started"
                 else:
                     sid = row.sid
                     code = request.custom_code or self._keyring.decrypt(row.code_enc)
-                    conn.execute(
+                    saved = conn.execute(
                         update(vv)
                         .where(vv.c.id == row.id)
                         .values(
                             channel=request.channel,
-                            code_enc=self._keyring.encrypt(code),
+                            code_enc=(
+                                self._keyring.encrypt(code) if request.custom_code else row.code_enc
+                            ),
                             send_attempts=[*row.send_attempts, attempt],
                             updated_at=now,
                         )
-                    )
+                        .returning(*vv.c)
+                    ).one()
                     event = "verify.verification.resent"
                 self._audit.record(
                     event,
@@ -200,7 +204,6 @@ class VerificationService:
                     data={"channel": request.channel, "service": service.sid},
                     conn=conn,
                 )
-                saved = conn.execute(select(vv).where(vv.c.sid == sid)).one()
         except IntegrityError as exc:
             # Another start for the same (service, To) inserted first (contract R9).
             raise ConcurrentRequests() from exc
