@@ -235,7 +235,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
     notes: list[str] = []
     result: dict[str, Any] = {}
 
-    with provider(RELAXED_LIMITS) as running:
+    with provider({**RELAXED_LIMITS, **verify_v2.PROVIDER_ENV}) as running:
         created = running.services.apps.create("bench verify")
         app, api_key = created.app, created.api_key
         run_phase = Runner(options, generator, lanes, {"X-Authy-API-Key": api_key})

@@ -76,3 +76,37 @@ def test_error_shapes_stay_apart(dev: TestClient) -> None:
     assert unknown.status_code == 404 and unknown.json()["code"] == 20404
     wrong_method = dev.request("PUT", "/v2/Services")
     assert wrong_method.status_code == 405 and wrong_method.json()["code"] == 20004
+
+
+@pytest.fixture
+def us_only(tmp_path: Path, migrated: Path) -> Iterator[TestClient]:
+    yield from client_for(tmp_path, migrated, fraud_allowed_countries="US")
+
+
+def test_fraud_guard_geo_permissions(us_only: TestClient) -> None:
+    service = us_only.post("/v2/Services", data={"FriendlyName": "Geo"}).json()["sid"]
+    url = f"/v2/Services/{service}/Verifications"
+    refused = us_only.post(url, data={"To": "+447911123456", "Channel": "sms"})
+    assert refused.status_code == 403 and refused.json()["code"] == 60605
+    allowed = us_only.post(url, data={"To": "+12015550123", "Channel": "sms"})
+    assert allowed.status_code == 201
+    mail = us_only.post(url, data={"To": "uk@example.co.uk", "Channel": "email"})
+    assert mail.status_code == 201  # geo permissions concern phone numbers
+
+
+@pytest.fixture
+def watchful(tmp_path: Path, migrated: Path) -> Iterator[TestClient]:
+    yield from client_for(tmp_path, migrated, fraud_min_sends=3, fraud_min_conversion=0.5)
+
+
+def test_fraud_guard_blocks_a_pumped_prefix(watchful: TestClient) -> None:
+    service = watchful.post("/v2/Services", data={"FriendlyName": "Pump"}).json()["sid"]
+    url = f"/v2/Services/{service}/Verifications"
+    answers = [
+        watchful.post(url, data={"To": f"+1201555010{i}", "Channel": "sms"}) for i in range(4)
+    ]
+    assert [a.status_code for a in answers[:2]] == [201, 201]
+    blocked = answers[-1]
+    assert blocked.status_code == 403 and blocked.json()["code"] == 60410
+    other_prefix = watchful.post(url, data={"To": "+13125550100", "Channel": "sms"})
+    assert other_prefix.status_code == 201

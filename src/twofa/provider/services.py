@@ -9,6 +9,7 @@ from twofa.events import EventBus, make_bus
 from twofa.provider.apps.service import AppService
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.codes.service import CodeService
+from twofa.provider.codes.store import VerificationStore
 from twofa.provider.codes.usage import UsageCounters
 from twofa.provider.codes.verification import TokenVerifier
 from twofa.provider.deliveries.authy import AuthyCallbackSender
@@ -17,6 +18,7 @@ from twofa.provider.deliveries.model import Sender
 from twofa.provider.devices.auth import RequestAuthenticator
 from twofa.provider.devices.registration import RegistrationService
 from twofa.provider.devices.service import DeviceService
+from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import MessagingService, make_gateway
 from twofa.provider.messaging.email import make_email_gateway
 from twofa.provider.phones.service import PhoneVerificationService
@@ -40,6 +42,7 @@ class Services:
     bus: EventBus
     limits: Limits
     audit: AuditLog
+    fraud: FraudGuard
     apps: AppService
     users: UserService
     messaging: MessagingService
@@ -69,15 +72,20 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     keyring = Keyring(settings.key)
     audit = AuditLog(db)
     limits = make_limits(settings, on_limited=audit.rate_limited)
+    fraud = FraudGuard(db, settings, audit)
     messaging = MessagingService(db, make_gateway(settings), make_email_gateway(settings))
     # While Redis is down, the bus replays approval-request changes read from the database.
     feed = PushService.feed(db, number_key(settings))
     bus = bus or make_bus(settings.redis_url, feed=feed)
     push = PushService(db, settings, bus, limits, audit)
     usage = UsageCounters(db)
-    verifier = TokenVerifier(db, keyring, settings, limits, audit, usage)
-    registrations = RegistrationService(db, keyring, settings, messaging, limits, audit)
-    verify = build_verify(db, keyring, settings, messaging, limits, audit)
+    verifier = TokenVerifier(
+        VerificationStore(db), keyring, settings, limits, audit, usage, guard=fraud
+    )
+    registrations = RegistrationService(
+        db, keyring, settings, messaging, limits, audit, guard=fraud
+    )
+    verify = build_verify(db, keyring, settings, messaging, limits, audit, guard=fraud)
     senders: dict[str, Sender] = {
         AuthyCallbackSender.kind: AuthyCallbackSender(keyring),
         VerifyWebhookSender.kind: VerifyWebhookSender(verify.accounts),
@@ -89,11 +97,14 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         bus=bus,
         limits=limits,
         audit=audit,
+        fraud=fraud,
         apps=AppService(db, keyring, allow_private_callbacks=settings.allow_private_callbacks),
         users=UserService(db, keyring, settings, audit),
         messaging=messaging,
-        codes=CodeService(db, keyring, settings, messaging, limits, audit, usage, verifier),
-        phones=PhoneVerificationService(db, keyring, settings, messaging, limits),
+        codes=CodeService(
+            db, keyring, settings, messaging, limits, audit, usage, verifier, guard=fraud
+        ),
+        phones=PhoneVerificationService(db, keyring, settings, messaging, limits, fraud),
         push=push,
         deliveries=DeliveryDispatcher(db, settings, audit, senders),
         retention=Retention(db, settings),

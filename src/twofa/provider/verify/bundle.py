@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from twofa.crypto import Keyring
 from twofa.provider.audit.service import AuditLog
+from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import MessagingService
 from twofa.provider.ratelimit import Limits
 from twofa.provider.verify.accounts import VerifyAccounts
@@ -40,6 +41,7 @@ def build_verify(
     messaging: MessagingService,
     limits: Limits,
     audit: AuditLog,
+    guard: FraudGuard | None = None,
 ) -> Verify:
     """Verify shares the provider's codes key, gateways, limiter and audit log."""
     webhooks = WebhookService(db, allow_private=settings.allow_private_callbacks)
@@ -56,6 +58,7 @@ def build_verify(
             BucketGuard(db, limits),
             audit,
             ttl=settings.verify_code_ttl,
+            guard=guard,
         ),
         rate_limits=RateLimitService(db),
         factors=factors,

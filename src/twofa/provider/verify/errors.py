@@ -11,8 +11,11 @@ from typing import Any, ClassVar
 
 from twofa.errors import (
     CallNotStarted,
+    CountryNotAllowed,
+    DestinationBlocked,
     InvalidEncoding,
     InvalidRequest,
+    LineTypeRefused,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
@@ -178,6 +181,10 @@ def _mapped(error: TwofaError) -> tuple[int, int, str]:
     """(HTTP status, Twilio code, message) for any error raised under ``/v2``."""
     if isinstance(error, TwilioError):
         return error.status, error.twilio_code, error.message
+    if isinstance(error, DestinationBlocked):  # the fraud guard's pumping block
+        return 403, 60410, "Verification delivery attempt blocked"
+    if isinstance(error, CountryNotAllowed | LineTypeRefused):
+        return 403, 60605, "Verification delivery attempt blocked"
     if isinstance(error, RateLimited):
         return 429, 20429, TooManyRequests.default_message
     if isinstance(error, PayloadTooLarge):

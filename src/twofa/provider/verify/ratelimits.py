@@ -87,7 +87,7 @@ class BucketGuard:
             value = str(values.get(row.unique_name, ""))
             # The value may be personal data (an IP, a user id): only its hash is a key.
             digest = hashlib.sha256(value.encode()).hexdigest()[:32]
-            decision = self._limits.limiter.hit(
+            decision = self._limits.windows.hit(
                 f"verify-bucket:{row.sid}:{digest}", Limit(row.max, row.interval)
             )
             if not decision.allowed:

@@ -10,7 +10,7 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from twofa.provider.phones.numbers import carrier_name, line_type, phone_from_e164
+from twofa.provider.phone_numbers import carrier_name, line_type, phone_from_e164
 from twofa.provider.verify.errors import InvalidParameter
 from twofa.provider.verify.wire import Form
 

@@ -19,9 +19,11 @@ from sqlalchemy.exc import IntegrityError
 from twofa.crypto import Keyring, random_digits
 from twofa.errors import TwofaError
 from twofa.provider.audit.service import AuditLog
+from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import Message, MessagingService
 from twofa.provider.messaging.email import Email
 from twofa.provider.messaging.gateways import Channel
+from twofa.provider.phone_numbers import phone_from_e164
 from twofa.provider.ratelimit import Limits
 from twofa.provider.verify.accounts import Account
 from twofa.provider.verify.catalog import load_service
@@ -100,7 +102,9 @@ class VerificationService:
         audit: AuditLog,
         *,
         ttl: int,
+        guard: FraudGuard | None = None,
     ) -> None:
+        self._guard = guard
         self._db = db
         self._keyring = keyring
         self._messaging = messaging
@@ -133,6 +137,9 @@ class VerificationService:
         ):
             raise LandlineNotSupported()
         self._buckets.hit(service, request.rate_limits)
+        if self._guard is not None and request.channel != "email":
+            # The provider's fraud guard: geo permissions, line types, pumping (60605, 60410).
+            self._guard.before_send(service.app_id, phone_from_e164(request.to))
         verification, code = self._record_send(service, request, lookup, locale)
         self._deliver(service, request, code, locale)
         return verification
@@ -273,7 +280,7 @@ class VerificationService:
     def fetch(self, account: Account, service_sid: str, sid: str) -> Verification:
         """A pending verification; polling one more than 60/min, 180/h or 250/day is 20429."""
         for limit in FETCH_LIMITS:
-            decision = self._limits.limiter.hit(f"verify-fetch:{limit.seconds}:{sid[:40]}", limit)
+            decision = self._limits.windows.hit(f"verify-fetch:{limit.seconds}:{sid[:40]}", limit)
             if not decision.allowed:
                 raise TooManyRequests(retry_after=decision.retry_after)
         with self._db.read() as conn:
@@ -339,6 +346,8 @@ class VerificationService:
                     )
                 )
                 outcome = "approved" if right else "pending"
+                if right and self._guard is not None and "@" not in row.to:
+                    self._guard.converted(service.app_id, phone_from_e164(row.to), conn)
                 if right:
                     self._audit.record(
                         "verify.verification.approved",

@@ -1,7 +1,7 @@
 """Twilio Verify v2: credentials, services, verifications, rate limits, TOTP factors, webhooks
 
 Revision ID: 0004_verify
-Revises: 0003_callbacks
+Revises: 0003_fraud
 Create Date: 2026-12-02 04:45:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "0004_verify"
-down_revision = "0003_callbacks"
+down_revision = "0003_fraud"
 branch_labels = None
 depends_on = None
 
