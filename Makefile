@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench lint typecheck clean install browser-deps deploy-deps
+.PHONY: run test test-fast bench lint typecheck clean install browser-deps deploy-deps node-deps
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ deploy-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx >/dev/null; \
 	  else echo "install Debian's nginx (sudo apt-get install -y nginx) for the deployment test"; fi; }
 
+## The npm twilio package for the Node Verify smoke test (from the npm registry; git ignores it)
+node-deps:
+	@if command -v npm >/dev/null 2>&1; then \
+	  test -f tests/compat/node/node_modules/twilio/package.json || \
+	  npm ci --prefix tests/compat/node --no-audit --no-fund --silent; \
+	else echo "node/npm not found: the Node Verify smoke test will be skipped"; fi
+
 ## The tests that need no server process, database service, Redis or browser (seconds;
 ## without the plugins only the whole suite uses: xdist, coverage, schemathesis)
 test-fast: $(STAMP)
@@ -37,7 +44,7 @@ test-fast: $(STAMP)
 	  -m "not postgres and not redis and not browser and not deployment" tests/fast tests/provider
 
 ## The whole suite: every tier, against SQLite and PostgreSQL (what CI runs)
-test: $(STAMP) browser-deps deploy-deps
+test: $(STAMP) browser-deps deploy-deps node-deps
 	$(BIN)/pytest -n 2 --dist loadgroup -q --cov --cov-report=term
 
 bench: $(STAMP)
@@ -51,4 +58,4 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
+	rm -rf $(VENV) var tests/compat/node/node_modules .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import verify_v2
 from bench.load import choose_generator, run_load
 from bench.profiling import find_py_spy, py_spy_record, summarize_collapsed
 from bench.report import RESULTS_DIR, print_table, utc_stamp
@@ -37,7 +38,10 @@ from bench.verify_data import (
 )
 from twofa import process
 
-DESCRIPTION = "token verification (valid and wrong codes): twofa vs a bare reference, SQLite"
+DESCRIPTION = (
+    "token verification (valid and wrong codes): twofa vs a bare reference; "
+    "Verify v2 create and check; SQLite"
+)
 GOAL_RATIO = 0.5
 GOAL_P99_MS = 50.0
 MAX_VALID_SECONDS = 25.0  # steps T and T+1 must cover the whole phase
@@ -231,7 +235,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
     notes: list[str] = []
     result: dict[str, Any] = {}
 
-    with provider(RELAXED_LIMITS) as running:
+    with provider({**RELAXED_LIMITS, **verify_v2.PROVIDER_ENV}) as running:
         created = running.services.apps.create("bench verify")
         app, api_key = created.app, created.api_key
         run_phase = Runner(options, generator, lanes, {"X-Authy-API-Key": api_key})
@@ -266,6 +270,8 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
             ref_wrong = run_phase(reference, "wrong", wrong, 401)
             ref_valid = _valid_phase(run_phase, reference, pools[1], step_seconds, valid_seconds)
         phases += [healthz, ref_valid, valid_result, ref_wrong, wrong_result]
+        # Twilio Verify v2 on the same provider: start (outbox gateway) and check.
+        phases += verify_v2.phases(running, seconds=seconds, concurrency=options.concurrency)
 
         if options.profile:
             stamp = utc_stamp()

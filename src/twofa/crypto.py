@@ -33,6 +33,7 @@ class Keyring:
         self._fernet = Fernet(base64.urlsafe_b64encode(derive(master, "twofa:totp-secrets")))
         self._code_key = derive(master, "twofa:code-hash")
         self._api_key_key = derive(master, "twofa:api-keys")
+        self._token_key = derive(master, "twofa:verify-tokens")
         self._plain: dict[str, str] = {}
         self._plain_lock = threading.Lock()
 
@@ -73,6 +74,14 @@ class Keyring:
         """
         raw = hmac.new(self._api_key_key, salt.encode(), hashlib.sha256).digest()
         return base64.b32encode(raw).decode().rstrip("=")[:40]
+
+    def hex_token(self, salt: str) -> str:
+        """A 32-hex-digit secret for a salt (Verify auth tokens and API key secrets).
+
+        Derived like API keys, for the same reason: the database keeps only the salt and a
+        hash, and the provider can recompute an account's auth token to sign its webhooks.
+        """
+        return hmac.new(self._token_key, salt.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def api_key_hash(api_key: str) -> str:

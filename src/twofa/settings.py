@@ -87,6 +87,13 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr = SecretStr("")
     twilio_from: str = ""
     twilio_api_base: str = "https://api.twilio.com"
+    email_gateway: Literal["outbox", "console", "smtp"] = "outbox"
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    email_from: str = ""
 
     # Codes
     sms_code_length: int = Field(7, ge=6, le=10)
@@ -98,6 +105,7 @@ class Settings(BaseSettings):
     onetouch_default_ttl: int = Field(86400, ge=0)
     # Device event streams: a keep-alive, and a check that the device may still listen, this often
     stream_heartbeat: float = Field(15.0, gt=0, le=60)
+    verify_code_ttl: int = Field(600, ge=1, le=86400)  # Twilio Verify: 10 minutes by default
 
     # Rate limits, "COUNT/SECONDS": moving windows (at most COUNT per SECONDS)...
     limit_sms_per_phone: str = "5/600"  # per (application, phone)

@@ -31,7 +31,7 @@ def test_apps_create_json_and_the_key_works(live: LiveProvider) -> None:
     made = run_cli("apps", "create", "CLI App", "--json", env=live.env)
     assert made.returncode == 0, made.stderr
     body = json.loads(made.stdout)
-    assert set(body) == {"app_id", "name", "api_key"}
+    assert set(body) == {"app_id", "name", "api_key", "account_sid", "auth_token"}
     assert body["name"] == "CLI App"
     answer = details(live.url, body["api_key"])
     assert answer.status_code == 200

@@ -53,6 +53,8 @@ def test_no_server_errors_and_envelope_on_failure(
             continue
         if operation.path.startswith("/device/v1/") and "registrations" not in operation.path:
             continue  # signed operations: fuzzed with real signatures below
+        if operation.path.startswith("/v2/"):
+            continue  # Verify v2 speaks Twilio's dialect: test_verify_fuzz.py
         try:
             strategy = operation.as_strategy(generation_mode=mode)
         except Exception:  # noqa: S112 - an operation with nothing to break in negative mode

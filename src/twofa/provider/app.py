@@ -12,8 +12,22 @@ from fastapi import FastAPI
 from twofa import __version__
 from twofa.authenticator import web_files
 from twofa.provider import errors_http
-from twofa.provider.api import application, authy, devices, onetouch, operations, outbox, phones
+from twofa.provider.api import (
+    application,
+    authy,
+    devices,
+    onetouch,
+    operations,
+    outbox,
+    phones,
+    verify,
+    verify_factors,
+    verify_limits,
+    verify_messaging,
+    verify_webhooks,
+)
 from twofa.provider.api.docs import PlainRoute, plain_route
+from twofa.provider.api.verify_plumbing import install as install_verify
 from twofa.provider.audit.writer import write_buffered
 from twofa.provider.bodylimit import BodyLimit
 from twofa.provider.observability.middleware import Observe
@@ -130,6 +144,7 @@ def create_app(
     app.state.services = services
     app.state.settings = settings
     errors_http.install(app)
+    install_verify(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(Observe, access_log=settings.access_log)
 
@@ -144,6 +159,11 @@ def create_app(
     for module in (operations, authy, onetouch, phones, application):
         app.include_router(module.router)
     app.include_router(devices.router)
+    app.include_router(verify.router)
+    app.include_router(verify_limits.router)
+    app.include_router(verify_factors.router)
+    app.include_router(verify_webhooks.router)
+    app.include_router(verify_messaging.router)
     if settings.env == "dev" and settings.sms_gateway == "outbox":
         app.include_router(outbox.router)
     web_files.mount(app)

@@ -109,16 +109,21 @@ def _app_json(app: Any, api_key: str | None = None) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def apps_create(name: str, callback_url: str | None, as_json: bool) -> None:
     """Create an application and print its API key (shown this once only)."""
+    services = _services()
     try:
-        created = _services().apps.create(name, callback_url=callback_url)
+        created = services.apps.create(name, callback_url=callback_url)
     except TwofaError as exc:
         _fail(exc.message)
+    account = services.verify.accounts.issue_account(created.app.id)
     if as_json:
-        click.echo(json.dumps(_app_json(created.app, created.api_key)))
+        body = _app_json(created.app, created.api_key)
+        body.update(account_sid=account.sid, auth_token=account.secret)
+        click.echo(json.dumps(body))
         return
     click.echo(f"Application {created.app.name!r} created (app_id {created.app.id}).")
     click.echo(f"API key: {created.api_key}")
-    click.echo("Store it now: only its hash is kept, it cannot be shown again.")
+    click.echo(f"Verify v2 Account SID: {account.sid}  auth token: {account.secret}")
+    click.echo("Store them now: only their hashes are kept, they cannot be shown again.")
 
 
 @apps_group.command("list")
@@ -320,7 +325,9 @@ def register(cli: click.Group) -> None:
     """Add the provider's commands to the ``twofa`` group."""
     from twofa.provider.devices_cli import apps_multi_device, apps_number_choices, devices_group
     from twofa.provider.fraud_cli import fraud_group
+    from twofa.provider.verify.cli import register_app_commands
 
+    register_app_commands(apps_group, _services, _fail)
     apps_group.add_command(apps_multi_device)
     apps_group.add_command(apps_number_choices)
     for command in (

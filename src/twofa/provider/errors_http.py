@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +24,27 @@ from twofa.errors import (
 
 log = logging.getLogger(__name__)
 
+# Other wire dialects (Twilio Verify under /v2) render errors in their own shape.
+Renderer = Callable[[Request, TwofaError], JSONResponse]
+DIALECTS: list[tuple[str, Renderer]] = []
+
+
+def register_dialect(prefix: str, render: Renderer) -> None:
+    """Render errors of requests under ``prefix`` with ``render`` instead of the Authy envelope."""
+    if all(existing != prefix for existing, _ in DIALECTS):
+        DIALECTS.append((prefix, render))
+
+
+def _respond(request: Request, error: TwofaError, status: int | None = None) -> JSONResponse:
+    path = request.url.path
+    for prefix, render in DIALECTS:
+        if path == prefix or path.startswith(prefix + "/"):
+            return render(request, error)
+    response = envelope(error)
+    if status is not None:
+        response.status_code = status
+    return response
+
 
 def envelope(error: TwofaError) -> JSONResponse:
     headers = {}
@@ -31,35 +53,37 @@ def envelope(error: TwofaError) -> JSONResponse:
     return JSONResponse(error.body(), status_code=error.status, headers=headers)
 
 
-async def _twofa_error(_: Request, exc: Exception) -> JSONResponse:
-    return envelope(exc)  # type: ignore[arg-type]
+async def _twofa_error(request: Request, exc: Exception) -> JSONResponse:
+    return _respond(request, exc)  # type: ignore[arg-type]
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     status = getattr(exc, "status_code", 400)
     if status == 404:
-        return envelope(NotFound())
+        return _respond(request, NotFound())
     if status == 405:
-        return envelope(MethodNotAllowed())
+        return _respond(request, MethodNotAllowed())
     if status == 413:
-        return envelope(PayloadTooLarge())
-    return envelope(InvalidRequest())
+        return _respond(request, PayloadTooLarge())
+    return _respond(request, InvalidRequest())
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
-    return envelope(InvalidRequest())
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    return _respond(request, InvalidRequest())
 
 
-async def _database_error(_: Request, exc: Exception) -> JSONResponse:
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     log.warning("database unavailable: %s", exc)
-    return envelope(ServiceUnavailable())
+    return _respond(request, ServiceUnavailable())
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+class _Unexpected(TwofaError):
+    status = 500
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
-    response = envelope(TwofaError())
-    response.status_code = 500
-    return response
+    return _respond(request, _Unexpected(TwofaError.default_message), status=500)
 
 
 def install(app: FastAPI) -> None:

@@ -15,18 +15,22 @@ from twofa.provider.codes.usage import UsageCounters
 from twofa.provider.codes.verification import TokenVerifier
 from twofa.provider.deliveries.authy import AuthyCallbackSender
 from twofa.provider.deliveries.dispatcher import DeliveryDispatcher
+from twofa.provider.deliveries.model import Sender
 from twofa.provider.devices import approvals
 from twofa.provider.devices.auth import RequestAuthenticator
 from twofa.provider.devices.registration import RegistrationService
 from twofa.provider.devices.service import DeviceService
 from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import MessagingService, make_gateway
+from twofa.provider.messaging.email import make_email_gateway
 from twofa.provider.phones.service import PhoneVerificationService
 from twofa.provider.push.service import PushService
 from twofa.provider.push.view import number_key
 from twofa.provider.ratelimit import Limits, make_limits
 from twofa.provider.retention import Retention
 from twofa.provider.users.service import UserService
+from twofa.provider.verify.bundle import Verify, build_verify
+from twofa.provider.verify.webhook_sender import VerifyWebhookSender
 from twofa.settings import Settings
 from twofa.storage.database import Database
 from twofa.storage.engine import make_engine
@@ -50,6 +54,7 @@ class Services:
     deliveries: DeliveryDispatcher
     retention: Retention
     devices: DeviceService
+    verify: Verify
 
     def close(self) -> None:
         self.db.dispose()
@@ -70,7 +75,7 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     audit = AuditLog(db)
     limits = make_limits(settings, on_limited=audit.rate_limited)
     fraud = FraudGuard(db, settings, audit)
-    messaging = MessagingService(db, make_gateway(settings))
+    messaging = MessagingService(db, make_gateway(settings), make_email_gateway(settings))
     # While Redis is down, the bus replays approval-request changes and device revocations
     # read from the database.
     requests_feed = PushService.feed(db, number_key(settings))
@@ -87,6 +92,11 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     registrations = RegistrationService(
         db, keyring, settings, messaging, limits, audit, guard=fraud
     )
+    verify = build_verify(db, keyring, settings, messaging, limits, audit, guard=fraud)
+    senders: dict[str, Sender] = {
+        AuthyCallbackSender.kind: AuthyCallbackSender(keyring),
+        VerifyWebhookSender.kind: VerifyWebhookSender(verify.accounts),
+    }
     return Services(
         settings=settings,
         db=db,
@@ -103,9 +113,7 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         ),
         phones=PhoneVerificationService(db, keyring, settings, messaging, limits, fraud),
         push=push,
-        deliveries=DeliveryDispatcher(
-            db, settings, audit, {AuthyCallbackSender.kind: AuthyCallbackSender(keyring)}
-        ),
+        deliveries=DeliveryDispatcher(db, settings, audit, senders),
         retention=Retention(db, settings),
         devices=DeviceService(
             db,
@@ -118,4 +126,5 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
             RequestAuthenticator(db),
             approvals.DeviceApprovals(db, bus, messaging, audit),
         ),
+        verify=verify,
     )

@@ -104,8 +104,8 @@ messages = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("app_id", ForeignKey("apps.id", ondelete="SET NULL")),
-    Column("to", String(20), nullable=False, index=True),
-    Column("channel", String(10), nullable=False),  # "sms" or "call"
+    Column("to", String(320), nullable=False, index=True),  # E.164, or an e-mail address
+    Column("channel", String(10), nullable=False),  # "sms", "call" or "email"
     Column("body", Text, nullable=False),
     Column("gateway", String(20), nullable=False),
     Column("status", String(10), nullable=False),  # "sent" or "failed"
@@ -294,3 +294,179 @@ fraud_blocks = Table(
     Column("lifted_at", When),
 )
 Index("ix_fraud_blocks_lookup", fraud_blocks.c.app_id, fraud_blocks.c.prefix)
+
+# Twilio Verify v2 ------------------------------------------------------------------------------
+
+verify_credentials = Table(
+    "verify_credentials",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sid", String(34), nullable=False, unique=True),  # AC… (account) or SK… (API key)
+    Column("app_id", ForeignKey("apps.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(10), nullable=False),  # "account" or "api_key"
+    Column("friendly_name", String(64)),
+    Column("secret_salt", String(64), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", When, nullable=False),
+    Column("revoked_at", When),
+    sqlite_autoincrement=True,
+)
+
+verify_services = Table(
+    "verify_services",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sid", String(34), nullable=False, unique=True),
+    Column("app_id", ForeignKey("apps.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("friendly_name", String(64), nullable=False),
+    Column("code_length", Integer, nullable=False),
+    Column("config", JSON, nullable=False),  # every other setting, snake_case as on the wire
+    Column("created_at", When, nullable=False),
+    Column("updated_at", When, nullable=False),
+    Column("deleted_at", When),  # kept for the audit trail; answers 404 from then on
+    sqlite_autoincrement=True,
+)
+
+verify_verifications = Table(
+    "verify_verifications",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sid", String(34), nullable=False, unique=True),
+    Column("service_id", ForeignKey("verify_services.id", ondelete="CASCADE"), nullable=False),
+    Column("to", String(320), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("code_enc", Text, nullable=False),  # re-sent unchanged within its lifetime
+    Column("amount", String(64)),
+    Column("payee", String(128)),
+    Column("locale", String(10)),
+    Column("lookup", JSON, nullable=False),
+    Column("send_attempts", JSON, nullable=False),
+    Column("checks", Integer, nullable=False, default=0),
+    Column("created_at", When, nullable=False),
+    Column("updated_at", When, nullable=False),
+    Column("expires_at", When, nullable=False),
+    sqlite_autoincrement=True,
+)
+# One pending verification per (service, To): a second concurrent start fails on this index.
+Index(
+    "uq_verify_verifications_pending",
+    verify_verifications.c.service_id,
+    verify_verifications.c.to,
+    unique=True,
+    sqlite_where=verify_verifications.c.status == "pending",
+    postgresql_where=verify_verifications.c.status == "pending",
+)
+
+verify_rate_limits = Table(
+    "verify_rate_limits",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sid", String(34), nullable=False, unique=True),
+    Column("service_id", ForeignKey("verify_services.id", ondelete="CASCADE"), nullable=False),
+    Column("unique_name", String(64), nullable=False),
+    Column("description", String(1000)),
+    Column("created_at", When, nullable=False),
+    Column("updated_at", When, nullable=False),
+    UniqueConstraint("service_id", "unique_name", name="uq_verify_rate_limits_name"),
+    sqlite_autoincrement=True,
+)
+
+verify_buckets = Table(
+    "verify_buckets",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sid", String(34), nullable=False, unique=True),
+    Column(
+        "rate_limit_id",
+        ForeignKey("verify_rate_limits.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("max", Integer, nullable=False),
+    Column("interval", Integer, nullable=False),
+    Column("created_at", When, nullable=False),
+    Column("updated_at", When, nullable=False),
+    UniqueConstraint("rate_limit_id", "interval", name="uq_verify_buckets_interval"),
+    sqlite_autoincrement=True,
+)
+
+verify_entities = Table(
+    "verify_entities",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sid", String(34), nullable=False, unique=True),
+    Column("service_id", ForeignKey("verify_services.id", ondelete="CASCADE"), nullable=False),
+    Column("identity", String(64), nullable=False),
+    Column("created_at", When, nullable=False),
+    Column("updated_at", When, nullable=False),
+    UniqueConstraint("service_id", "identity", name="uq_verify_entities_identity"),
+    sqlite_autoincrement=True,
+)
+
+verify_factors = Table(
+    "verify_factors",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sid", String(34), nullable=False, unique=True),
+    Column("entity_id", ForeignKey("verify_entities.id", ondelete="CASCADE"), nullable=False),
+    Column("factor_type", String(10), nullable=False),
+    Column("friendly_name", String(64), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("secret_enc", Text, nullable=False),
+    Column("config", JSON, nullable=False),
+    Column("metadata", JSON),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("last_step", BigInteger, nullable=False, default=0),
+    Column("created_at", When, nullable=False),
+    Column("updated_at", When, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+verify_challenges = Table(
+    "verify_challenges",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sid", String(34), nullable=False, unique=True),
+    Column("entity_id", ForeignKey("verify_entities.id", ondelete="CASCADE"), nullable=False),
+    Column("factor_id", ForeignKey("verify_factors.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("responded_reason", String(16), nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("hidden_details", JSON),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("created_at", When, nullable=False),
+    Column("updated_at", When, nullable=False),
+    Column("responded_at", When),
+    Column("expires_at", When, nullable=False),
+    sqlite_autoincrement=True,
+)
+Index("ix_verify_challenges_entity", verify_challenges.c.entity_id, verify_challenges.c.id)
+
+verify_webhooks = Table(
+    "verify_webhooks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sid", String(34), nullable=False, unique=True),
+    Column("service_id", ForeignKey("verify_services.id", ondelete="CASCADE"), nullable=False),
+    Column("friendly_name", String(64), nullable=False),
+    Column("event_types", JSON, nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("version", String(4), nullable=False),
+    Column("created_at", When, nullable=False),
+    Column("updated_at", When, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+verify_messaging_configurations = Table(
+    "verify_messaging_configurations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("service_id", ForeignKey("verify_services.id", ondelete="CASCADE"), nullable=False),
+    Column("country", String(3), nullable=False),  # ISO 3166-1 alpha-2, or "all"
+    Column("messaging_service_sid", String(34), nullable=False),
+    Column("created_at", When, nullable=False),
+    Column("updated_at", When, nullable=False),
+    UniqueConstraint("service_id", "country", name="uq_verify_messaging_configurations_country"),
+    sqlite_autoincrement=True,
+)

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 
 from twofa.errors import CallNotStarted, SmsNotSent
+from twofa.provider.messaging.email import Email, EmailGateway, OutboxEmail
 from twofa.provider.messaging.gateways import Gateway, GatewayError, Message
 from twofa.provider.observability import metrics
 from twofa.storage.database import Database, aware, utcnow
@@ -30,9 +31,10 @@ class StoredMessage:
 class MessagingService:
     """The one way the provider sends SMS and voice messages."""
 
-    def __init__(self, db: Database, gateway: Gateway) -> None:
+    def __init__(self, db: Database, gateway: Gateway, email: EmailGateway | None = None) -> None:
         self._db = db
         self.gateway = gateway
+        self.email = email or OutboxEmail()
 
     def send(self, message: Message, *, app_id: int | None) -> None:
         """Deliver ``message``; record it as sent or failed; raise 60015/60014 on failure.
@@ -66,6 +68,32 @@ class MessagingService:
             )
         if error is not None:
             raise SmsNotSent() if message.channel == "sms" else CallNotStarted()
+
+    def send_email(self, email: Email, *, app_id: int | None) -> None:
+        """Deliver an e-mail and record it like a text message (channel ``email``)."""
+        error: str | None = None
+        try:
+            self.email.send(email)
+        except GatewayError as exc:
+            error = str(exc)[:500]
+            log.warning("email to %s failed: %s", email.to, error)
+        metrics.MESSAGES.labels(self.email.name, "email", "failed" if error else "sent").inc()
+        body = email.body if self.email.name == "outbox" else email.redacted()
+        with self._db.write() as conn:
+            conn.execute(
+                insert(messages).values(
+                    app_id=app_id,
+                    to=email.to,
+                    channel="email",
+                    body=f"{email.subject}\n\n{body}",
+                    gateway=self.email.name,
+                    status="failed" if error else "sent",
+                    error=error,
+                    created_at=utcnow(),
+                )
+            )
+        if error is not None:
+            raise SmsNotSent("E-mail not sent")
 
     def list(self, *, to: str | None = None, limit: int = 1000) -> list[StoredMessage]:
         """Messages sent, oldest first, optionally to one number."""

@@ -1,0 +1,1 @@
+"""Twilio Verify v2 on the wire: accounts, services, verifications, checks and rate limits."""
