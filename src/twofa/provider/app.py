@@ -12,7 +12,16 @@ from fastapi import FastAPI
 from twofa import __version__
 from twofa.authenticator import web as authenticator_web
 from twofa.provider import errors_http
-from twofa.provider.api import application, authy, devices, onetouch, operations, outbox, phones
+from twofa.provider.api import (
+    application,
+    authy,
+    devices,
+    onetouch,
+    operations,
+    outbox,
+    phones,
+    webpush,
+)
 from twofa.provider.bodylimit import BodyLimit
 from twofa.provider.observability.middleware import Observe
 from twofa.provider.services import Services, build_services
@@ -53,6 +62,11 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await services.bus.start()
+        try:
+            # The deployment's VAPID key is made on first start, not on a device's first visit.
+            await asyncio.to_thread(services.webpush.vapid_key)
+        except Exception:
+            log.exception("web push: the VAPID key is unusable; no wake-ups will be sent")
         tasks: list[asyncio.Task[None]] = []
         if workers:
             wake = asyncio.Event()
@@ -105,6 +119,7 @@ def create_app(
     for module in (operations, authy, onetouch, phones, application):
         app.include_router(module.router)
     app.include_router(devices.router)
+    app.include_router(webpush.router)
     if settings.env == "dev" and settings.sms_gateway == "outbox":
         app.include_router(outbox.router)
     authenticator_web.mount(app)

@@ -16,6 +16,8 @@ from twofa.provider.phones.service import PhoneVerificationService
 from twofa.provider.push.service import PushService, number_key
 from twofa.provider.ratelimit import Limits, make_limits
 from twofa.provider.users.service import UserService
+from twofa.provider.webpush.service import WebPushService
+from twofa.provider.webpush.store import WebPushStore
 from twofa.settings import Settings
 from twofa.storage.database import Database
 from twofa.storage.engine import make_engine
@@ -37,6 +39,7 @@ class Services:
     push: PushService
     callbacks: CallbackDispatcher
     devices: DeviceService
+    webpush: WebPushService
 
     def close(self) -> None:
         self.db.dispose()
@@ -74,4 +77,5 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         push=push,
         callbacks=CallbackDispatcher(db, keyring, settings),
         devices=DeviceService(db, keyring, settings, messaging, limits, push, bus, audit),
+        webpush=WebPushService(WebPushStore(db), keyring, settings),
     )
