@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from twofa.crypto import Keyring
-from twofa.errors import MissingParameter
+from twofa.errors import MissingParameter, ServiceUnavailable
 from twofa.provider.devices.model import EnrolledDevice
 from twofa.provider.devices.signature import b64url_encode
 from twofa.provider.webpush.crypto import (
@@ -112,10 +112,11 @@ class WebPushService:
         try:
             pem = self._keyring.decrypt(stored.private_key_enc)
         except ValueError as exc:
-            raise RuntimeError(
-                "the stored VAPID key was encrypted with another TWOFA_SECRET_KEY; restore the "
-                "previous key (docs/operations.md, Web Push)"
-            ) from exc
+            log.error(
+                "web push: the stored VAPID key was encrypted with another TWOFA_SECRET_KEY "
+                "(docs/operations.md, The Web Push key)"
+            )
+            raise ServiceUnavailable("Web Push is not available on this provider") from exc
         private = serialization.load_pem_private_key(pem.encode(), password=None)
         assert isinstance(private, ec.EllipticCurvePrivateKey)
         return VapidKey(private, raw_public_key(private))
