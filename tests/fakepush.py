@@ -26,6 +26,7 @@ import ssl
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,7 @@ class Push:
     body: bytes
     headers: dict[str, str]
     received_at: float
+    arrived: float  # time.perf_counter() when the request reached the service
 
     @property
     def ttl(self) -> int:
@@ -189,6 +191,7 @@ class FakePushService:
         self.errors: list[str] = []  # protocol violations seen; a test expects none
         self.attempts: dict[str, int] = {}
         self.vapid_key: bytes | None = None  # the key every JWT must be signed with, once known
+        self.on_push: Callable[[Push], None] | None = None  # called (in a server thread) per push
         self._subs: dict[str, Subscription] = {}
         self._scripted: dict[str, list[Answer]] = {}
         self._gone: set[str] = set()
@@ -269,6 +272,7 @@ class FakePushService:
     # the HTTP side ---------------------------------------------------------------------------
 
     def _accept(self, token: str, headers: dict[str, str], body: bytes) -> Answer:
+        arrived = time.perf_counter()
         with self._lock:
             self.attempts[token] = self.attempts.get(token, 0) + 1
             sub = self._subs.get(token)
@@ -290,9 +294,12 @@ class FakePushService:
             with self._lock:
                 self.errors.append(f"{type(exc).__name__}: {exc}")
             return Answer(400)
+        push = Push(token, payload, body, headers, now, arrived)
         with self._arrived:
-            self.pushes.append(Push(token, payload, body, headers, now))
+            self.pushes.append(push)
             self._arrived.notify_all()
+        if self.on_push is not None:
+            self.on_push(push)
         return Answer(201, {"Location": f"{self.origin}/m/{secrets.token_hex(8)}"})
 
     def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
