@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint typecheck clean install browser-deps deploy-deps
+.PHONY: run test test-fast bench lint typecheck clean install browser-deps deploy-deps
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,13 @@ deploy-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx >/dev/null; \
 	  else echo "install Debian's nginx (sudo apt-get install -y nginx) for the deployment test"; fi; }
 
-## The whole suite (unit, integration, compat against SQLite and PostgreSQL, browser)
+## The tests that need no server process, database service, Redis or browser (seconds;
+## without the plugins only the whole suite uses: xdist, coverage, schemathesis)
+test-fast: $(STAMP)
+	PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/pytest -p timeout -q -p no:cacheprovider \
+	  -m "not postgres and not redis and not browser and not deployment" tests/fast tests/provider
+
+## The whole suite: every tier, against SQLite and PostgreSQL (what CI runs)
 test: $(STAMP) browser-deps deploy-deps
 	$(BIN)/pytest -n 2 --dist loadgroup -q --cov --cov-report=term
 

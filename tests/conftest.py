@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import LiveProvider, postgres_database, start_provider
+from tests.servers import LiveProvider, postgres_database, start_provider
 
-BACKENDS = ["sqlite", "postgres"]
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 def _start(tmp: Path, backend: str, **env: str) -> Iterator[LiveProvider]:

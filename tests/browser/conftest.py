@@ -25,7 +25,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.live import TEST_SECRET, LiveProvider, free_port, wait_http
+from tests.servers import TEST_SECRET, LiveProvider, free_port, wait_http
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

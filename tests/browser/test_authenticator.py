@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from tests.browser.conftest import PhoneUser, register_device, shot
-from tests.live import LiveProvider
+from tests.servers import LiveProvider
 
 pytestmark = pytest.mark.browser
 SEVEN_DIGITS = re.compile(r"^\d{7}$")

@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from tests.browser.conftest import LiveSite, register_device, shot, start_site
-from tests.live import LiveProvider, start_provider, wait_http
+from tests.servers import LiveProvider, start_provider, wait_http
 
 pytestmark = pytest.mark.browser
 

@@ -13,8 +13,8 @@ import pytest
 from authy import AuthyFormatException
 from authy.api import AuthyApiClient
 
-from tests.live import LiveProvider
-from tests.unit import signing_recorded as rec
+from tests.fast import signing_recorded as rec
+from tests.servers import LiveProvider
 
 
 def e164(national: str) -> str:

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from authy.api import AuthyApiClient
 
-from tests.integration.devices.conftest import enrol
-from tests.live import LiveProvider
+from tests.live.devices.conftest import enrol
+from tests.servers import LiveProvider
 from twofa.authenticator.device import DeviceClient
 
 Received = tuple[dict[str, str], dict[str, Any]]

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.live import LiveProvider
+from tests.servers import LiveProvider
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

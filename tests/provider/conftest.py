@@ -1,0 +1,260 @@
+"""The provider in-process: ``create_app`` behind FastAPI's test client, a SQLite file per test.
+
+No process, port or database service: each test migrates its own SQLite file and drives the
+real routes and services. Background workers are off (``workers=False``); a test that needs a
+worker's step (a callback delivery, an expiry sweep) calls it through ``services``.
+
+The helpers read like the API they drive::
+
+    user = authy.new_user()
+    phone = authy.enrol(user)                  # a registered authenticator device
+    uuid = authy.push(user, "Log in?")
+    phone.approve(uuid)
+    assert authy.status(uuid)["status"] == "approved"
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.servers import TEST_SECRET, RecordedPath, RecordingServer, e164
+from twofa.authenticator import keys
+from twofa.authenticator.device import DeviceClient
+from twofa.provider.app import create_app
+from twofa.provider.services import Services, build_services
+from twofa.settings import Settings, load_settings
+from twofa.storage.engine import upgrade
+
+BASE_URL = "http://testserver"
+
+
+def provider_settings(tmp_path: Path, migrated: Path, **overrides: Any) -> Settings:
+    """Test settings on a copy of the ``migrated`` SQLite file under ``tmp_path``."""
+    database = tmp_path / "provider.db"
+    shutil.copyfile(migrated, database)
+    url = f"sqlite:///{database}"
+    values: dict[str, Any] = {
+        "env": "test",
+        "secret_key": TEST_SECRET,
+        "data_dir": tmp_path,
+        "database_url": url,
+        "redis_url": None,
+        "sms_gateway": "outbox",
+        "limit_sms_per_phone": "20/600",
+        "limit_phone_verifications_per_number": "20/600",
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@dataclass(frozen=True)
+class User:
+    """A user of the test application: Authy id and phone."""
+
+    id: int
+    national: str
+    country_code: int = 1
+
+    @property
+    def phone(self) -> str:
+        return e164(self.national, self.country_code)
+
+
+class Phone(DeviceClient):
+    """An enrolled authenticator device whose signed calls go through the test client."""
+
+    __test__ = False
+
+    def __init__(self, http: TestClient, device_uuid: str, key: Any) -> None:
+        super().__init__(BASE_URL, device_uuid, key)
+        self._test_client = http
+
+    def _client(self) -> httpx.Client:
+        return self._test_client
+
+    def close(self) -> None:
+        """The test client belongs to the fixture."""
+
+    def approve(self, uuid: str, number: int | None = None) -> str:
+        """Approve (picking ``number`` under number matching); the status recorded."""
+        return self.decide(uuid, approve=True, number=number)
+
+    def deny(self, uuid: str) -> str:
+        return self.decide(uuid, approve=False)
+
+
+class Authy:
+    """One application's view of the provider through its Authy REST API."""
+
+    def __init__(self, http: TestClient, services: Services, *, callback_url: str | None) -> None:
+        self.http = http
+        self.services = services
+        created = services.apps.create(
+            f"Test App {secrets.token_hex(3)}", callback_url=callback_url
+        )
+        self.app_id = created.app.id
+        self.key = created.api_key
+        self.callback_url = callback_url
+        self._numbers = iter(range(10**6))
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"X-Authy-API-Key": self.key, **kwargs.pop("headers", {})}
+        return self.http.request(method, path, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def new_phone(self) -> str:
+        """A distinct valid US number in area code 201."""
+        n = next(self._numbers)
+        return f"201-{200 + n // 10000:03d}-{n % 10000:04d}"
+
+    def new_user(self, email: str = "alice@example.com", national: str | None = None) -> User:
+        national = national or self.new_phone()
+        response = self.post(
+            "/protected/json/users/new",
+            json={"user": {"email": email, "cellphone": national, "country_code": 1}},
+        )
+        assert response.status_code == 200, response.text
+        return User(int(response.json()["user"]["id"]), national)
+
+    def push(self, user: User, message: str = "Log in?", **params: Any) -> str:
+        """Create an approval request for ``user``; its uuid."""
+        return str(self.push_json(user, message, **params)["uuid"])
+
+    def push_json(self, user: User, message: str = "Log in?", **params: Any) -> dict[str, Any]:
+        response = self.post(
+            f"/onetouch/json/users/{user.id}/approval_requests",
+            json={"message": message, **params},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["approval_request"]  # type: ignore[no-any-return]
+
+    def status(self, uuid: str) -> dict[str, Any]:
+        response = self.get(f"/onetouch/json/approval_requests/{uuid}")
+        assert response.status_code == 200, response.text
+        return response.json()["approval_request"]  # type: ignore[no-any-return]
+
+    def sms(self, user: User, **params: Any) -> httpx.Response:
+        return self.get(f"/protected/json/sms/{user.id}", params=params)
+
+    def verify(self, user: User, token: str) -> httpx.Response:
+        return self.get(f"/protected/json/verify/{token}/{user.id}")
+
+    def last_code(self, phone: str, digits: int = 7) -> str:
+        """The newest code the outbox holds for ``phone`` (E.164)."""
+        messages = self.services.messaging.list(to=phone)
+        assert messages, f"no message to {phone}"
+        found = re.findall(rf"\b(\d{{{digits}}})\b", messages[-1].body)
+        assert found, messages[-1].body
+        return str(found[-1])
+
+    def enrol(self, user: User, name: str = "Test phone") -> Phone:
+        """Register an authenticator device on ``user``'s phone, with the code it was sent."""
+        started = self.http.post(
+            "/device/v1/registrations",
+            json={"country_code": str(user.country_code), "phone_number": user.national},
+        )
+        assert started.status_code == 200, started.text
+        key = keys.generate()
+        confirmed = self.http.post(
+            f"/device/v1/registrations/{started.json()['registration_id']}/confirm",
+            json={
+                "code": self.last_code(user.phone, 6),
+                "name": name,
+                "os_type": "cli",
+                "public_key": keys.public_jwk(key),
+            },
+        )
+        assert confirmed.status_code == 200, confirmed.text
+        return Phone(self.http, confirmed.json()["device"]["uuid"], key)
+
+
+class Callbacks:
+    """The callback worker's steps, run on demand: claim what is due, deliver, record."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def deliver_due(self) -> list[str | None]:
+        """One round of the worker; the error of each attempt (None for a 2xx)."""
+        dispatcher = self.services.callbacks
+        batch = dispatcher.claim()
+
+        async def send() -> list[str | None]:
+            async with httpx.AsyncClient(timeout=5) as client:
+                return list(await asyncio.gather(*(dispatcher.deliver(client, d) for d in batch)))
+
+        errors = asyncio.run(send()) if batch else []
+        for delivery, error in zip(batch, errors, strict=True):
+            dispatcher.record(delivery, error)
+        return errors
+
+
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty provider database at the newest revision, migrated once and copied per test."""
+    database = tmp_path_factory.mktemp("migrated") / "provider.db"
+    upgrade(f"sqlite:///{database}")
+    return database
+
+
+@pytest.fixture
+def settings(tmp_path: Path, migrated: Path) -> Settings:
+    return provider_settings(tmp_path, migrated)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    built = build_services(settings)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def http(settings: Settings, services: Services) -> Iterator[TestClient]:
+    """The provider application, its lifespan running, without background workers."""
+    with TestClient(create_app(settings, services, workers=False), base_url=BASE_URL) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def recording_server() -> Iterator[RecordingServer]:
+    server = RecordingServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def receiver(recording_server: RecordingServer) -> RecordedPath:
+    """The application's callback endpoint: this test's path on a loopback recorder.
+
+    ``receiver.server.status`` sets the answer (200 unless a test says otherwise).
+    """
+    recording_server.status, recording_server.body = 200, b""
+    return RecordedPath(recording_server)
+
+
+@pytest.fixture
+def authy(http: TestClient, services: Services, receiver: RecordedPath) -> Authy:
+    """A fresh application whose callbacks go to ``receiver``."""
+    return Authy(http, services, callback_url=receiver.url + "/authy/callback")
+
+
+@pytest.fixture
+def callbacks(services: Services) -> Callbacks:
+    return Callbacks(services)
