@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 from tests.browser.conftest import PHONE_VIEWPORT, PhoneUser, register_device, shot
 from tests.fakepush import FakePushService, Subscription
-from tests.integration.webpush.conftest import webpush_env
-from tests.live import LiveProvider, start_provider
+from tests.live.webpush.conftest import webpush_env
+from tests.servers import LiveProvider, start_provider
 from twofa.storage.tables import devices, webpush_subscriptions
 
 pytestmark = pytest.mark.browser

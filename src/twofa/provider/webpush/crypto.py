@@ -4,7 +4,7 @@ Written on ``cryptography`` rather than pywebpush/py-vapid: the whole of it is a
 HKDFs, one AES-GCM record and one ES256 JWT, shorter than the adapter we would need around
 pywebpush (which mutates the claims dict it is given, has no size check and defaults to
 ``TTL: 0``) and without its blocking ``requests`` client. The RFC 8291 worked example is the
-first unit test (tests/unit/test_webpush_crypto.py).
+first unit test (tests/fast/webpush/test_crypto.py).
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from tests.fakepush import FakePushService, Subscription, b64d
-from tests.integration.devices.conftest import Account, enrol, new_account
-from tests.live import LiveProvider, TestDevice, start_provider
+from tests.live.devices.conftest import Account, enrol, new_account
+from tests.servers import LiveProvider, TestDevice, start_provider
 
 
 def webpush_env(push: FakePushService) -> dict[str, str]:

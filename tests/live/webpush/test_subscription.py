@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.fakepush import FakePushService, b64d
-from tests.integration.webpush.conftest import subscribe, webpush_env
-from tests.live import LiveProvider, TestDevice, start_provider
+from tests.live.webpush.conftest import subscribe, webpush_env
+from tests.servers import LiveProvider, TestDevice, start_provider
 from twofa.authenticator.device import DeviceApiError
 from twofa.storage.tables import devices, webpush_keys, webpush_subscriptions
 
