@@ -189,7 +189,7 @@ class FakePushService:
         self.cert, self._key = self_signed(directory)
         self.pushes: list[Push] = []
         self.errors: list[str] = []  # protocol violations seen; a test expects none
-        self.attempts: dict[str, int] = {}
+        self.attempts: dict[str, list[float]] = {}  # token -> time.time() of every POST
         self.vapid_key: bytes | None = None  # the key every JWT must be signed with, once known
         self.on_push: Callable[[Push], None] | None = None  # called (in a server thread) per push
         self._subs: dict[str, Subscription] = {}
@@ -274,7 +274,7 @@ class FakePushService:
     def _accept(self, token: str, headers: dict[str, str], body: bytes) -> Answer:
         arrived = time.perf_counter()
         with self._lock:
-            self.attempts[token] = self.attempts.get(token, 0) + 1
+            self.attempts.setdefault(token, []).append(time.time())
             sub = self._subs.get(token)
             if sub is None or token in self._gone:
                 return Answer(404 if sub is None else 410)

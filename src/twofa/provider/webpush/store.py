@@ -91,19 +91,6 @@ class WebPushStore:
                 ).rowcount
             )
 
-    def delete_if_unchanged(self, subscription: Subscription) -> bool:
-        """Forget a subscription the push service says is gone, unless the device has sent a
-        new one meanwhile (same row, same endpoint)."""
-        with self._db.write() as conn:
-            return bool(
-                conn.execute(
-                    delete(webpush_subscriptions).where(
-                        webpush_subscriptions.c.id == subscription.id,
-                        webpush_subscriptions.c.endpoint == subscription.endpoint,
-                    )
-                ).rowcount
-            )
-
     def for_device(self, device_id: int) -> Subscription | None:
         """The subscription of an active (not revoked) device."""
         with self._db.read() as conn:
@@ -119,15 +106,25 @@ def subscription_of(conn: Connection, device_id: int) -> Subscription | None:
     return Subscription.from_row(row) if row else None
 
 
-def subscribed_devices(conn: Connection, phone_e164: str) -> list[int]:
-    """Ids of the phone's active devices that have a push subscription."""
-    return list(
+def subscriptions_of_phone(conn: Connection, phone_e164: str) -> list[Subscription]:
+    """The subscriptions of the phone's active devices."""
+    rows = conn.execute(
+        select(webpush_subscriptions)
+        .join(devices, devices.c.id == webpush_subscriptions.c.device_id)
+        .where(devices.c.phone_e164 == phone_e164, devices.c.revoked_at.is_(None))
+        .order_by(webpush_subscriptions.c.id)
+    ).all()
+    return [Subscription.from_row(row) for row in rows]
+
+
+def forget_gone(conn: Connection, subscription_id: int, endpoint: str) -> bool:
+    """Delete a subscription the push service says is gone, unless the device has sent a new
+    one since (same row, same endpoint)."""
+    return bool(
         conn.execute(
-            select(webpush_subscriptions.c.device_id)
-            .join(devices, devices.c.id == webpush_subscriptions.c.device_id)
-            .where(devices.c.phone_e164 == phone_e164, devices.c.revoked_at.is_(None))
-            .order_by(webpush_subscriptions.c.device_id)
-        )
-        .scalars()
-        .all()
+            delete(webpush_subscriptions).where(
+                webpush_subscriptions.c.id == subscription_id,
+                webpush_subscriptions.c.endpoint == endpoint,
+            )
+        ).rowcount
     )
