@@ -19,7 +19,7 @@ from sqlalchemy import insert, select
 from tests.servers import LiveProvider, RecordingServer, run_cli
 from twofa import signing
 from twofa.errors import ApprovalRequestNotPending
-from twofa.provider.push.service import Decision
+from twofa.provider.push.model import Decision
 from twofa.storage.database import utcnow
 from twofa.storage.tables import apps, callback_deliveries, devices
 
@@ -60,9 +60,9 @@ def decide(
     device: tuple[int, str],
     status: str = "approved",
 ) -> None:
-    provider.services.push.decide(
-        uuid,
-        phone_e164,
+    push = provider.services.push
+    push.decide(
+        push.load_for_phone(uuid, phone_e164),
         Decision(
             status=status,
             device_id=device[0],

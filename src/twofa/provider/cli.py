@@ -192,15 +192,12 @@ def db_group() -> None:
 
 @db_group.command("upgrade")
 def db_upgrade() -> None:
-    """Apply the provider's migrations, then the site's."""
-    from twofa.site.db import upgrade as upgrade_site
+    """Apply the provider's migrations (the site's: ``twofa site --migrate-only``)."""
     from twofa.storage.engine import upgrade
 
     settings = _settings()
     upgrade(settings.provider_database_url)
     click.echo("Database is up to date.")
-    upgrade_site(settings.site_db_url)
-    click.echo("Site database is up to date.")
 
 
 @click.group("audit", invoke_without_command=True)

@@ -10,10 +10,15 @@ from twofa.provider.apps.service import AppService
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.callbacks.dispatcher import CallbackDispatcher
 from twofa.provider.codes.service import CodeService
+from twofa.provider.codes.usage import UsageCounters
+from twofa.provider.codes.verification import TokenVerifier
+from twofa.provider.devices.auth import RequestAuthenticator
+from twofa.provider.devices.registration import RegistrationService
 from twofa.provider.devices.service import DeviceService
 from twofa.provider.messaging import MessagingService, make_gateway
 from twofa.provider.phones.service import PhoneVerificationService
-from twofa.provider.push.service import PushService, number_key
+from twofa.provider.push.service import PushService
+from twofa.provider.push.view import number_key
 from twofa.provider.ratelimit import Limits, make_limits
 from twofa.provider.users.service import UserService
 from twofa.provider.webpush.service import WebPushService
@@ -62,6 +67,9 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     feed = PushService.feed(db, number_key(settings))
     bus = bus or make_bus(settings.redis_url, feed=feed)
     push = PushService(db, settings, bus, limits, audit)
+    usage = UsageCounters(db)
+    verifier = TokenVerifier(db, keyring, settings, limits, audit, usage)
+    registrations = RegistrationService(db, keyring, settings, messaging, limits, audit)
     return Services(
         settings=settings,
         db=db,
@@ -72,10 +80,19 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         apps=AppService(db, keyring),
         users=UserService(db, keyring, settings, audit),
         messaging=messaging,
-        codes=CodeService(db, keyring, settings, messaging, limits, audit),
+        codes=CodeService(db, keyring, settings, messaging, limits, audit, usage, verifier),
         phones=PhoneVerificationService(db, keyring, settings, messaging, limits),
         push=push,
         callbacks=CallbackDispatcher(db, keyring, settings),
-        devices=DeviceService(db, keyring, settings, messaging, limits, push, bus, audit),
+        devices=DeviceService(
+            db,
+            keyring,
+            settings,
+            push,
+            bus,
+            audit,
+            registrations,
+            RequestAuthenticator(db),
+        ),
         webpush=WebPushService(WebPushStore(db), keyring, settings),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from twofa.provider.devices.model import number_choices
+from twofa.provider.push.view import number_choices
 
 
 def test_three_distinct_sorted_numbers_including_the_right_one() -> None:

@@ -15,8 +15,8 @@ from twofa.errors import InvalidRequest
 from twofa.provider.api.guards import run_db, services
 from twofa.provider.devices.auth import SignedRequest
 from twofa.provider.devices.model import EnrolledDevice
-from twofa.provider.devices.registration import parse_new_device
-from twofa.provider.devices.service import DeviceService
+from twofa.provider.devices.registration import parse_new_device, parse_new_registration
+from twofa.provider.devices.service import DeviceService, parse_signed_decision
 from twofa.provider.devices.stream import device_events, parse_last_event_id
 
 router = APIRouter(prefix="/device/v1", tags=["Device API"])
@@ -71,6 +71,12 @@ async def json_body(request: Request) -> dict[str, Any]:
     return body
 
 
+def code_param(params: dict[str, Any]) -> str | None:
+    """The registration code as text (a JSON number is accepted); None for anything else."""
+    code = params.get("code")
+    return str(code) if isinstance(code, str | int) and not isinstance(code, bool) else None
+
+
 async def signed_device(request: Request) -> EnrolledDevice:
     """Authenticate the request's device signature (docs/device-api.md section 2)."""
     body = await request.body()
@@ -117,7 +123,7 @@ def start_registration(body: Body, service: Service) -> JSONResponse:
     Example: `{"country_code": "1", "phone_number": "201-555-0123", "via": "sms"}` →
     `{"registration_id": "6f1c…", "seconds_to_expire": 600, "success": true}`
     """
-    started = service.registrations.start(body)
+    started = service.registrations.start(parse_new_registration(body))
     return ok(
         {"registration_id": started.registration_id, "seconds_to_expire": started.seconds_to_expire}
     )
@@ -143,7 +149,7 @@ def confirm_registration(registration_id: str, body: Body, service: Service) -> 
     "success": true}`
     """
     new = parse_new_device(body)
-    device = service.registrations.confirm(registration_id, body.get("code"), new)
+    device = service.registrations.confirm(registration_id, code_param(body), new)
     return ok({"device": device.json()})
 
 
@@ -204,7 +210,8 @@ async def decide(
     Example: `{"decision": "approve", "signing_time": 1764150010, "number": 42, "signature":
     "…"}` → `{"approval_request": {"uuid": "…", "status": "approved"}, "success": true}`
     """
-    outcome = await run_db(request, lambda: service.decide(device, uuid, body))
+    decision = parse_signed_decision(body)
+    outcome = await run_db(request, lambda: service.decide(device, uuid, decision))
     answer: dict[str, Any] = {"approval_request": {"uuid": outcome.uuid, "status": outcome.status}}
     if outcome.number_mismatch:
         answer["message"] = "The number did not match the one shown; the request was denied."

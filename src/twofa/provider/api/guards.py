@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from twofa.provider.apps.service import App
+from twofa.provider.apps.model import App
 from twofa.provider.params import merge, parse_body
 from twofa.provider.services import Services
 

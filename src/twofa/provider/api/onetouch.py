@@ -11,8 +11,7 @@ from twofa.errors import MissingParameter
 from twofa.provider.api.docs import BOOL, INT, OBJECT, STRING, doc
 from twofa.provider.api.guards import api_key, read_params, run_db, services
 from twofa.provider.params import as_bool, as_int, as_str, required, string_map
-from twofa.provider.push.model import ApprovalRequest
-from twofa.provider.push.service import NewRequest
+from twofa.provider.push.model import ApprovalRequest, NewRequest
 
 router = APIRouter(tags=["Authy: OneTouch"])
 Params = Annotated[dict[str, Any], Depends(read_params)]

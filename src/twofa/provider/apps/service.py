@@ -5,55 +5,14 @@ from __future__ import annotations
 import calendar
 import time
 from dataclasses import dataclass
-from datetime import datetime
-
-from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.engine import Row
 
 from twofa.crypto import Keyring, api_key_hash, new_salt, public_id
 from twofa.errors import InvalidApiKey, InvalidRequest, NotFound
+from twofa.provider.apps import store
+from twofa.provider.apps.model import App
 from twofa.storage.database import Database, aware, utcnow
-from twofa.storage.tables import apps, messages, usage, users
 
 AUTH_CACHE_SECONDS = 5.0
-_BY_KEY_HASH = select(apps).where(apps.c.api_key_hash == bindparam("digest"))
-
-
-@dataclass(frozen=True, slots=True)
-class App:
-    id: int
-    public_id: str
-    name: str
-    callback_url: str | None
-    callback_method: str
-    callback_disabled_at: datetime | None
-    callback_disabled_reason: str | None
-    lenient_verify: bool
-    sms_enabled: bool
-    calls_enabled: bool
-    onetouch_enabled: bool
-    generic_tokens_enabled: bool
-    api_key_salt: str
-    created_at: datetime
-
-    @classmethod
-    def from_row(cls, row: Row) -> App:
-        return cls(
-            id=row.id,
-            public_id=row.public_id,
-            name=row.name,
-            callback_url=row.callback_url,
-            callback_method=row.callback_method,
-            callback_disabled_at=aware(row.callback_disabled_at),
-            callback_disabled_reason=row.callback_disabled_reason,
-            lenient_verify=row.lenient_verify,
-            sms_enabled=row.sms_enabled,
-            calls_enabled=row.calls_enabled,
-            onetouch_enabled=row.onetouch_enabled,
-            generic_tokens_enabled=row.generic_tokens_enabled,
-            api_key_salt=row.api_key_salt,
-            created_at=aware(row.created_at),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,26 +47,16 @@ class AppService:
         salt = new_salt()
         key = self._keyring.api_key(salt)
         with self._db.write() as conn:
-            row = conn.execute(
-                insert(apps)
-                .values(
-                    public_id=public_id(),
-                    name=name,
-                    api_key_hash=api_key_hash(key),
-                    api_key_salt=salt,
-                    callback_url=validate_callback_url(callback_url) if callback_url else None,
-                    callback_method="POST",
-                    callback_failures=0,
-                    lenient_verify=False,
-                    sms_enabled=True,
-                    calls_enabled=True,
-                    onetouch_enabled=True,
-                    generic_tokens_enabled=True,
-                    created_at=utcnow(),
-                )
-                .returning(*apps.c)
-            ).one()
-        return CreatedApp(App.from_row(row), key)
+            app = store.insert_app(
+                conn,
+                name=name,
+                api_key_digest=api_key_hash(key),
+                api_key_salt=salt,
+                callback_url=validate_callback_url(callback_url) if callback_url else None,
+                public_id=public_id(),
+                now=utcnow(),
+            )
+        return CreatedApp(app, key)
 
     def authenticate(self, api_key: str | None) -> App:
         """The application owning ``api_key``; 401/60001 otherwise.
@@ -124,10 +73,9 @@ class AppService:
         if cached is not None and cached[1] > now:
             return cached[0]
         with self._db.read() as conn:
-            row = conn.execute(_BY_KEY_HASH, {"digest": digest}).first()
-        if row is None:
+            app = store.by_key_digest(conn, digest)
+        if app is None:
             raise InvalidApiKey()
-        app = App.from_row(row)
         if len(self._auth_cache) > 10_000:
             self._auth_cache.clear()
         self._auth_cache[digest] = (app, now + AUTH_CACHE_SECONDS)
@@ -139,42 +87,28 @@ class AppService:
 
     def get(self, app_id: int) -> App:
         with self._db.read() as conn:
-            row = conn.execute(select(apps).where(apps.c.id == app_id)).first()
-        if row is None:
+            app = store.by_id(conn, app_id)
+        if app is None:
             raise NotFound(f"No application with id {app_id}")
-        return App.from_row(row)
+        return app
 
     def find(self, ref: str) -> App:
         """An application by numeric id, public id or exact name."""
-        query = select(apps).where(
-            (apps.c.public_id == ref)
-            | (apps.c.name == ref)
-            | (apps.c.id == (int(ref) if ref.isascii() and ref.isdigit() else -1))
-        )
         with self._db.read() as conn:
-            rows = conn.execute(query).all()
-        if len(rows) != 1:
+            found = store.matching(conn, ref)
+        if len(found) != 1:
             raise NotFound(f"No single application matches {ref!r}")
-        return App.from_row(rows[0])
+        return found[0]
 
     def all(self) -> list[App]:
         with self._db.read() as conn:
-            return [App.from_row(r) for r in conn.execute(select(apps).order_by(apps.c.id))]
+            return store.all_apps(conn)
 
     def set_callback(self, app_id: int, url: str | None) -> App:
         """Set (or clear) the callback URL; re-enables a callback disabled after failures."""
         self._auth_cache.clear()
         with self._db.write() as conn:
-            conn.execute(
-                update(apps)
-                .where(apps.c.id == app_id)
-                .values(
-                    callback_url=validate_callback_url(url) if url else None,
-                    callback_failures=0,
-                    callback_disabled_at=None,
-                    callback_disabled_reason=None,
-                )
-            )
+            store.set_callback(conn, app_id, validate_callback_url(url) if url else None)
         return self.get(app_id)
 
     def set_options(self, app_id: int, **options: bool) -> App:
@@ -191,7 +125,7 @@ class AppService:
         if unknown:
             raise InvalidRequest(f"unknown option(s): {', '.join(sorted(unknown))}")
         with self._db.write() as conn:
-            conn.execute(update(apps).where(apps.c.id == app_id).values(**options))
+            store.set_options(conn, app_id, options)
         return self.get(app_id)
 
     def rotate_key(self, app_id: int) -> CreatedApp:
@@ -201,30 +135,15 @@ class AppService:
         salt = new_salt()
         key = self._keyring.api_key(salt)
         with self._db.write() as conn:
-            result = conn.execute(
-                update(apps)
-                .where(apps.c.id == app_id)
-                .values(api_key_hash=api_key_hash(key), api_key_salt=salt)
-            )
-        if result.rowcount != 1:
+            replaced = store.set_api_key(conn, app_id, digest=api_key_hash(key), salt=salt)
+        if not replaced:
             raise NotFound(f"No application with id {app_id}")
         return CreatedApp(self.get(app_id), key)
 
     def stats(self, app_id: int) -> tuple[list[dict[str, object]], int]:
         """Monthly rows of the seven Authy statistics keys, and the total user count."""
         with self._db.read() as conn:
-            counters = conn.execute(
-                select(usage.c.month, usage.c.kind, usage.c.count).where(usage.c.app_id == app_id)
-            ).all()
-            sent = conn.execute(
-                select(messages.c.channel, messages.c.created_at).where(
-                    messages.c.app_id == app_id, messages.c.status == "sent"
-                )
-            ).all()
-            created = conn.execute(select(users.c.created_at).where(users.c.app_id == app_id)).all()
-            total = conn.execute(
-                select(func.count()).select_from(users).where(users.c.app_id == app_id)
-            ).scalar_one()
+            counters, sent, created, total = store.usage_rows(conn, app_id)
         months: dict[str, dict[str, int]] = {}
 
         def bucket(month: str) -> dict[str, int]:
@@ -260,4 +179,7 @@ class AppService:
             )
             year, number = month.split("-")
             rows.append({**counts, "month": calendar.month_name[int(number)], "year": int(year)})
-        return rows, int(total)
+        return rows, total
+
+
+__all__ = ["App", "AppService", "CreatedApp", "validate_callback_url"]

@@ -1,4 +1,4 @@
-"""Build the callback body (contract section 4.2) and queue it with the decision."""
+"""Queue a callback in the transaction of the change that causes it."""
 
 from __future__ import annotations
 
@@ -10,54 +10,10 @@ from twofa.storage.database import utcnow
 from twofa.storage.tables import callback_deliveries
 
 if TYPE_CHECKING:
-    from twofa.provider.apps.service import App
-    from twofa.provider.push.model import ApprovalRequest
-    from twofa.provider.push.service import Decision
-    from twofa.provider.users.service import User
+    from twofa.provider.apps.model import App
 
 
-def callback_body(
-    app: App, user: User, request: ApprovalRequest, decision: Decision
-) -> dict[str, Any]:
-    """The JSON body Authy POSTed on a decision; the tutorial reads ``authy_id`` and ``status``."""
-    created = int(request.created_at.timestamp())
-    return {
-        "authy_id": user.id,
-        "device_uuid": decision.device_uuid,
-        "callback_action": "approval_request_status",
-        "uuid": request.uuid,
-        "status": decision.status,
-        "approval_request": {
-            "transaction": {
-                "details": request.details,
-                "device_details": {},
-                "device_geolocation": "",
-                "device_signing_time": decision.signing_time,
-                "encrypted": False,
-                "flagged": False,
-                "hidden_details": request.hidden_details,
-                "message": request.message,
-                "reason": "",
-                "requester_details": None,
-                "status": decision.status,
-                "uuid": request.uuid,
-                "created_at_time": created,
-                "customer_uuid": app.id,
-            },
-            "expiration_timestamp": (
-                int(request.expires_at.timestamp()) if request.expires_at else None
-            ),
-            "logos": request.logos or None,
-            "app_id": app.public_id,
-        },
-        "signature": decision.signature,
-        "device": decision.device_json,
-    }
-
-
-def enqueue_callback(
-    conn: Connection, app: App, user: User, request: ApprovalRequest, decision: Decision
-) -> bool:
+def enqueue_callback(conn: Connection, app: App, request_uuid: str, body: dict[str, Any]) -> bool:
     """Queue the callback in the decision's transaction; False when the app has none enabled."""
     if not app.callback_url or app.callback_disabled_at is not None:
         return False
@@ -65,9 +21,9 @@ def enqueue_callback(
     conn.execute(
         insert(callback_deliveries).values(
             app_id=app.id,
-            request_uuid=request.uuid,
+            request_uuid=request_uuid,
             url=app.callback_url,
-            body=callback_body(app, user, request, decision),
+            body=body,
             status="pending",
             attempts=0,
             next_attempt_at=now,

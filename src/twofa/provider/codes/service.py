@@ -23,13 +23,14 @@ from twofa.errors import (
     TwofaError,
 )
 from twofa.otp import otpauth_uri, random_secret
-from twofa.provider.apps.service import App
+from twofa.provider.apps.model import App
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.codes.usage import UsageCounters
 from twofa.provider.codes.verification import TokenVerifier
 from twofa.provider.messaging import Message, MessagingService
 from twofa.provider.ratelimit import Limits
-from twofa.provider.users.service import User, active_devices, load_user
+from twofa.provider.users.model import User
+from twofa.provider.users.store import active_devices, load_user
 from twofa.settings import Settings
 from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import sent_codes, totp_secrets
@@ -63,11 +64,13 @@ class CodeService:
         messaging: MessagingService,
         limits: Limits,
         audit: AuditLog,
+        usage: UsageCounters,
+        verifier: TokenVerifier,
     ) -> None:
         self._db = db
         self._audit = audit
-        self.usage = UsageCounters(db)
-        self._verifier = TokenVerifier(db, keyring, settings, limits, audit, self.usage)
+        self.usage = usage
+        self._verifier = verifier
         self._keyring = keyring
         self._settings = settings
         self._messaging = messaging

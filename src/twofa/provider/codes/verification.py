@@ -19,15 +19,15 @@ from sqlalchemy import Connection, bindparam, select, update
 from twofa.crypto import Keyring
 from twofa.errors import TokenInvalid, TokenReused, UserNotFound
 from twofa.otp.fast import decode_secret, match_step
-from twofa.provider.apps.service import App
+from twofa.provider.apps.model import App
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.codes.usage import UsageCounters
 from twofa.provider.observability import metrics
-from twofa.provider.phones.numbers import Phone
 from twofa.provider.ratelimit import Limits
-from twofa.provider.users.service import User, parse_authy_id
+from twofa.provider.users.model import User, parse_authy_id
+from twofa.provider.users.store import user_from_row
 from twofa.settings import Settings
-from twofa.storage.database import Database, aware, utcnow
+from twofa.storage.database import Database, utcnow
 from twofa.storage.tables import sent_codes, totp_secrets, users
 
 Outcome = Literal["valid", "reused", "invalid"]
@@ -131,16 +131,7 @@ class TokenVerifier:
             codes: Sequence[Any] = []
             if plausible and len(token) == self._sms_length:
                 codes = conn.execute(_CODES, {"user_id": authy_id, "now": utcnow()}).all()
-        first = rows[0]
-        user = User(
-            id=first.id,
-            public_id=first.public_id,
-            app_id=first.app_id,
-            email=first.email,
-            phone=Phone(first.country_code, first.phone_e164),
-            confirmed=first.confirmed,
-            created_at=aware(first.created_at),
-        )
+        user = user_from_row(rows[0])  # the users columns keep their names in the join
         secrets = [r for r in rows if r.secret_id is not None] if plausible else []
         return _Material(user, codes, secrets)
 

@@ -27,6 +27,7 @@ from twofa.provider.audit.service import AuditLog
 from twofa.provider.devices.model import EnrolledDevice
 from twofa.provider.devices.signature import InvalidKey, normalized_jwk, public_key_from_jwk
 from twofa.provider.messaging import Message, MessagingService
+from twofa.provider.phones.numbers import Phone
 from twofa.provider.phones.service import phone_param
 from twofa.provider.ratelimit import Limits
 from twofa.settings import Settings
@@ -43,6 +44,23 @@ MAX_NAME = 100
 class StartedRegistration:
     registration_id: str
     seconds_to_expire: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewRegistration:
+    """The phone to prove and how to send it the code, already validated."""
+
+    phone: Phone
+    via: Literal["sms", "call"]
+
+
+def parse_new_registration(params: dict[str, Any]) -> NewRegistration:
+    """Validate phone_number, country_code and via; 400/60004 or 60033 naming the bad field."""
+    phone = phone_param(params)
+    via = params.get("via")
+    if via not in (None, "", "sms", "call"):
+        raise MissingParameter("via", "must be sms or call")
+    return NewRegistration(phone, "call" if via == "call" else "sms")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +110,9 @@ class RegistrationService:
         self._messaging = messaging
         self._limits = limits
 
-    def start(self, params: dict[str, Any]) -> StartedRegistration:
+    def start(self, new: NewRegistration) -> StartedRegistration:
         """Send a code to the phone by SMS or voice and open a registration."""
-        phone = phone_param(params)
-        via: Literal["sms", "call"] = "call" if params.get("via") == "call" else "sms"
-        if params.get("via") not in (None, "", "sms", "call"):
-            raise MissingParameter("via", "must be sms or call")
+        phone, via = new.phone, new.via
         self._limits.hit("device_registrations_per_number", phone.e164)
         code = random_digits(CODE_LENGTH)
         registration_id = str(uuidlib.uuid4())
@@ -124,7 +139,7 @@ class RegistrationService:
     def _code_hash(self, registration_id: str, code: str) -> str:
         return self._keyring.code_hash(f"device-registration:{registration_id}", code)
 
-    def confirm(self, registration_id: str, code: Any, new: NewDevice) -> EnrolledDevice:
+    def confirm(self, registration_id: str, code: str | None, new: NewDevice) -> EnrolledDevice:
         """Check the code once; on success record the device and close the registration."""
         if not isinstance(registration_id, str) or len(registration_id) > 64:
             raise RegistrationNotFound()
@@ -140,7 +155,7 @@ class RegistrationService:
             or row.attempts >= MAX_ATTEMPTS
         ):
             raise RegistrationNotFound()
-        given = self._code_hash(registration_id, str(code)) if isinstance(code, str | int) else ""
+        given = self._code_hash(registration_id, code) if code is not None else ""
         if not hmac.compare_digest(given, row.code_hash):
             self._count_failure(row.id, now)
             raise VerificationIncorrect()

@@ -23,20 +23,20 @@ from twofa.errors import (
     MissingParameter,
 )
 from twofa.events import EventBus
-from twofa.provider.apps.service import App
+from twofa.provider.apps.model import App
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.devices.auth import SKEW, RequestAuthenticator, SignedRequest
-from twofa.provider.devices.model import EnrolledDevice, millis, request_view, unix
+from twofa.provider.devices.model import EnrolledDevice
 from twofa.provider.devices.registration import RegistrationService
 from twofa.provider.devices.signature import decision_text, verify
-from twofa.provider.messaging import MessagingService
-from twofa.provider.push.model import ApprovalRequest
-from twofa.provider.push.service import Decision, PushService, number_key
-from twofa.provider.ratelimit import Limits
-from twofa.provider.users.service import active_devices, load_user
+from twofa.provider.push.events import millis
+from twofa.provider.push.model import ApprovalRequest, Decision
+from twofa.provider.push.service import PushService
+from twofa.provider.push.view import number_key, request_view, unix
+from twofa.provider.users.store import active_devices
 from twofa.settings import Settings
-from twofa.storage.database import Database, aware, utcnow
-from twofa.storage.tables import approval_requests, apps, totp_secrets, users
+from twofa.storage.database import Database, utcnow
+from twofa.storage.tables import apps, totp_secrets, users
 from twofa.storage.tables import devices as device_rows
 
 HISTORY = 50
@@ -56,12 +56,13 @@ class DecisionOutcome:
 
 
 @dataclass(frozen=True, slots=True)
-class StreamEvent:
-    """One Server-Sent Event: id (event time in ms), name and JSON data."""
+class SignedDecision:
+    """A device's decision as it sent it: what it chose and its signature over that choice."""
 
-    id: int
-    event: str
-    data: dict[str, Any]
+    approve: bool
+    signing_time: int
+    number: int | None
+    signature: str
 
 
 def _int_param(params: dict[str, Any], name: str, *, required: bool) -> int | None:
@@ -73,6 +74,29 @@ def _int_param(params: dict[str, Any], name: str, *, required: bool) -> int | No
     return value
 
 
+def parse_signed_decision(params: dict[str, Any]) -> SignedDecision:
+    """Validate decision, signing_time, number and signature; 400/60004 naming the bad field."""
+    choice = params.get("decision")
+    if choice not in ("approve", "deny"):
+        raise MissingParameter("decision", "must be approve or deny")
+    signing_time = _int_param(params, "signing_time", required=True)
+    number = _int_param(params, "number", required=False)
+    signature = params.get("signature")
+    if not isinstance(signature, str) or not signature:
+        raise MissingParameter("signature")
+    assert signing_time is not None
+    return SignedDecision(choice == "approve", signing_time, number, signature)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    """One Server-Sent Event: id (event time in ms), name and JSON data."""
+
+    id: int
+    event: str
+    data: dict[str, Any]
+
+
 class DeviceService:
     """Registration, signed-request authentication and everything a device does afterwards."""
 
@@ -81,11 +105,11 @@ class DeviceService:
         db: Database,
         keyring: Keyring,
         settings: Settings,
-        messaging: MessagingService,
-        limits: Limits,
         push: PushService,
         bus: EventBus,
         audit: AuditLog,
+        registrations: RegistrationService,
+        authenticator: RequestAuthenticator,
     ) -> None:
         self._db = db
         self._audit = audit
@@ -93,8 +117,8 @@ class DeviceService:
         self._push = push
         self._bus = bus
         self._number_key = number_key(settings)
-        self.registrations = RegistrationService(db, keyring, settings, messaging, limits, audit)
-        self.authenticator = RequestAuthenticator(db)
+        self.registrations = registrations
+        self.authenticator = authenticator
 
     def authenticate(self, request: SignedRequest) -> EnrolledDevice:
         """The device that signed ``request``; 401/60087 otherwise."""
@@ -148,55 +172,35 @@ class DeviceService:
 
     def history(self, device: EnrolledDevice) -> list[dict[str, Any]]:
         """The latest answered or expired requests of this phone, newest first."""
-        with self._db.read() as conn:
-            rows = conn.execute(
-                select(approval_requests)
-                .join(users, users.c.id == approval_requests.c.user_id)
-                .where(
-                    users.c.phone_e164 == device.phone_e164, approval_requests.c.status != "pending"
-                )
-                .order_by(approval_requests.c.processed_at.desc(), approval_requests.c.id.desc())
-                .limit(HISTORY)
-            ).all()
-            found = [ApprovalRequest.from_row(r) for r in rows]
-            app_ids = {r.app_id for r in found}
-            app_map = {
-                a.id: App.from_row(a)
-                for a in conn.execute(select(apps).where(apps.c.id.in_(app_ids))).all()
-            }
-            user_map = {r.user_id: load_user(conn, r.app_id, r.user_id) for r in found}
-        return [self.view(r, app_map[r.app_id], user_map[r.user_id]) for r in found]
+        found = self._push.history_for_phone(device.phone_e164, HISTORY)
+        return [self.view(*addressed) for addressed in found]
 
-    def decide(self, device: EnrolledDevice, uuid: str, params: dict[str, Any]) -> DecisionOutcome:
+    def decide(
+        self, device: EnrolledDevice, uuid: str, decision: SignedDecision
+    ) -> DecisionOutcome:
         """Verify the signed decision, apply number matching, record it once."""
-        choice = params.get("decision")
-        if choice not in ("approve", "deny"):
-            raise MissingParameter("decision", "must be approve or deny")
-        signing_time = _int_param(params, "signing_time", required=True)
-        number = _int_param(params, "number", required=False)
-        signature = params.get("signature")
-        if not isinstance(signature, str) or not signature:
-            raise MissingParameter("signature")
-        assert signing_time is not None
-        if abs(time.time() - signing_time) > SKEW:
+        if abs(time.time() - decision.signing_time) > SKEW:
             raise DecisionSignatureInvalid("The decision's signing time is too far from now")
-        request, _, _ = self._push.load_for_phone(uuid, device.phone_e164)
-        status = "approved" if choice == "approve" else "denied"
-        if not verify(
-            device.public_key, signature, decision_text(uuid, status, signing_time, number)
-        ):
+        found = self._push.load_for_phone(uuid, device.phone_e164)
+        request = found[0]
+        status = "approved" if decision.approve else "denied"
+        signed = decision_text(uuid, status, decision.signing_time, decision.number)
+        if not verify(device.public_key, decision.signature, signed):
             raise DecisionSignatureInvalid()
-        mismatch = status == "approved" and request.number is not None and number != request.number
+        mismatch = (
+            status == "approved"
+            and request.number is not None
+            and decision.number != request.number
+        )
         decided = self._push.decide(
-            uuid,
-            device.phone_e164,
+            found,
             Decision(
                 status="denied" if mismatch else status,
                 device_id=device.id,
                 device_uuid=device.uuid,
                 device_json=device.callback_json(),
-                signature=signature,
-                signing_time=signing_time,
+                signature=decision.signature,
+                signing_time=decision.signing_time,
             ),
         )
         return DecisionOutcome(uuid, decided.status, mismatch)
@@ -255,27 +259,13 @@ class DeviceService:
         ]
         if last_event_id is not None:
             since = datetime.fromtimestamp(last_event_id / 1000, UTC)
-            with self._db.read() as conn:
-                rows = conn.execute(
-                    select(
-                        approval_requests.c.uuid,
-                        approval_requests.c.status,
-                        approval_requests.c.processed_at,
-                    )
-                    .join(users, users.c.id == approval_requests.c.user_id)
-                    .where(
-                        users.c.phone_e164 == device.phone_e164,
-                        approval_requests.c.status != "pending",
-                        approval_requests.c.processed_at > since,
-                    )
-                    .order_by(approval_requests.c.processed_at)
-                    .limit(REPLAY)
-                ).all()
-            for row in rows:
-                at = millis(aware(row.processed_at))
+            for ended in self._push.ended_for_phone(device.phone_e164, since, REPLAY):
+                at = millis(ended.processed_at)
                 if at > last_event_id:
                     events.append(
-                        StreamEvent(at, "request.ended", {"uuid": row.uuid, "status": row.status})
+                        StreamEvent(
+                            at, "request.ended", {"uuid": ended.uuid, "status": ended.status}
+                        )
                     )
         events.sort(key=lambda e: e.id)
         return events

@@ -16,7 +16,7 @@ from twofa.events import EventBus
 from twofa.provider.devices.model import EnrolledDevice
 from twofa.provider.devices.service import DeviceService, StreamEvent, device_topic
 from twofa.provider.observability import metrics
-from twofa.provider.push.service import phone_topic
+from twofa.provider.push.events import phone_topic
 
 HEARTBEAT_SECONDS = 15.0
 QUEUE_SIZE = 64

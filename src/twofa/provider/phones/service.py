@@ -22,7 +22,7 @@ from twofa.errors import (
     PhoneInvalid,
     VerificationIncorrect,
 )
-from twofa.provider.apps.service import App
+from twofa.provider.apps.model import App
 from twofa.provider.messaging import Message, MessagingService
 from twofa.provider.messaging.gateways import Channel
 from twofa.provider.phones.numbers import Phone, carrier_name, line_type, parse_phone

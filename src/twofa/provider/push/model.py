@@ -1,4 +1,4 @@
-"""The approval request record and its Authy JSON shape."""
+"""Approval requests: the stored record, what creates one, a device's answer, the Authy JSON."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from twofa.provider.apps.model import App
+from twofa.provider.users.model import User
 from twofa.storage.database import aware
 
 
@@ -53,6 +55,35 @@ class ApprovalRequest:
 
     def is_expired(self, now: datetime) -> bool:
         return self.status == "pending" and self.expires_at is not None and self.expires_at <= now
+
+
+@dataclass(frozen=True, slots=True)
+class NewRequest:
+    """A validated ``POST .../approval_requests`` (the route parses, the service trusts)."""
+
+    message: str
+    details: dict[str, str]
+    hidden_details: dict[str, str]
+    logos: list[dict[str, str]] | None
+    seconds_to_expire: int | None
+    number_matching: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A device's answer, already verified by the device layer."""
+
+    status: str  # approved or denied
+    device_id: int
+    device_uuid: str
+    device_json: dict[str, Any]
+    signature: str
+    signing_time: int
+
+
+# A request with the application and the user it belongs to: what every reader of a request
+# needs, loaded in one query.
+Addressed = tuple[ApprovalRequest, App, User]
 
 
 def iso(value: datetime | None) -> str | None:

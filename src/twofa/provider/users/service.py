@@ -2,90 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Connection, delete, insert, select, update
 
 from twofa.crypto import Keyring, public_id
-from twofa.errors import UserInvalid, UserNotFound
+from twofa.errors import UserInvalid
 from twofa.otp import random_secret
 from twofa.provider.audit.service import AuditLog
-from twofa.provider.phones.numbers import Phone, parse_phone, phone_from_e164
+from twofa.provider.phones.numbers import Phone, parse_phone
+from twofa.provider.users import store
+from twofa.provider.users.model import Device, User, parse_authy_id
+from twofa.provider.users.store import active_devices, load_user
 from twofa.settings import Settings
-from twofa.storage.database import Database, aware, utcnow
-from twofa.storage.tables import devices, totp_secrets, users
-
-MAX_AUTHY_ID = 2**53
-
-
-@dataclass(frozen=True, slots=True)
-class User:
-    id: int
-    public_id: str
-    app_id: int
-    email: str
-    phone: Phone
-    confirmed: bool
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Device:
-    id: int
-    uuid: str
-    name: str
-    os_type: str
-    created_at: datetime
-    last_seen_at: datetime | None
-
-
-def _user(row: Any) -> User:
-    return User(
-        id=row.id,
-        public_id=row.public_id,
-        app_id=row.app_id,
-        email=row.email,
-        phone=Phone(row.country_code, row.phone_e164),
-        confirmed=row.confirmed,
-        created_at=aware(row.created_at),
-    )
-
-
-def parse_authy_id(raw: str | int) -> int | None:
-    """A path id as an integer, or None for anything that cannot be one of ours."""
-    text = str(raw)
-    if not (text.isascii() and text.isdigit()) or len(text) > 16:
-        return None
-    value = int(text)
-    return value if 0 < value < MAX_AUTHY_ID else None
-
-
-def load_user(conn: Connection, app_id: int, raw_id: str | int) -> User:
-    """The application's user ``raw_id``; 404/60026 otherwise (other apps' users included)."""
-    authy_id = parse_authy_id(raw_id)
-    if authy_id is None:
-        raise UserNotFound()
-    row = conn.execute(
-        select(users).where(users.c.id == authy_id, users.c.app_id == app_id)
-    ).first()
-    if row is None:
-        raise UserNotFound()
-    return _user(row)
-
-
-def active_devices(conn: Connection, phone_e164: str) -> list[Device]:
-    rows = conn.execute(
-        select(devices)
-        .where(devices.c.phone_e164 == phone_e164, devices.c.revoked_at.is_(None))
-        .order_by(devices.c.id)
-    ).all()
-    return [
-        Device(r.id, r.uuid, r.name, r.os_type, aware(r.created_at), aware(r.last_seen_at))
-        for r in rows
-    ]
+from twofa.storage.database import Database, utcnow
 
 
 def validate_new_user(email: Any, cellphone: Any, country_code: Any) -> tuple[str, Phone]:
@@ -130,44 +60,28 @@ class UserService:
         """Register a user, or return the one already registered with that phone."""
         normalized_email, phone = validate_new_user(email, cellphone, country_code)
         with self._db.write() as conn:
-            row = conn.execute(
-                select(users).where(users.c.app_id == app_id, users.c.phone_e164 == phone.e164)
-            ).first()
-            if row is not None:
-                return _user(row)
-            now = utcnow()
-            row = conn.execute(
-                insert(users)
-                .values(
-                    public_id=public_id(),
-                    app_id=app_id,
-                    email=normalized_email,
-                    country_code=phone.country_code,
-                    phone_e164=phone.e164,
-                    confirmed=False,
-                    created_at=now,
-                )
-                .returning(*users.c)
-            ).one()
-            conn.execute(
-                insert(totp_secrets).values(
-                    user_id=row.id,
-                    kind="app",
-                    secret_enc=self._keyring.encrypt(random_secret()),
-                    digits=self._settings.totp_digits,
-                    step=self._settings.totp_step,
-                    last_step=0,
-                    created_at=now,
-                )
+            existing = store.by_app_phone(conn, app_id, phone.e164)
+            if existing is not None:
+                return existing
+            user = store.insert_user(
+                conn,
+                app_id=app_id,
+                public_id=public_id(),
+                email=normalized_email,
+                phone=phone,
+                secret_enc=self._keyring.encrypt(random_secret()),
+                digits=self._settings.totp_digits,
+                step=self._settings.totp_step,
+                now=utcnow(),
             )
             self._audit.record(
                 "user.created",
                 app_id=app_id,
-                subject=f"user:{row.id}",
+                subject=f"user:{user.id}",
                 data={"country_code": phone.country_code},
                 conn=conn,
             )
-        return _user(row)
+        return user
 
     def get(self, app_id: int, raw_id: str | int) -> User:
         with self._db.read() as conn:
@@ -183,7 +97,7 @@ class UserService:
         """Delete at once; the id answers 60026 from then on."""
         with self._db.write() as conn:
             user = load_user(conn, app_id, raw_id)
-            conn.execute(delete(users).where(users.c.id == user.id))
+            store.delete_user(conn, user.id)
             self._audit.record("user.deleted", app_id=app_id, subject=f"user:{user.id}", conn=conn)
 
     def update_email(self, app_id: int, raw_id: str | int, email: Any) -> User:
@@ -194,16 +108,20 @@ class UserService:
             raise UserInvalid(fields={"email": "is invalid"}) from exc
         with self._db.write() as conn:
             user = load_user(conn, app_id, raw_id)
-            conn.execute(update(users).where(users.c.id == user.id).values(email=normalized))
+            store.set_email(conn, user.id, normalized)
             return load_user(conn, app_id, raw_id)
 
     def by_phone(self, phone_e164: str) -> list[User]:
         """Every application's user with this phone (the accounts a device sees)."""
         with self._db.read() as conn:
-            rows = conn.execute(
-                select(users).where(users.c.phone_e164 == phone_e164).order_by(users.c.id)
-            ).all()
-        return [_user(r) for r in rows]
+            return store.by_phone(conn, phone_e164)
 
 
-__all__ = ["Device", "User", "UserService", "load_user", "parse_authy_id", "phone_from_e164"]
+__all__ = [
+    "Device",
+    "User",
+    "UserService",
+    "active_devices",
+    "load_user",
+    "parse_authy_id",
+]

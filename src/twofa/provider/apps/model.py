@@ -1,0 +1,52 @@
+"""An application (an Authy API key holder) as the provider's services see it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from twofa.storage.database import aware
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    id: int
+    public_id: str
+    name: str
+    callback_url: str | None
+    callback_method: str
+    callback_disabled_at: datetime | None
+    callback_disabled_reason: str | None
+    lenient_verify: bool
+    sms_enabled: bool
+    calls_enabled: bool
+    onetouch_enabled: bool
+    generic_tokens_enabled: bool
+    api_key_salt: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> App:
+        return cls(
+            id=row.id,
+            public_id=row.public_id,
+            name=row.name,
+            callback_url=row.callback_url,
+            callback_method=row.callback_method,
+            callback_disabled_at=aware(row.callback_disabled_at),
+            callback_disabled_reason=row.callback_disabled_reason,
+            lenient_verify=row.lenient_verify,
+            sms_enabled=row.sms_enabled,
+            calls_enabled=row.calls_enabled,
+            onetouch_enabled=row.onetouch_enabled,
+            generic_tokens_enabled=row.generic_tokens_enabled,
+            api_key_salt=row.api_key_salt,
+            created_at=aware(row.created_at),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedApp:
+    app: App
+    api_key: str  # shown once, never stored

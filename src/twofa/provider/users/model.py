@@ -1,0 +1,40 @@
+"""Application users (Authy ids) and the devices of their phone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from twofa.provider.phones.numbers import Phone
+
+MAX_AUTHY_ID = 2**53
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    public_id: str
+    app_id: int
+    email: str
+    phone: Phone
+    confirmed: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    id: int
+    uuid: str
+    name: str
+    os_type: str
+    created_at: datetime
+    last_seen_at: datetime | None
+
+
+def parse_authy_id(raw: str | int) -> int | None:
+    """A path id as an integer, or None for anything that cannot be one of ours."""
+    text = str(raw)
+    if not (text.isascii() and text.isdigit()) or len(text) > 16:
+        return None
+    value = int(text)
+    return value if 0 < value < MAX_AUTHY_ID else None

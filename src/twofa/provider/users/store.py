@@ -1,0 +1,116 @@
+"""SQL on the ``users`` table (and the user's app TOTP secret), returning ``User`` records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from twofa.errors import UserNotFound
+from twofa.provider.phones.numbers import Phone
+from twofa.provider.users.model import Device, User, parse_authy_id
+from twofa.storage.database import aware
+from twofa.storage.tables import devices, totp_secrets, users
+
+
+def user_from_row(row: Any) -> User:
+    """A ``User`` from any row carrying the ``users`` columns under their own names."""
+    return User(
+        id=row.id,
+        public_id=row.public_id,
+        app_id=row.app_id,
+        email=row.email,
+        phone=Phone(row.country_code, row.phone_e164),
+        confirmed=row.confirmed,
+        created_at=aware(row.created_at),
+    )
+
+
+def load_user(conn: Connection, app_id: int, raw_id: str | int) -> User:
+    """The application's user ``raw_id``; 404/60026 otherwise (other apps' users included)."""
+    authy_id = parse_authy_id(raw_id)
+    if authy_id is None:
+        raise UserNotFound()
+    row = conn.execute(
+        select(users).where(users.c.id == authy_id, users.c.app_id == app_id)
+    ).first()
+    if row is None:
+        raise UserNotFound()
+    return user_from_row(row)
+
+
+def by_app_phone(conn: Connection, app_id: int, phone_e164: str) -> User | None:
+    row = conn.execute(
+        select(users).where(users.c.app_id == app_id, users.c.phone_e164 == phone_e164)
+    ).first()
+    return user_from_row(row) if row is not None else None
+
+
+def by_phone(conn: Connection, phone_e164: str) -> list[User]:
+    """Every application's user with this phone, oldest first."""
+    rows = conn.execute(
+        select(users).where(users.c.phone_e164 == phone_e164).order_by(users.c.id)
+    ).all()
+    return [user_from_row(r) for r in rows]
+
+
+def insert_user(
+    conn: Connection,
+    *,
+    app_id: int,
+    public_id: str,
+    email: str,
+    phone: Phone,
+    secret_enc: str,
+    digits: int,
+    step: int,
+    now: datetime,
+) -> User:
+    """A new, unconfirmed user with the TOTP secret of their app account."""
+    row = conn.execute(
+        insert(users)
+        .values(
+            public_id=public_id,
+            app_id=app_id,
+            email=email,
+            country_code=phone.country_code,
+            phone_e164=phone.e164,
+            confirmed=False,
+            created_at=now,
+        )
+        .returning(*users.c)
+    ).one()
+    conn.execute(
+        insert(totp_secrets).values(
+            user_id=row.id,
+            kind="app",
+            secret_enc=secret_enc,
+            digits=digits,
+            step=step,
+            last_step=0,
+            created_at=now,
+        )
+    )
+    return user_from_row(row)
+
+
+def delete_user(conn: Connection, user_id: int) -> None:
+    conn.execute(delete(users).where(users.c.id == user_id))
+
+
+def set_email(conn: Connection, user_id: int, email: str) -> None:
+    conn.execute(update(users).where(users.c.id == user_id).values(email=email))
+
+
+def active_devices(conn: Connection, phone_e164: str) -> list[Device]:
+    """The phone's devices that are not revoked, oldest first."""
+    rows = conn.execute(
+        select(devices)
+        .where(devices.c.phone_e164 == phone_e164, devices.c.revoked_at.is_(None))
+        .order_by(devices.c.id)
+    ).all()
+    return [
+        Device(r.id, r.uuid, r.name, r.os_type, aware(r.created_at), aware(r.last_seen_at))
+        for r in rows
+    ]
