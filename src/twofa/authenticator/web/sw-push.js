@@ -81,13 +81,15 @@ async function closeNotifications(keep) {
   }
 }
 
+/**
+ * Every wake-up ends with the notifications matching the provider's pending list: an "ended"
+ * one closes its request's notification first, and, since a newer wake-up replaces an
+ * undelivered older one (they share a Topic), any request still pending is shown too.
+ */
 async function onPush(message) {
   const kind = message && message.t;
   const uuid = message && typeof message.uuid === "string" ? message.uuid : null;
-  if (kind === "ended" && uuid) {
-    await closeNotifications((other) => other !== uuid);
-    return;
-  }
+  if (kind === "ended" && uuid) await closeNotifications((other) => other !== uuid);
   let requests = null;
   try {
     requests = await pendingRequests();
@@ -95,6 +97,7 @@ async function onPush(message) {
     requests = null;
   }
   if (requests === null) {
+    if (kind !== "request") return;
     await self.registration.showNotification(GENERIC_TITLE, { body: GENERIC_BODY,
       tag: uuid || "twofa-request", requireInteraction: true, icon: ICON, badge: ICON,
       data: { uuid, url: uuid ? `./?request=${encodeURIComponent(uuid)}` : "./" } });
@@ -102,7 +105,10 @@ async function onPush(message) {
   }
   const pending = new Set(requests.map((request) => request.uuid));
   await closeNotifications((other) => pending.has(other));
+  const shown = new Set((await self.registration.getNotifications())
+    .map((notification) => notification.tag));
   for (const request of requests) {
+    if (shown.has(request.uuid)) continue; // already on screen: do not alert again
     await self.registration.showNotification(request.app_name || GENERIC_TITLE, {
       body: request.message || GENERIC_BODY, tag: request.uuid, requireInteraction: true,
       icon: ICON, badge: ICON, timestamp: (request.created_at || 0) * 1000,
