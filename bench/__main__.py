@@ -17,7 +17,8 @@ import traceback
 from pathlib import Path
 from types import ModuleType
 
-from bench.common import BENCH_DIR, GENERATORS, machine_info, utc_stamp, write_results
+from bench.load import GENERATORS
+from bench.report import BENCH_DIR, machine_info, utc_stamp, write_results
 
 # Every benchmark module, in running order. A name whose bench/<name>.py is absent is skipped.
 BENCHMARKS = ("verify", "push", "login", "scale")

@@ -33,7 +33,6 @@ import secrets
 import shutil
 import ssl
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -46,17 +45,13 @@ from typing import Any
 import httpx
 import phonenumbers
 
-from bench.common import (
-    RELAXED_LIMITS,
-    CpuMeter,
-    Provider,
-    free_port,
-    http_status,
-    percentile,
-    print_table,
-    provider,
-)
+from bench.report import print_table
+from bench.servers import RELAXED_LIMITS, Provider, provider
+from bench.stats import percentile
+from bench.usage import CpuMeter
+from twofa import process
 from twofa.authenticator.device import DeviceClient, _raise_for, parse_sse
+from twofa.process import free_port
 
 DESCRIPTION = "full logins (password + push approved by a device): live stream vs 2 s polling"
 GOAL_P99_MS = 100.0
@@ -108,13 +103,7 @@ class Site:
     log_path: Path
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        process.stop(self.proc)
 
 
 @contextlib.contextmanager
@@ -126,35 +115,27 @@ def site(running: Provider, threads: int) -> Iterator[Site]:
     created = running.services.apps.create(
         f"bench login {secrets.token_hex(3)}", callback_url=f"{url}/authy/callback"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TWOFA_")}
-    env.update(
-        {
-            "TWOFA_ENV": "test",
-            "TWOFA_SECRET_KEY": "bench-" + secrets.token_urlsafe(40),
-            "TWOFA_DATA_DIR": str(data_dir),
-            "TWOFA_SITE_PROVIDER_URL": running.url,
-            "TWOFA_SITE_API_KEY": created.api_key,
-            "TWOFA_SITE_PUBLIC_URL": url,
-            "TWOFA_SITE_DATABASE_URL": f"sqlite:///{data_dir / 'site.db'}",
-            "TWOFA_SITE_THREADS": str(threads),
-            "TWOFA_SITE_RESEND_COOLDOWN": "0",
-        }
+    env = process.clean_env(
+        TWOFA_ENV="test",
+        TWOFA_SECRET_KEY="bench-" + secrets.token_urlsafe(40),
+        TWOFA_DATA_DIR=str(data_dir),
+        TWOFA_SITE_PROVIDER_URL=running.url,
+        TWOFA_SITE_API_KEY=created.api_key,
+        TWOFA_SITE_PUBLIC_URL=url,
+        TWOFA_SITE_DATABASE_URL=f"sqlite:///{data_dir / 'site.db'}",
+        TWOFA_SITE_THREADS=str(threads),
+        TWOFA_SITE_RESEND_COOLDOWN="0",
     )
     log_path = data_dir / f"site-{port}.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "twofa.cli", "site", "--port", str(port)],
-            env=env,
-            cwd=data_dir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 30
-    while http_status(url + "/", timeout=1.0) != 200:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"site did not start:\n{log_path.read_text()[-4000:]}")
-        time.sleep(0.05)
+    proc = process.start(
+        process.twofa_command("site", "--port", str(port)),
+        url + "/",
+        env=env,
+        log_path=log_path,
+        cwd=data_dir,
+        timeout=30,
+        ok=process.healthy,
+    )
     running_site = Site(url, proc, log_path)
     try:
         yield running_site

@@ -33,25 +33,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.common import (
-    RELAXED_LIMITS,
-    CallbackSink,
-    CpuMeter,
-    HttpClient,
-    Provider,
-    SseStream,
-    event_loop_factory,
-    latency_summary,
-    nofile_limit,
-    open_fds,
-    print_table,
-    print_verdicts,
-    process_status,
-    provider,
-    raise_nofile,
-    rss_mb,
-)
+from bench.aio_http import HttpClient, event_loop_factory
+from bench.callback_sink import CallbackSink
 from bench.push_webpush import webpush_phase
+from bench.report import print_table, print_verdicts
+from bench.servers import RELAXED_LIMITS, Provider, provider
+from bench.sse import SseStream
+from bench.stats import latency_summary
+from bench.usage import CpuMeter, nofile_limit, open_fds, process_status, raise_nofile, rss_mb
 
 DESCRIPTION = (
     "push: create→device event, decision→callback, create→Web Push, N open device streams (SQLite)"

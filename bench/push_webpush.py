@@ -16,7 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import RELAXED_LIMITS, CpuMeter, HttpClient, latency_summary, provider
+from bench.aio_http import HttpClient
+from bench.servers import RELAXED_LIMITS, provider
+from bench.stats import latency_summary
+from bench.usage import CpuMeter
 
 CREATE_PATH = "/onetouch/json/users/{user}/approval_requests"
 SUBSCRIPTION_PATH = "/device/v1/webpush/subscription"

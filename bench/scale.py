@@ -32,21 +32,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    RELAXED_LIMITS,
-    CallbackSink,
-    LoadResult,
-    Provider,
-    choose_generator,
-    event_loop_factory,
-    latency_summary,
-    print_table,
-    print_verdicts,
-    process_cpu_seconds,
-    provider,
-    run_load,
-)
+from bench.aio_http import event_loop_factory
+from bench.callback_sink import CallbackSink
+from bench.load import choose_generator, run_load
 from bench.push import Population, latency_pass, open_streams
+from bench.report import print_table, print_verdicts
+from bench.servers import RELAXED_LIMITS, Provider, provider
+from bench.stats import LoadResult, latency_summary
+from bench.usage import process_cpu_seconds
 from bench.verify import (
     CODES_PER_USER,
     MAX_VALID_SECONDS,

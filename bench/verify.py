@@ -21,20 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    RELAXED_LIMITS,
-    RESULTS_DIR,
-    LoadResult,
-    Provider,
-    choose_generator,
-    find_py_spy,
-    print_table,
-    provider,
-    py_spy_record,
-    run_load,
-    summarize_collapsed,
-    utc_stamp,
-)
+from bench.load import choose_generator, run_load
+from bench.profiling import find_py_spy, py_spy_record, summarize_collapsed
+from bench.report import RESULTS_DIR, print_table, utc_stamp
+from bench.servers import RELAXED_LIMITS, Provider, provider
+from bench.stats import LoadResult
 
 DESCRIPTION = "token verification (valid and wrong codes) vs /healthz, SQLite"
 GOAL_RATIO = 0.5

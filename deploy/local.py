@@ -29,14 +29,13 @@ import secrets
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
+
+from twofa import process
 
 DEPLOY = Path(__file__).resolve().parent
 ROOT = DEPLOY.parent
@@ -125,38 +124,10 @@ def find_nginx() -> str | None:
 # small helpers
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def http_status(url: str, timeout: float = 1.0) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (loopback)
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except (OSError, ValueError):
-        return None
-
-
 def wait_for(url: str, proc: subprocess.Popen[bytes], log: Path, deadline: float) -> None:
     """Until ``url`` answers 200; fail early (with the log's tail) if ``proc`` exits."""
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{log.name}: exited with {proc.returncode}\n{tail(log)}")
-        if http_status(url) == 200:
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer 200 within {START_TIMEOUT:.0f} s\n{tail(log)}")
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
+    timeout = max(0.0, deadline - time.monotonic())
+    process.wait_until_up(url, proc, timeout=timeout, ok=process.healthy, log_path=log)
 
 
 def alive(pid: int) -> bool:
@@ -228,16 +199,14 @@ class Deployment:
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = self.logs / f"{name}.log"
-        with log.open("ab") as out:
-            proc = subprocess.Popen(  # noqa: S603 (our own commands)
-                command,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=self.state_dir,
-                preexec_fn=_die_with_parent,
-            )
+        proc = process.spawn(
+            command,
+            env=env,
+            log_path=log,
+            append=True,
+            cwd=self.state_dir,
+            preexec_fn=_die_with_parent,
+        )
         self.procs.append((name, proc, log))
         return proc
 
@@ -295,10 +264,10 @@ class Deployment:
         data_dir = self.state_dir / "data"
         data_dir.mkdir(exist_ok=True)
 
-        port = args.port or free_port()
+        port = args.port or process.free_port()
         public_url = f"http://127.0.0.1:{port}"
-        provider_ports = [free_port() for _ in range(args.providers)]
-        site_port = free_port()
+        provider_ports = [process.free_port() for _ in range(args.providers)]
+        site_port = process.free_port()
         provider_db = database_url(args.postgres, self.databases[0])
         site_db = database_url(args.postgres, self.databases[1])
 
@@ -338,7 +307,7 @@ class Deployment:
         self._save_state("starting")
 
         deadline = time.monotonic() + START_TIMEOUT
-        twofa = [sys.executable, "-m", "twofa.cli"]
+        twofa = process.twofa_command()
         for name in self.databases:
             recreate_database(args.postgres, name)
         # Migrations first (`twofa db upgrade` is the step a rollout runs before new code).
@@ -472,7 +441,7 @@ class Deployment:
                 if proc.poll() is not None:
                     print(
                         f"{name} exited with {proc.returncode}; stopping the deployment\n"
-                        f"{tail(log)}",
+                        f"{process.tail(log)}",
                         file=sys.stderr,
                         flush=True,
                     )

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import secrets
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import psycopg
 
-from twofa import otp
+from twofa import otp, process
 from twofa.authenticator import keys
 from twofa.authenticator.device import (
     ApprovalRequest,
@@ -26,6 +22,7 @@ from twofa.authenticator.device import (
     confirm_registration,
     start_registration,
 )
+from twofa.process import clean_env, free_port, twofa_command
 from twofa.provider.messaging.service import StoredMessage
 from twofa.provider.services import Services, build_services
 from twofa.settings import Settings, load_settings
@@ -38,26 +35,6 @@ TEST_SECRET = "test-secret-key-" + "x" * 40
 def e164(national: str, country_code: str | int = "1") -> str:
     """``201-555-0123`` → ``+12015550123``."""
     return f"+{country_code}" + re.sub(r"\D", "", national)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen[bytes] | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before answering {url}")
-        try:
-            if httpx.get(url, timeout=1.0).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
 @contextlib.contextmanager
@@ -74,21 +51,17 @@ def postgres_database() -> Iterator[str]:
 
 
 def provider_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TWOFA_")}
-    env.update(
-        {
-            "TWOFA_ENV": "test",
-            "TWOFA_SECRET_KEY": TEST_SECRET,
-            "TWOFA_DATA_DIR": str(data_dir),
-            "TWOFA_DATABASE_URL": database_url,
-            "TWOFA_LIMIT_SMS_PER_PHONE": "20/600",
-            "TWOFA_LIMIT_PHONE_VERIFICATIONS_PER_NUMBER": "20/600",
-            "TWOFA_WORKER_POLL_INTERVAL": "0.2",
-            "TWOFA_CALLBACK_RETRY_BASE": "1.5",
-        }
+    return clean_env(
+        TWOFA_ENV="test",
+        TWOFA_SECRET_KEY=TEST_SECRET,
+        TWOFA_DATA_DIR=str(data_dir),
+        TWOFA_DATABASE_URL=database_url,
+        TWOFA_LIMIT_SMS_PER_PHONE="20/600",
+        TWOFA_LIMIT_PHONE_VERIFICATIONS_PER_NUMBER="20/600",
+        TWOFA_WORKER_POLL_INTERVAL="0.2",
+        TWOFA_CALLBACK_RETRY_BASE="1.5",
+        **extra,
     )
-    env.update(extra)
-    return env
 
 
 @dataclass
@@ -155,12 +128,7 @@ class LiveProvider:
         return TestDevice(self.url, device["uuid"], key)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        process.stop(self.proc)
         self.services.close()
 
 
@@ -200,29 +168,26 @@ class TestDevice(DeviceClient):
         raise AssertionError(f"no account {authy_id} on device {self.device_uuid}")
 
 
-def start_provider(data_dir: Path, database_url: str, **extra_env: str) -> LiveProvider:
-    """Migrate ``database_url`` and start ``twofa provider`` on a free port."""
+def start_provider(
+    data_dir: Path, database_url: str, *, migrate: bool = True, **extra_env: str
+) -> LiveProvider:
+    """Start ``twofa provider`` on a free port, migrating ``database_url`` first unless told
+    not to (migrations are not safe to run from two threads at once)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(database_url)
+    if migrate:
+        upgrade(database_url)
     port = free_port()
     env = provider_env(data_dir, database_url, **extra_env)
-    log_path = data_dir / f"provider-{port}.log"
-    log = log_path.open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "twofa.cli", "provider", "--port", str(port), "--no-migrate"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(url + "/healthz", proc=proc)
-    except RuntimeError:
-        proc.kill()
-        raise RuntimeError(log_path.read_text()) from None
+    proc = process.start(
+        twofa_command("provider", "--port", str(port), "--no-migrate"),
+        url + "/healthz",
+        env=env,
+        log_path=data_dir / f"provider-{port}.log",
+    )
     overrides = {k[len("TWOFA_") :].lower(): v for k, v in env.items() if k.startswith("TWOFA_")}
     services = build_services(load_settings(**overrides))
-    return LiveProvider(url, env, proc, services, log_path)
+    return LiveProvider(url, env, proc, services, data_dir / f"provider-{port}.log")
 
 
 @dataclass
@@ -331,7 +296,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``twofa ARGS`` as a subprocess with exactly ``env``."""
     return subprocess.run(
-        [sys.executable, "-m", "twofa.cli", *args],
+        twofa_command(*args),
         env=env,
         cwd=cwd,
         capture_output=True,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 
 import click
 
+from twofa import process
+from twofa.process import twofa_command
 from twofa.settings import load_settings
 
 DEMO_APP = "twofa demo"
@@ -43,26 +44,6 @@ def _demo_key(site_url: str) -> str:
         services.close()
 
 
-def _wait_until_up(
-    urls: list[str], procs: list[subprocess.Popen[bytes]], timeout: float = 60.0
-) -> None:
-    """Return once every URL answers (or a process died, or ``timeout`` passed)."""
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    pending = list(urls)
-    while pending and time.monotonic() < deadline:
-        if any(p.poll() is not None for p in procs):
-            return
-        try:
-            if httpx.get(pending[0], timeout=1.0).status_code < 500:
-                pending.pop(0)
-                continue
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-
-
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--site-port", default=5000, show_default=True, type=int)
@@ -78,15 +59,18 @@ def serve_command(host: str, site_port: int, provider_port: int) -> None:
     env = dict(os.environ)
     env["TWOFA_SITE_API_KEY"] = _demo_key(site_url)
     env["TWOFA_SITE_PROVIDER_URL"] = provider_url
-    command = [sys.executable, "-m", "twofa.cli"]
     procs = [
-        subprocess.Popen(
-            [*command, "provider", "--host", host, "--port", str(provider_port), "--no-migrate"],
+        process.spawn(
+            twofa_command("provider", "--host", host, "--port", str(provider_port), "--no-migrate"),
             env=env,
         ),
-        subprocess.Popen([*command, "site", "--host", host, "--port", str(site_port)], env=env),
+        process.spawn(twofa_command("site", "--host", host, "--port", str(site_port)), env=env),
     ]
-    _wait_until_up([f"{provider_url}/healthz", f"{site_url}/"], procs)
+    try:
+        for url in (f"{provider_url}/healthz", f"{site_url}/"):
+            process.wait_until_up(url, *procs)
+    except process.ProcessFailed:
+        pass  # a process that died is reported below; one that is slow shows up later
     click.echo("")
     click.echo(f"  Site            {site_url}/")
     click.echo(f"  Authenticator   {provider_url}/authenticator/")
@@ -97,21 +81,18 @@ def serve_command(host: str, site_port: int, provider_port: int) -> None:
     click.echo("")
     click.echo("  Sign up on the site, register your phone in the authenticator with the code")
     click.echo("  from the outbox, then log in and approve. Ctrl-C stops everything.")
-    click.echo("  To be notified while the authenticator is closed: its Devices tab, Notifications.")
+    click.echo("  Notifications while the authenticator is closed: its Devices tab, Notifications.")
     try:
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        for proc in procs:
+        for proc in procs:  # both at once: the site need not outlive the provider
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
         for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            process.stop(proc)
     failed = [p.returncode for p in procs if p.returncode not in (0, -signal.SIGTERM, None)]
     if failed:
         sys.exit(1)

@@ -102,6 +102,7 @@ class Settings(BaseSettings):
         "INFO"
     )
     log_json: bool | None = None  # default: JSON outside dev, plain text in dev
+    access_log: bool = True  # one line per request; off where a proxy in front writes one
 
     @property
     def json_logs(self) -> bool:

@@ -7,7 +7,6 @@ import os
 import re
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,9 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.servers import TEST_SECRET, LiveProvider, free_port, wait_http
+from tests.servers import TEST_SECRET, LiveProvider
+from twofa import process
+from twofa.process import clean_env, free_port, twofa_command
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -183,12 +184,7 @@ class LiveSite:
         return PhoneUser(self.provider, self.api_key, client, self.authy_id(email), phone)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        process.stop(self.proc)
 
 
 def start_site(
@@ -203,35 +199,26 @@ def start_site(
     url = f"http://127.0.0.1:{port}"
     _, api_key = provider.new_app("Demo Site", callback_url=f"{url}/authy/callback")
     database = data_dir / "site.db"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TWOFA_")}
-    env.update(
-        {
-            "TWOFA_ENV": "test",
-            "TWOFA_SECRET_KEY": TEST_SECRET,
-            "TWOFA_DATA_DIR": str(data_dir),
-            "TWOFA_SITE_PROVIDER_URL": provider_url or provider.url,
-            "TWOFA_SITE_API_KEY": api_key,
-            "TWOFA_SITE_PUBLIC_URL": url,
-            "TWOFA_SITE_DATABASE_URL": f"sqlite:///{database}",
-            "TWOFA_SITE_APP_NAME": "Acme Demo",
-            "TWOFA_SITE_PROVIDER_TIMEOUT": "3",
-        }
+    env = clean_env(
+        TWOFA_ENV="test",
+        TWOFA_SECRET_KEY=TEST_SECRET,
+        TWOFA_DATA_DIR=str(data_dir),
+        TWOFA_SITE_PROVIDER_URL=provider_url or provider.url,
+        TWOFA_SITE_API_KEY=api_key,
+        TWOFA_SITE_PUBLIC_URL=url,
+        TWOFA_SITE_DATABASE_URL=f"sqlite:///{database}",
+        TWOFA_SITE_APP_NAME="Acme Demo",
+        TWOFA_SITE_PROVIDER_TIMEOUT="3",
+        **extra,
     )
-    env.update(extra)
     log_path = data_dir / f"site-{port}.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "twofa.cli", "site", "--port", str(port)],
-            env=env,
-            cwd=data_dir,  # no stray .env file is read
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_http(url + "/", proc=proc)
-    except RuntimeError:
-        proc.kill()
-        raise RuntimeError(log_path.read_text()) from None
+    proc = process.start(
+        twofa_command("site", "--port", str(port)),
+        url + "/",
+        env=env,
+        log_path=log_path,
+        cwd=data_dir,  # no stray .env file is read
+    )
     return LiveSite(url, provider, api_key, database, proc, log_path)
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +17,9 @@ import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from tests.browser.conftest import LiveSite, register_device, shot, start_site
-from tests.servers import LiveProvider, start_provider, wait_http
+from tests.servers import LiveProvider, start_provider
+from twofa import process
+from twofa.process import twofa_command
 
 pytestmark = pytest.mark.browser
 
@@ -374,11 +374,10 @@ def test_provider_down_at_sign_up(site_context: SiteContext, tmp_path: Path) -> 
 def restart(provider: LiveProvider) -> None:
     """Start the stopped provider again on the same port with the same database."""
     port = provider.url.rsplit(":", 1)[1]
-    with provider.log_path.open("ab") as log:
-        provider.proc = subprocess.Popen(
-            [sys.executable, "-m", "twofa.cli", "provider", "--port", port, "--no-migrate"],
-            env=provider.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    wait_http(provider.url + "/healthz", proc=provider.proc)
+    provider.proc = process.spawn(
+        twofa_command("provider", "--port", port, "--no-migrate"),
+        env=provider.env,
+        log_path=provider.log_path,
+        append=True,
+    )
+    process.wait_until_up(provider.url + "/healthz", provider.proc, log_path=provider.log_path)

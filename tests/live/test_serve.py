@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 from authy.api import AuthyApiClient
 
-from tests.servers import e164, free_port, run_cli
+from tests.servers import e164, run_cli
+from twofa.process import free_port
 
 
 def _serve(folder: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], dict[str, str]]:

@@ -11,8 +11,9 @@ import json
 from sqlalchemy import select, update
 
 from tests.provider.conftest import Authy, Callbacks, User
-from tests.servers import RecordedPath, free_port
+from tests.servers import RecordedPath
 from twofa import signing
+from twofa.process import free_port
 from twofa.storage.database import utcnow
 from twofa.storage.tables import apps, callback_deliveries
 

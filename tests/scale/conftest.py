@@ -15,10 +15,8 @@ import pwd
 import queue
 import select
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -32,18 +30,10 @@ import httpx
 import psycopg
 import pytest
 
-from tests.servers import (
-    LiveProvider,
-    TestDevice,
-    e164,
-    free_port,
-    postgres_database,
-    provider_env,
-    wait_http,
-)
+from tests.servers import LiveProvider, TestDevice, e164, postgres_database, start_provider
+from twofa import process
 from twofa.authenticator.device import DeviceApiError, DeviceClient, Event
-from twofa.provider.services import build_services
-from twofa.settings import load_settings
+from twofa.process import free_port
 from twofa.storage.engine import upgrade
 
 WAIT = 10.0
@@ -75,8 +65,7 @@ class PrivateRedis:
 
     def start(self) -> None:
         self._dir.mkdir(parents=True, exist_ok=True)
-        log = (self._dir / f"redis-{self.port}.log").open("ab")
-        self._proc = subprocess.Popen(
+        self._proc = process.spawn(
             [
                 "redis-server",
                 "--port",
@@ -92,8 +81,9 @@ class PrivateRedis:
                 "--dir",
                 str(self._dir),
             ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            env=dict(os.environ),
+            log_path=self._dir / f"redis-{self.port}.log",
+            append=True,
         )
         wait_until(self.answers, what=f"redis on port {self.port}")
 
@@ -109,13 +99,8 @@ class PrivateRedis:
             client.close()
 
     def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+        if self._proc is not None:
+            process.stop(self._proc)
         self._proc = None
 
 
@@ -234,9 +219,7 @@ SCALE_ENV = {
 
 def kill(provider: LiveProvider) -> None:
     """SIGKILL: no graceful shutdown, leases and open streams are simply abandoned."""
-    if provider.proc.poll() is None:
-        provider.proc.send_signal(signal.SIGKILL)
-        provider.proc.wait(10)
+    process.kill(provider.proc)
 
 
 def shut(provider: LiveProvider) -> None:
@@ -248,25 +231,7 @@ def shut(provider: LiveProvider) -> None:
 def launch(data_dir: Path, database_url: str, **extra_env: str) -> LiveProvider:
     """``start_provider`` for an already migrated database (migrations are not thread-safe,
     starting without them lets two processes start at once)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    env = provider_env(data_dir, database_url, **extra_env)
-    log_path = data_dir / f"provider-{port}.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "twofa.cli", "provider", "--port", str(port), "--no-migrate"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(url + "/healthz", timeout=60, proc=proc)
-    except RuntimeError:
-        proc.kill()
-        raise RuntimeError(log_path.read_text()) from None
-    overrides = {k[len("TWOFA_") :].lower(): v for k, v in env.items() if k.startswith("TWOFA_")}
-    return LiveProvider(url, env, proc, build_services(load_settings(**overrides)), log_path)
+    return start_provider(data_dir, database_url, migrate=False, **extra_env)
 
 
 @dataclass

@@ -22,6 +22,7 @@ from twofa.provider.api import (
     phones,
     webpush,
 )
+from twofa.provider.api.docs import PlainRoute, plain_route
 from twofa.provider.bodylimit import BodyLimit
 from twofa.provider.observability.middleware import Observe
 from twofa.provider.services import Services, build_services
@@ -114,8 +115,16 @@ def create_app(
     app.state.settings = settings
     errors_http.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(Observe)
+    app.add_middleware(Observe, access_log=settings.access_log)
 
+    # The busiest route first, matched before any other and without dependency injection.
+    plain_route(
+        app,
+        PlainRoute(authy.VERIFY_PATH, authy.verify_token, methods=["GET"]),
+        tag=authy.TAG,
+        extra=authy.VERIFY_DOC,
+        name="verify_token",
+    )
     for module in (operations, authy, onetouch, phones, application):
         app.include_router(module.router)
     app.include_router(devices.router)

@@ -20,8 +20,10 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", []):
+        has_body = False
+        for name, value in scope["headers"]:
             if name == b"content-length":
+                has_body = True
                 try:
                     too_big = int(value) > self.max_bytes
                 except ValueError:
@@ -29,6 +31,11 @@ class BodyLimit:
                 if too_big:
                     await self._refuse(send)
                     return
+            elif name == b"transfer-encoding":
+                has_body = True
+        if not has_body:  # HTTP/1.1: no length and no chunking means no body to count
+            await self.app(scope, receive, send)
+            return
         seen = 0
         refused = False
 

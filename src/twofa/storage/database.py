@@ -8,9 +8,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import overload
+from typing import Any, overload
 
 from sqlalchemy import Connection, Engine
+
+from twofa.storage.tables import When
 
 
 def utcnow() -> datetime:
@@ -63,6 +65,8 @@ class Database:
         # thread lock within the process, and a file lock between processes of one host.
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._lock_file = _sqlite_lock_file(engine) if self.is_sqlite else None
+        self._local = threading.local()  # SQLite: one driver connection per thread, kept
+        self._bind_time = When.dialect_impl(engine.dialect).bind_processor(engine.dialect)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -81,6 +85,49 @@ class Database:
             conn = conn.execution_options(sqlite_immediate=True)
             with conn.begin():
                 yield conn
+
+    def time(self, moment: datetime) -> Any:
+        """``moment`` as the driver takes it in a statement run by ``cursor()``."""
+        return self._bind_time(moment) if self._bind_time is not None else moment
+
+    @contextmanager
+    def cursor(self, *, write: bool = False) -> Iterator[Any]:
+        """A driver cursor for statements compiled once (see ``storage/statements.py``).
+
+        For the few statements on the hottest path, SQLAlchemy's per-execution work costs more
+        than the database itself. A write is one transaction under the same locks as
+        ``write()``; a read runs without one (each statement sees a consistent snapshot).
+        """
+        if not self.is_sqlite:
+            raw = self.engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                yield cursor
+                raw.commit()
+            finally:
+                raw.close()  # back to the pool, which rolls back anything left open
+            return
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            # Kept out of the pool: a thread's connection lives as long as the thread.
+            fairy = self.engine.raw_connection()
+            fairy.detach()
+            self._local.fairy = fairy
+            conn = self._local.conn = fairy.dbapi_connection
+            assert conn is not None
+        cursor = conn.cursor()
+        if not write:
+            yield cursor
+            return
+        assert self._write_lock is not None
+        with self._write_lock, _flocked(self._lock_file):
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield cursor
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
 
     def checkpoint(self) -> None:
         """Copy the SQLite write-ahead log into the database file (no-op elsewhere)."""

@@ -71,7 +71,7 @@ def test_sign_up_with_the_provider_unreachable(
     from pathlib import Path
 
     from tests.live.site.conftest import make_settings
-    from tests.servers import free_port
+    from twofa.process import free_port
     from twofa.site.app import create_app
 
     settings = make_settings(

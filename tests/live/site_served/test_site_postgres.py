@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, select
 
 from tests.live.site_served.conftest import WebBrowser
-from tests.servers import (
-    LiveProvider,
-    free_port,
-    postgres_database,
-    provider_env,
-    run_cli,
-    wait_http,
-)
+from tests.servers import LiveProvider, postgres_database, provider_env, run_cli
+from twofa import process
+from twofa.process import free_port, twofa_command
 from twofa.site.db import VERSION_TABLE, login_attempts, users
 
 pytestmark = pytest.mark.postgres
@@ -52,24 +45,19 @@ def test_push_login_with_the_site_database_on_postgresql(
                 }
             )
             log_path = tmp_path / "site.log"
-            with log_path.open("wb") as log:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "twofa.cli", "site", "--port", str(port)],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
+            proc = process.spawn(
+                twofa_command("site", "--port", str(port)), env=env, log_path=log_path
+            )
             browser = WebBrowser(url, live)
             try:
-                wait_http(url + "/", proc=proc)
+                process.wait_until_up(url + "/", proc, log_path=log_path)
                 _sign_up_enrol_and_approve(browser, live)
             except BaseException:
                 print(log_path.read_text())
                 raise
             finally:
                 browser.close()
-                proc.terminate()
-                proc.wait(10)
+                process.stop(proc)
 
             with engine.connect() as conn:
                 (user_id,) = conn.execute(select(users.c.id)).scalars().all()

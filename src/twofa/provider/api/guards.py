@@ -20,10 +20,12 @@ async def read_params(request: Request) -> dict[str, Any]:
     cached = getattr(request.state, "params", None)
     if cached is not None:
         return cached
-    body = await request.body()
+    has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
+    body = await request.body() if has_body else b""
+    query = request.scope["query_string"]
     params = merge(
-        parse_body(body, request.headers.get("content-type", "")),
-        request.query_params.multi_items(),
+        parse_body(body, request.headers.get("content-type", "")) if body else {},
+        request.query_params.multi_items() if query else (),
     )
     request.state.params = params
     return params

@@ -153,9 +153,9 @@ class CodeService:
 
     # Verifying -----------------------------------------------------------------------------
 
-    def verify(self, app: App, raw_id: str, token: str, *, force: bool) -> User:
+    def verify(self, app: App, raw_id: str, token: str, *, force: bool) -> None:
         """Accept ``token`` once or raise 60020 (wrong) / 60019 (already used) / 60003."""
-        return self._verifier.verify(app, raw_id, token, force=force)
+        self._verifier.verify(app, raw_id, token, force=force)
 
     # Generic authenticator -----------------------------------------------------------------
 
