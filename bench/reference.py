@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from twofa.crypto import Keyring
-from twofa.otp.fast import decode_secret, match_step
+from twofa.otp import decode_secret, match_step
 
 Scope = dict[str, Any]
 Send = Callable[[dict[str, Any]], Awaitable[None]]

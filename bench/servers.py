@@ -69,6 +69,7 @@ def provider(
         TWOFA_SECRET_KEY="bench-" + secrets.token_urlsafe(40),
         TWOFA_DATA_DIR=str(data_dir),
         TWOFA_DATABASE_URL=database_url,
+        TWOFA_CALLBACK_ALLOW_PRIVATE="true",  # the callback sink listens on loopback
         **(extra_env or {}),
     )
     log_path = data_dir / f"provider-{port}.log"

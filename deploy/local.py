@@ -285,6 +285,7 @@ class Deployment:
                 "TWOFA_SITE_DATABASE_URL": site_db,
                 "TWOFA_SITE_PROVIDER_URL": public_url,  # the site reaches the providers via nginx
                 "TWOFA_SITE_PUBLIC_URL": public_url,
+                "TWOFA_CALLBACK_ALLOW_PRIVATE": "true",  # this rehearsal's site is on loopback
                 "FORWARDED_ALLOW_IPS": "127.0.0.1",  # uvicorn trusts X-Forwarded-* from nginx only
                 "TWOFA_SITE_TRUSTED_PROXY": "127.0.0.1",  # and so does the site (waitress)
             }

@@ -59,7 +59,8 @@ def provider_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, s
         TWOFA_LIMIT_SMS_PER_PHONE="20/600",
         TWOFA_LIMIT_PHONE_VERIFICATIONS_PER_NUMBER="20/600",
         TWOFA_WORKER_POLL_INTERVAL="0.2",
-        TWOFA_CALLBACK_RETRY_BASE="1.5",
+        TWOFA_DELIVERY_RETRY_BASE="1.5",
+        TWOFA_CALLBACK_ALLOW_PRIVATE="true",  # receivers listen on loopback here
         **extra,
     )
 

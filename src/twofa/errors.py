@@ -84,6 +84,12 @@ class ServiceUnavailable(TwofaError):
     default_message = "Service temporarily unavailable, please retry"
 
 
+class DatabaseBusy(ServiceUnavailable):
+    """Another process held the database's write lock for longer than the lock timeout."""
+
+    default_message = "Service busy, please retry"
+
+
 class CallsDisabled(TwofaError):
     code = "60006"
     default_message = "Calls add-on disabled"
@@ -176,11 +182,6 @@ class DeviceNotFound(TwofaError):
 class ApprovalRequestNotPending(TwofaError):
     code = "60079"
     default_message = "Approval request is not pending"
-
-
-class InvalidApprovalRequest(TwofaError):
-    code = "60080"
-    default_message = "Invalid approval request"
 
 
 class InvalidSignature(TwofaError):

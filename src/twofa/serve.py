@@ -35,7 +35,7 @@ def _demo_key(site_url: str) -> str:
         callback = f"{site_url}/authy/callback"
         try:
             app = services.apps.find(DEMO_APP)
-            if app.callback_url != callback or app.callback_disabled_at is not None:
+            if app.callback_url != callback:
                 app = services.apps.set_callback(app.id, callback)
         except NotFound:
             app = services.apps.create(DEMO_APP, callback_url=callback).app

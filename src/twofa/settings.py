@@ -8,7 +8,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_KEY_LENGTH = 32
@@ -38,11 +45,20 @@ class Limit:
         return cls(count, seconds)
 
 
+def _names(name: str, old: str) -> AliasChoices:
+    """A setting read from ``TWOFA_<NAME>``, or from its older name ``TWOFA_<OLD>``."""
+    return AliasChoices(name, f"TWOFA_{name.upper()}", old, f"TWOFA_{old.upper()}")
+
+
 class Settings(BaseSettings):
     """Everything configurable about twofa. Code reads attributes, never raw environment keys."""
 
     model_config = SettingsConfigDict(
-        env_prefix="TWOFA_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="TWOFA_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
     )
 
     env: Literal["dev", "test", "prod"] = "dev"
@@ -51,6 +67,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     db_pool_size: int = Field(10, ge=1, le=200)
     db_max_overflow: int = Field(10, ge=0, le=200)
+    db_lock_timeout: float = Field(2.0, gt=0)  # SQLite: wait this long for a write lock, then 503
     redis_url: str | None = None
     public_url: str = ""
 
@@ -80,12 +97,21 @@ class Settings(BaseSettings):
     limit_phone_verifications_per_number: str = "5/600"
     limit_device_registrations_per_number: str = "5/600"
 
-    # Callbacks
-    callback_timeout: float = 5.0
-    callback_max_failures: int = Field(3, ge=1)
-    callback_retry_base: float = 5.0  # retry after 5 s, then 25 s: a short outage is survived
-    callback_max_attempts: int = Field(8, ge=1)
-    callback_lease_seconds: float = Field(30.0, gt=0)  # a dead worker's claim lapses after this
+    # Deliveries: every outgoing signed HTTP call (Authy callbacks). The old TWOFA_CALLBACK_*
+    # names of the timeout and the lease are still read.
+    delivery_timeout: float = Field(
+        5.0, gt=0, validation_alias=_names("delivery_timeout", "callback_timeout")
+    )
+    delivery_lease_seconds: float = Field(  # a dead worker's claim lapses after this
+        30.0, gt=0, validation_alias=_names("delivery_lease_seconds", "callback_lease_seconds")
+    )
+    delivery_retry_base: float = Field(5.0, gt=0)  # first retry after about this; then doubles
+    delivery_retry_max_delay: float = Field(3600.0, gt=0)  # the back-off grows no further
+    delivery_retry_window: float = Field(3 * 86400.0, gt=0)  # a delivery is tried this long
+    delivery_pause_after_seconds: float = Field(600.0, ge=0)  # the breaker pauses a receiver
+    delivery_pause_after_attempts: int = Field(10, ge=1)  # failing this long AND this often
+    delivery_probe_interval: float = Field(60.0, gt=0)  # a paused receiver is tried this often
+    callback_allow_private: bool | None = None  # loopback/private receivers; default: dev only
     worker_poll_interval: float = Field(0.5, gt=0)
 
     # Web Push (wake-ups for the authenticator web app)
@@ -95,6 +121,11 @@ class Settings(BaseSettings):
     webpush_allow_loopback: bool = False  # dev and test only: push services on 127.0.0.1
     webpush_ca_file: str = ""  # extra CA certificates for a self-hosted push service
     webpush_timeout: float = Field(5.0, gt=0)
+
+    # Retention: expired secrets go a day after expiry; records of what happened after 30 days
+    retention_expired_after: int = Field(86400, ge=0)
+    retention_history_after: int = Field(30 * 86400, ge=3600)
+    retention_interval: float = Field(3600.0, gt=0)  # how often the purge runs
 
     # HTTP and logs
     max_body_bytes: int = 64 * 1024
@@ -123,6 +154,8 @@ class Settings(BaseSettings):
     site_resend_cooldown: int = Field(30, ge=0)
     site_max_code_failures: int = Field(5, ge=1)
     site_stream_max_seconds: int = Field(60, gt=0)  # an SSE stream closes after this; it reconnects
+    # A waiting login asks the provider this often too, so a lost callback costs only this long.
+    site_decision_poll_interval: float = Field(3.0, ge=1)
     site_threads: int = Field(32, ge=4)
     # The address of a reverse proxy whose X-Forwarded-* headers the site may trust (nginx).
     site_trusted_proxy: str = ""
@@ -144,9 +177,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _lease_outlives_a_delivery(self) -> Settings:
         # A claim that lapses while its delivery is still in flight would be delivered twice.
-        if self.callback_lease_seconds <= self.callback_timeout:
+        if self.delivery_lease_seconds <= self.delivery_timeout:
             raise SettingsError(
-                "TWOFA_CALLBACK_LEASE_SECONDS must be longer than TWOFA_CALLBACK_TIMEOUT"
+                "TWOFA_DELIVERY_LEASE_SECONDS must be longer than TWOFA_DELIVERY_TIMEOUT"
             )
         return self
 
@@ -176,6 +209,13 @@ class Settings(BaseSettings):
                 f"{MIN_SECRET_KEY_LENGTH} characters when TWOFA_ENV={self.env}"
             )
         return self
+
+    @property
+    def allow_private_callbacks(self) -> bool:
+        """Whether receivers on loopback or private networks may be called (dev: yes)."""
+        if self.callback_allow_private is not None:
+            return self.callback_allow_private
+        return self.env == "dev"
 
     @cached_property
     def key(self) -> bytes:

@@ -108,7 +108,8 @@ def test_bad_limit_in_the_environment_is_refused(monkeypatch: pytest.MonkeyPatch
         ("sms_code_length", 11),
         ("totp_window", 4),
         ("sms_code_ttl", 0),
-        ("callback_max_failures", 0),
+        ("delivery_pause_after_attempts", 0),
+        ("delivery_retry_base", 0),
     ],
 )
 def test_out_of_range_values_are_refused(name: str, value: int) -> None:
@@ -123,3 +124,28 @@ def test_database_urls_default_under_the_data_dir(tmp_path: Path) -> None:
     assert load_settings(database_url="postgresql://x/y").provider_database_url == (
         "postgresql://x/y"
     )
+
+
+def test_delivery_settings_read_their_older_callback_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TWOFA_CALLBACK_TIMEOUT", "2.5")
+    monkeypatch.setenv("TWOFA_CALLBACK_LEASE_SECONDS", "9")
+    settings = load_settings()
+    assert (settings.delivery_timeout, settings.delivery_lease_seconds) == (2.5, 9.0)
+    monkeypatch.setenv("TWOFA_DELIVERY_TIMEOUT", "3")
+    assert load_settings().delivery_timeout == 3.0
+
+
+def test_a_lease_must_outlive_a_delivery_attempt() -> None:
+    with pytest.raises(SettingsError, match="TWOFA_DELIVERY_LEASE_SECONDS"):
+        load_settings(delivery_timeout=5, delivery_lease_seconds=5)
+
+
+@pytest.mark.parametrize(("env", "allowed"), [("dev", True), ("test", False), ("prod", False)])
+def test_private_callbacks_are_allowed_by_default_only_in_dev(env: str, allowed: bool) -> None:
+    settings = load_settings(env=env, secret_key="k" * 40)
+    assert settings.allow_private_callbacks is allowed
+    assert load_settings(
+        env=env, secret_key="k" * 40, callback_allow_private=True
+    ).allow_private_callbacks

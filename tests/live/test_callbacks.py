@@ -1,4 +1,4 @@
-"""Signed OneTouch callbacks from the durable queue: delivery, retries, disabling, expiry.
+"""Signed OneTouch callbacks from the durable delivery queue: delivery, retries, expiry.
 
 Decisions are recorded through the provider's push service from this process, against the
 provider's own database; the provider process's worker delivers the callbacks.
@@ -19,9 +19,10 @@ from sqlalchemy import insert, select
 from tests.servers import LiveProvider, RecordingServer, run_cli
 from twofa import signing
 from twofa.errors import ApprovalRequestNotPending
+from twofa.provider.deliveries.authy import app_target
 from twofa.provider.push.model import Decision
 from twofa.storage.database import utcnow
-from twofa.storage.tables import apps, callback_deliveries, devices
+from twofa.storage.tables import deliveries, devices
 
 
 def e164(national: str) -> str:
@@ -89,11 +90,6 @@ class Setup:
         return str(created.get_uuid())
 
 
-def app_row(provider: LiveProvider, app_id: int) -> object:
-    with provider.services.db.read() as conn:
-        return conn.execute(select(apps).where(apps.c.id == app_id)).one()
-
-
 def test_delivery_is_signed_json(provider: LiveProvider, receiver: RecordingServer) -> None:
     s = Setup(provider, receiver)
     uuid = s.request(
@@ -144,44 +140,47 @@ def test_delivery_is_signed_json(provider: LiveProvider, receiver: RecordingServ
     assert len(receiver.received()) == 1  # delivered once
 
 
-def test_retries_then_disable_then_reenable(
+def test_failures_are_retried_and_never_disable_the_callback(
     provider: LiveProvider, receiver: RecordingServer
 ) -> None:
+    """Three failed attempts once disabled the callback and abandoned its queue; no longer."""
     receiver.status = 500
     s = Setup(provider, receiver)
     uuid = s.request()
     decide(provider, uuid, s.phone, s.device)
-    attempts = receiver.wait_for(3, timeout=20)
-    assert {json.loads(a.body)["uuid"] for a in attempts} == {uuid}
-    deadline = time.monotonic() + 10
-    while app_row(provider, s.app_id).callback_disabled_at is None:  # type: ignore[attr-defined]
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    time.sleep(2)
-    assert len(receiver.received()) == 3  # no attempt after the callback was disabled
+    second = s.request()
+    decide(provider, second, s.phone, s.device)
+    attempts = receiver.wait_for(4, timeout=20)
+    assert {json.loads(a.body)["uuid"] for a in attempts} == {uuid, second}
 
     listed = run_cli("apps", "list", "--json", env=provider.env)
     assert listed.returncode == 0, listed.stderr
     (row,) = [r for r in json.loads(listed.stdout) if r["app_id"] == s.app_id]
-    assert row["callback_disabled"] is True
-    assert "3 consecutive failed deliveries" in row["callback_disabled_reason"]
-    assert "HTTP 500" in row["callback_disabled_reason"]
-
-    second = s.request()
-    decide(provider, second, s.phone, s.device)
-    time.sleep(1.5)
-    assert len(receiver.received()) == 3  # nothing queued while disabled
+    assert row["callback"]["state"] == "failing"
+    assert row["callback"]["pending"] == 2
+    assert row["callback"]["last_error"] == "HTTP 500"
 
     receiver.status = 200
-    reset = run_cli("apps", "set-callback", str(s.app_id), s.callback_url, env=provider.env)
-    assert reset.returncode == 0, reset.stderr
-    listed = run_cli("apps", "list", "--json", env=provider.env)
-    (row,) = [r for r in json.loads(listed.stdout) if r["app_id"] == s.app_id]
-    assert row["callback_disabled"] is False
     third = s.request()
     decide(provider, third, s.phone, s.device)
-    delivered = receiver.wait_for(4)
-    assert json.loads(delivered[-1].body)["uuid"] == third
+    deadline = time.monotonic() + 20
+    while True:
+        with provider.services.db.read() as conn:
+            statuses = dict(
+                conn.execute(
+                    select(deliveries.c.subject, deliveries.c.status).where(
+                        deliveries.c.app_id == s.app_id
+                    )
+                ).all()
+            )
+        if set(statuses.values()) == {"delivered"} or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert statuses == {uuid: "delivered", second: "delivered", third: "delivered"}
+    listed = run_cli("apps", "list", "--json", env=provider.env)
+    (row,) = [r for r in json.loads(listed.stdout) if r["app_id"] == s.app_id]
+    assert row["callback"]["state"] == "ok"
+    assert row["callback"]["pending"] == 0
 
 
 def test_a_retry_that_succeeds_resets_the_failure_count(
@@ -194,19 +193,16 @@ def test_a_retry_that_succeeds_resets_the_failure_count(
     receiver.wait_for(1)
     receiver.status = 200
     receiver.wait_for(2)
-    with provider.services.db.read() as conn:
-        deadline = time.monotonic() + 5
-        while True:
-            row = conn.execute(
-                select(callback_deliveries).where(callback_deliveries.c.request_uuid == uuid)
-            ).one()
-            if row.status == "delivered" or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-            conn.rollback()
+    deadline = time.monotonic() + 10
+    while True:
+        with provider.services.db.read() as conn:
+            row = conn.execute(select(deliveries).where(deliveries.c.subject == uuid)).one()
+        if row.status == "delivered" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert row.status == "delivered"
     assert row.attempts == 2
-    assert app_row(provider, s.app_id).callback_failures == 0  # type: ignore[attr-defined]
+    assert app_target(s.app_id) not in provider.services.deliveries.receivers()  # forgotten
 
 
 def test_expired_requests_send_no_callback(
@@ -231,12 +227,7 @@ def test_expired_requests_send_no_callback(
             ).scalar_one()
             == "expired"
         )
-        assert (
-            conn.execute(
-                select(callback_deliveries).where(callback_deliveries.c.app_id == s.app_id)
-            ).all()
-            == []
-        )
+        assert conn.execute(select(deliveries).where(deliveries.c.app_id == s.app_id)).all() == []
     assert receiver.received() == []
 
 
@@ -264,8 +255,5 @@ def test_a_refused_callback_is_not_retried(
     time.sleep(2.5)  # longer than the test provider's first retry delay
     assert len(receiver.received()) == 1
     with provider.services.db.read() as conn:
-        row = conn.execute(
-            select(callback_deliveries).where(callback_deliveries.c.request_uuid == uuid)
-        ).one()
+        row = conn.execute(select(deliveries).where(deliveries.c.subject == uuid)).one()
     assert row.status == "failed" and row.last_error == "HTTP 404"
-    assert app_row(provider, s.app_id).callback_disabled_at is None  # type: ignore[attr-defined]

@@ -54,7 +54,7 @@ def test_apps_create_plain_text_and_with_callback(live: LiveProvider) -> None:
     listed = json.loads(run_cli("apps", "list", "--json", env=live.env).stdout)
     (row,) = [r for r in listed if r["name"] == "Plain App"]
     assert row["callback_url"] == "https://rp.example/authy/callback"
-    assert row["callback_disabled"] is False
+    assert row["callback"]["state"] == "ok"
     assert "api_key" not in row
     assert key.group(1) not in json.dumps(listed)
 

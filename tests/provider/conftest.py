@@ -32,6 +32,8 @@ from tests.servers import TEST_SECRET, RecordedPath, RecordingServer, e164
 from twofa.authenticator import keys
 from twofa.authenticator.device import DeviceClient
 from twofa.provider.app import create_app
+from twofa.provider.deliveries.dispatcher import DeliveryDispatcher
+from twofa.provider.deliveries.model import Outcome
 from twofa.provider.services import Services, build_services
 from twofa.settings import Settings, load_settings
 from twofa.storage.engine import upgrade
@@ -53,6 +55,7 @@ def provider_settings(tmp_path: Path, migrated: Path, **overrides: Any) -> Setti
         "sms_gateway": "outbox",
         "limit_sms_per_phone": "20/600",
         "limit_phone_verifications_per_number": "20/600",
+        "callback_allow_private": True,  # the receivers listen on loopback
     }
     values.update(overrides)
     return load_settings(**values)
@@ -185,24 +188,25 @@ class Authy:
 
 
 class Callbacks:
-    """The callback worker's steps, run on demand: claim what is due, deliver, record."""
+    """The delivery worker's steps, run on demand: claim what is due, send, record."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, dispatcher: DeliveryDispatcher | None = None) -> None:
         self.services = services
+        self.dispatcher = dispatcher or services.deliveries
 
     def deliver_due(self) -> list[str | None]:
-        """One round of the worker; the error of each attempt (None for a 2xx)."""
-        dispatcher = self.services.callbacks
+        """One round of the worker; the error of each attempt (None once delivered)."""
+        dispatcher = self.dispatcher
         batch = dispatcher.claim()
 
-        async def send() -> list[str | None]:
+        async def send() -> list[Outcome]:
             async with httpx.AsyncClient(timeout=5) as client:
-                return list(await asyncio.gather(*(dispatcher.deliver(client, d) for d in batch)))
+                return list(await asyncio.gather(*(dispatcher.attempt(client, d) for d in batch)))
 
-        errors = asyncio.run(send()) if batch else []
-        for delivery, error in zip(batch, errors, strict=True):
-            dispatcher.record(delivery, error)
-        return errors
+        outcomes = asyncio.run(send()) if batch else []
+        for delivery, outcome in zip(batch, outcomes, strict=True):
+            dispatcher.record(delivery, outcome)
+        return [outcome.error for outcome in outcomes]
 
 
 @pytest.fixture(scope="session")

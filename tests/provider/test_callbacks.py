@@ -1,6 +1,6 @@
 """Callbacks in-process: a decision queues a signed callback; the worker's steps deliver it.
 
-The worker is off; ``callbacks.deliver_due()`` runs one round (claim, deliver, record) against
+The worker is off; ``callbacks.deliver_due()`` runs one round (claim, send, record) against
 a loopback receiver, so each test decides when time moves and what the receiver answers.
 """
 
@@ -14,8 +14,9 @@ from tests.provider.conftest import Authy, Callbacks, User
 from tests.servers import RecordedPath
 from twofa import signing
 from twofa.process import free_port
+from twofa.provider.deliveries.authy import app_target
 from twofa.storage.database import utcnow
-from twofa.storage.tables import apps, callback_deliveries
+from twofa.storage.tables import apps, deliveries
 
 
 def approved(authy: Authy, user: User) -> str:
@@ -32,26 +33,21 @@ def make_due(authy: Authy) -> None:
     """Time passes: every scheduled retry of the application is due now."""
     with authy.services.db.write() as conn:
         conn.execute(
-            update(callback_deliveries)
-            .where(callback_deliveries.c.app_id == authy.app_id)
+            update(deliveries)
+            .where(deliveries.c.app_id == authy.app_id)
             .values(next_attempt_at=utcnow())
         )
 
 
 def delivery(authy: Authy, uuid: str) -> object:
     with authy.services.db.read() as conn:
-        return conn.execute(
-            select(callback_deliveries).where(callback_deliveries.c.request_uuid == uuid)
-        ).one()
+        return conn.execute(select(deliveries).where(deliveries.c.subject == uuid)).one()
 
 
 def failures(authy: Authy) -> int:
-    with authy.services.db.read() as conn:
-        return int(
-            conn.execute(
-                select(apps.c.callback_failures).where(apps.c.id == authy.app_id)
-            ).scalar_one()
-        )
+    """The receiver's consecutive failed attempts, as its circuit breaker counts them."""
+    receiver = authy.services.deliveries.receivers().get(app_target(authy.app_id))
+    return receiver.failures if receiver else 0
 
 
 def test_a_decision_delivers_one_signed_callback(
@@ -101,22 +97,22 @@ def test_a_retry_that_succeeds_resets_the_failure_count(
     assert len(receiver.received()) == 2
 
 
-def test_consecutive_failures_disable_the_callback(
+def test_consecutive_failures_never_disable_the_callback(
     authy: Authy, callbacks: Callbacks, receiver: RecordedPath
 ) -> None:
+    """Three failures once disabled the callback and abandoned its queue; now they are retried."""
     receiver.server.status = 500
     uuid = approved(authy, authy.new_user())
-    limit = authy.services.settings.callback_max_failures
-    for _ in range(limit):
+    for _ in range(5):
         assert callbacks.deliver_due() == ["HTTP 500"]
         make_due(authy)
-    assert callbacks.deliver_due() == []
-    assert delivery(authy, uuid).status == "abandoned"  # type: ignore[attr-defined]
-    with authy.services.db.read() as conn:
-        app = conn.execute(select(apps).where(apps.c.id == authy.app_id)).one()
-    assert app.callback_disabled_at is not None
-    assert f"{limit} consecutive failed deliveries" in app.callback_disabled_reason
-    assert len(receiver.received()) == limit
+    assert delivery(authy, uuid).status == "pending"  # type: ignore[attr-defined]
+    assert failures(authy) == 5
+    assert authy.services.deliveries.receivers()[app_target(authy.app_id)].state == "failing"
+    receiver.server.status = 200
+    assert callbacks.deliver_due() == [None]
+    assert delivery(authy, uuid).status == "delivered"  # type: ignore[attr-defined]
+    assert len(receiver.received()) == 6
 
 
 def test_a_refused_callback_is_not_retried(

@@ -27,7 +27,7 @@ from twofa.provider.services import Services, build_services
 from twofa.settings import load_settings
 from twofa.storage.database import utcnow
 from twofa.storage.engine import upgrade
-from twofa.storage.tables import callback_deliveries, devices
+from twofa.storage.tables import deliveries, devices
 
 
 @pytest.fixture
@@ -35,7 +35,13 @@ def services(tmp_path: Path) -> Iterator[Services]:
     url = f"sqlite:///{tmp_path / 'provider.db'}"
     upgrade(url)
     built = build_services(
-        load_settings(env="test", secret_key=TEST_SECRET, data_dir=tmp_path, database_url=url)
+        load_settings(
+            env="test",
+            secret_key=TEST_SECRET,
+            data_dir=tmp_path,
+            database_url=url,
+            callback_allow_private=True,
+        )
     )
     try:
         yield built
@@ -105,5 +111,5 @@ def test_a_decision_reads_its_request_once(services: Services) -> None:
     assert "FROM APPROVAL_REQUESTS JOIN APPS" in selects[0]
     assert "JOIN USERS" in selects[0]
     with services.db.read() as conn:
-        queued = conn.execute(select(callback_deliveries.c.request_uuid)).scalars().all()
+        queued = conn.execute(select(deliveries.c.subject)).scalars().all()
     assert queued == [request.uuid]

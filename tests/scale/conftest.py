@@ -211,8 +211,8 @@ SCALE_ENV = {
     "TWOFA_LIMIT_PUSH_PER_USER": "1000/600",
     "TWOFA_LIMIT_DEVICE_REGISTRATIONS_PER_NUMBER": "50/600",
     "TWOFA_LIMIT_SMS_PER_PHONE": "3/600",
-    "TWOFA_CALLBACK_LEASE_SECONDS": "2",
-    "TWOFA_CALLBACK_TIMEOUT": "1.5",  # a lease must outlive one delivery attempt
+    "TWOFA_DELIVERY_LEASE_SECONDS": "2",
+    "TWOFA_DELIVERY_TIMEOUT": "1.5",  # a lease must outlive one delivery attempt
     "TWOFA_LOG_LEVEL": "WARNING",
 }
 

@@ -20,7 +20,7 @@ from tests.scale.conftest import (
     percentile,
     wait_until,
 )
-from twofa.storage.tables import callback_deliveries
+from twofa.storage.tables import deliveries
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.xdist_group("scale")]
 
@@ -108,10 +108,10 @@ def test_each_callback_is_delivered_once_with_two_dispatchers(
     with pair.a.services.db.read() as conn:
         rows = conn.execute(
             select(
-                callback_deliveries.c.status,
-                callback_deliveries.c.attempts,
-                callback_deliveries.c.leased_by,
-            ).where(callback_deliveries.c.app_id == account.app_id)
+                deliveries.c.status,
+                deliveries.c.attempts,
+                deliveries.c.leased_by,
+            ).where(deliveries.c.app_id == account.app_id)
         ).all()
     assert len(rows) == CALLBACKS
     assert {(r.status, r.attempts) for r in rows} == {("delivered", 1)}

@@ -22,7 +22,7 @@ from tests.scale.conftest import (
     provider_pair,
     wait_until,
 )
-from twofa.storage.tables import callback_deliveries
+from twofa.storage.tables import deliveries
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.xdist_group("scale")]
 
@@ -79,9 +79,9 @@ def test_kill_one_process_under_load(doomed_pair: Pair, callbacks: CallbackRecei
         with pair.a.services.db.read() as conn:
             leased = (
                 conn.execute(
-                    select(callback_deliveries.c.request_uuid).where(
-                        callback_deliveries.c.status == "pending",
-                        callback_deliveries.c.leased_by.contains(a_worker),
+                    select(deliveries.c.subject).where(
+                        deliveries.c.status == "pending",
+                        deliveries.c.leased_by.contains(a_worker),
                     )
                 )
                 .scalars()
@@ -125,8 +125,8 @@ def test_kill_one_process_under_load(doomed_pair: Pair, callbacks: CallbackRecei
     with pair.b.services.db.read() as conn:
         statuses = dict(
             conn.execute(
-                select(callback_deliveries.c.request_uuid, callback_deliveries.c.status).where(
-                    callback_deliveries.c.app_id == account.app_id
+                select(deliveries.c.subject, deliveries.c.status).where(
+                    deliveries.c.app_id == account.app_id
                 )
             ).all()
         )

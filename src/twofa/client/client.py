@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import httpx
 
+from twofa.client.decisions import DEFAULT_POLL_INTERVAL, CallbackWait, wait_for_decision
 from twofa.client.errors import InvalidToken, ProviderError, ProviderUnavailable, error_for
 from twofa.client.models import (
     AppDetails,
@@ -183,6 +184,24 @@ class Client:
         """The current state of an approval request."""
         data = self._request("GET", f"/onetouch/json/approval_requests/{_seg(uuid)}")
         return ApprovalRequest.from_json(data["approval_request"])
+
+    def wait_for_decision(
+        self,
+        uuid: str,
+        *,
+        timeout: float,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        callback: CallbackWait | None = None,
+    ) -> str:
+        """Wait for the user's answer by callback *or* by asking at a bounded interval.
+
+        Returns ``approved``, ``denied``, ``expired``, or ``pending`` after ``timeout`` seconds;
+        see :func:`twofa.client.decisions.wait_for_decision`. Use it instead of trusting the
+        callback alone: a lost callback then costs ``poll_interval`` seconds, not the login.
+        """
+        return wait_for_decision(
+            self, uuid, timeout=timeout, poll_interval=poll_interval, callback=callback
+        )
 
     # -- phone verification ------------------------------------------------------------------
 

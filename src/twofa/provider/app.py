@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import FastAPI
 
 from twofa import __version__
-from twofa.authenticator import web as authenticator_web
+from twofa.authenticator import web_files
 from twofa.provider import errors_http
 from twofa.provider.api import (
     application,
@@ -47,9 +47,9 @@ async def _every(seconds: float, job: Callable[[], object], name: str) -> None:
         await asyncio.sleep(seconds)
 
 
-async def _watch_callbacks(services: Services, wake: asyncio.Event) -> None:
-    """Wake the callback worker when a decision anywhere queues a callback."""
-    async with services.bus.subscribe("callbacks") as sub:
+async def _watch_deliveries(services: Services, wake: asyncio.Event) -> None:
+    """Wake the delivery worker when a change anywhere queues a delivery."""
+    async with services.bus.subscribe("deliveries") as sub:
         async for _ in sub:
             wake.set()
 
@@ -72,8 +72,8 @@ def create_app(
         if workers:
             wake = asyncio.Event()
             tasks = [
-                asyncio.create_task(services.callbacks.run(wake)),
-                asyncio.create_task(_watch_callbacks(services, wake)),
+                asyncio.create_task(services.deliveries.run(wake)),
+                asyncio.create_task(_watch_deliveries(services, wake)),
                 # Expire overdue requests so devices hear of it without anyone reading them.
                 asyncio.create_task(_every(SWEEP_SECONDS, services.push.expire_due, "expiry")),
                 asyncio.create_task(
@@ -84,6 +84,9 @@ def create_app(
                 ),
                 asyncio.create_task(
                     _every(USAGE_FLUSH_SECONDS, services.codes.usage.flush, "usage counters")
+                ),
+                asyncio.create_task(
+                    _every(settings.retention_interval, services.retention.purge, "retention")
                 ),
             ]
         try:
@@ -110,6 +113,9 @@ def create_app(
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        # twofa exports its own Prometheus metrics and JSON logs; FastAPI's OpenTelemetry
+        # bridge would otherwise check for a configured provider on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.services = services
     app.state.settings = settings
@@ -131,5 +137,5 @@ def create_app(
     app.include_router(webpush.router)
     if settings.env == "dev" and settings.sms_gateway == "outbox":
         app.include_router(outbox.router)
-    authenticator_web.mount(app)
+    web_files.mount(app)
     return app

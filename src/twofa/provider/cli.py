@@ -110,21 +110,27 @@ def apps_create(name: str, callback_url: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def apps_list(as_json: bool) -> None:
     """List applications (keys are never shown)."""
-    apps = _services().apps.all()
+    from twofa.provider.deliveries.authy import app_target
+    from twofa.provider.deliveries.dispatcher import Receiver
+
+    services = _services()
+    receivers = services.deliveries.receivers()
     rows = [
         {
             **_app_json(a),
             "callback_url": a.callback_url,
-            "callback_disabled": a.callback_disabled_at is not None,
-            "callback_disabled_reason": a.callback_disabled_reason,
+            "callback": receivers.get(app_target(a.id), Receiver("ok", 0)).json(),
         }
-        for a in apps
+        for a in services.apps.all()
     ]
     if as_json:
         click.echo(json.dumps(rows))
         return
     for row in rows:
-        state = " (callback DISABLED)" if row["callback_disabled"] else ""
+        callback = row["callback"]
+        state = ""
+        if callback["state"] != "ok" or callback["pending"]:
+            state = f"  (callback {callback['state']}, {callback['pending']} waiting)"
         click.echo(f"{row['app_id']:>4}  {row['name']}  {row['callback_url'] or '-'}{state}")
 
 
@@ -132,7 +138,7 @@ def apps_list(as_json: bool) -> None:
 @click.argument("app")
 @click.argument("url", required=False)
 def apps_set_callback(app: str, url: str | None) -> None:
-    """Set APP's callback URL (omit URL to remove it); re-enables a disabled callback."""
+    """Set APP's callback URL (omit URL to remove it); queued callbacks follow it."""
     services = _services()
     try:
         found = services.apps.find(app)
@@ -140,6 +146,21 @@ def apps_set_callback(app: str, url: str | None) -> None:
     except TwofaError as exc:
         _fail(exc.message)
     click.echo(f"Callback of {found.name!r}: {url or 'none'}")
+
+
+@apps_group.command("retry-callbacks")
+@click.argument("app")
+def apps_retry_callbacks(app: str) -> None:
+    """Send APP's undelivered callbacks again now (failed ones too); resumes a paused receiver."""
+    from twofa.provider.deliveries.authy import app_target
+
+    services = _services()
+    try:
+        found = services.apps.find(app)
+    except TwofaError as exc:
+        _fail(exc.message)
+    count = services.deliveries.requeue(app_target(found.id))
+    click.echo(f"{count} callback(s) of {found.name!r} queued again.")
 
 
 @apps_group.command("rotate-key")
@@ -198,6 +219,22 @@ def db_upgrade() -> None:
     settings = _settings()
     upgrade(settings.provider_database_url)
     click.echo("Database is up to date.")
+
+
+@db_group.command("purge")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+def db_purge(as_json: bool) -> None:
+    """Delete expired and old rows now (the provider also does it every retention interval)."""
+    services = _services()
+    try:
+        purged = services.retention.purge()
+    finally:
+        services.close()
+    if as_json:
+        click.echo(json.dumps(purged.counts))
+        return
+    for table, count in purged.counts.items():
+        click.echo(f"{table:<22} {count}")
 
 
 @click.group("audit", invoke_without_command=True)

@@ -8,10 +8,11 @@ from twofa.crypto import Keyring
 from twofa.events import EventBus, make_bus
 from twofa.provider.apps.service import AppService
 from twofa.provider.audit.service import AuditLog
-from twofa.provider.callbacks.dispatcher import CallbackDispatcher
 from twofa.provider.codes.service import CodeService
 from twofa.provider.codes.usage import UsageCounters
 from twofa.provider.codes.verification import TokenVerifier
+from twofa.provider.deliveries.authy import AuthyCallbackSender
+from twofa.provider.deliveries.dispatcher import DeliveryDispatcher
 from twofa.provider.devices.auth import RequestAuthenticator
 from twofa.provider.devices.registration import RegistrationService
 from twofa.provider.devices.service import DeviceService
@@ -20,6 +21,7 @@ from twofa.provider.phones.service import PhoneVerificationService
 from twofa.provider.push.service import PushService
 from twofa.provider.push.view import number_key
 from twofa.provider.ratelimit import Limits, make_limits
+from twofa.provider.retention import Retention
 from twofa.provider.users.service import UserService
 from twofa.provider.webpush.service import WebPushService
 from twofa.provider.webpush.store import WebPushStore
@@ -42,7 +44,8 @@ class Services:
     codes: CodeService
     phones: PhoneVerificationService
     push: PushService
-    callbacks: CallbackDispatcher
+    deliveries: DeliveryDispatcher
+    retention: Retention
     devices: DeviceService
     webpush: WebPushService
 
@@ -57,7 +60,9 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
             settings.provider_database_url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
-        )
+            lock_timeout=settings.db_lock_timeout,
+        ),
+        lock_timeout=settings.db_lock_timeout,
     )
     keyring = Keyring(settings.key)
     audit = AuditLog(db)
@@ -77,13 +82,16 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         bus=bus,
         limits=limits,
         audit=audit,
-        apps=AppService(db, keyring),
+        apps=AppService(db, keyring, allow_private_callbacks=settings.allow_private_callbacks),
         users=UserService(db, keyring, settings, audit),
         messaging=messaging,
         codes=CodeService(db, keyring, settings, messaging, limits, audit, usage, verifier),
         phones=PhoneVerificationService(db, keyring, settings, messaging, limits),
         push=push,
-        callbacks=CallbackDispatcher(db, keyring, settings),
+        deliveries=DeliveryDispatcher(
+            db, settings, audit, {AuthyCallbackSender.kind: AuthyCallbackSender(keyring)}
+        ),
+        retention=Retention(db, settings),
         devices=DeviceService(
             db,
             keyring,

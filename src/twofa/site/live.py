@@ -81,6 +81,11 @@ class _Watch:
         self._sub = sub
         self._loop = loop
 
+    def status(self, timeout: float) -> str | None:
+        """The status the next event carries, or None when ``timeout`` seconds pass first."""
+        event = self.next(timeout)
+        return None if event is None else str(event.get("status"))
+
     def next(self, timeout: float) -> dict[str, Any] | None:
         """The next event, or None when ``timeout`` seconds pass without one."""
         future = asyncio.run_coroutine_threadsafe(self._sub.get(timeout), self._loop)

@@ -1,18 +1,55 @@
-"""A thin handle on the engine with read and write transactions."""
+"""A thin handle on the engine with read and write transactions.
+
+On SQLite, writers queue on a lock; another process can hold it for a while (an admin command,
+a second provider process, a ``sqlite3`` shell). Nothing waits for it longer than
+``lock_timeout``: past that, ``DatabaseBusy`` (503). Work run on the event loop
+(``without_waiting``) does not wait at all: it raises ``WouldBlock`` before its first write, and
+the caller runs it again in a worker thread, so the loop (and ``/healthz``) never stalls.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 
+import anyio.to_thread
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
+from twofa.errors import DatabaseBusy
 from twofa.storage.tables import When
+
+T = TypeVar("T")
+DEFAULT_LOCK_TIMEOUT = 30.0
+
+
+class WouldBlock(BaseException):
+    """Work on the event loop met a held write lock before writing anything: run it in a thread.
+
+    A ``BaseException``, so service code that catches ``Exception`` cannot swallow it.
+    """
+
+
+@dataclass
+class _NoWait:
+    wrote: bool = False  # once a write committed, later ones wait (the work cannot be re-run)
+
+
+_no_wait: ContextVar[_NoWait | None] = ContextVar("twofa_db_no_wait", default=None)
+
+
+def _locked(exc: OperationalError) -> bool:
+    text = str(exc.orig or exc).lower()
+    return "locked" in text or "busy" in text
 
 
 def utcnow() -> datetime:
@@ -41,23 +78,26 @@ def _sqlite_lock_file(engine: Engine) -> int | None:
     return os.open(f"{path}.writelock", os.O_RDWR | os.O_CREAT, 0o600)
 
 
-@contextmanager
-def _flocked(fd: int | None) -> Iterator[None]:
-    if fd is None:
-        yield
-        return
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    try:
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+def _flock(fd: int, deadline: float | None) -> bool:
+    """Take the file lock, trying until ``deadline`` (once, when None); False if it stayed held."""
+    pause = 0.001
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if deadline is None or time.monotonic() >= deadline:
+                return False
+        time.sleep(min(pause, max(deadline - time.monotonic(), 0)))
+        pause = min(pause * 2, 0.02)
 
 
 class Database:
     """Transactions over one engine. ``write()`` takes SQLite's write lock up front."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
         self.engine = engine
+        self.lock_timeout = lock_timeout
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.inline = self.is_sqlite  # database-only calls may run on the event loop
         # SQLite has one writer. Queueing writers here, in order, is far cheaper than letting
@@ -68,11 +108,40 @@ class Database:
         self._local = threading.local()  # SQLite: one driver connection per thread, kept
         self._bind_time = When.dialect_impl(engine.dialect).bind_processor(engine.dialect)
 
+    async def run(self, work: Callable[[], T]) -> T:
+        """Run blocking work that touches only the database, from async code.
+
+        On SQLite it runs inline on the event loop: SQLite answers in microseconds and has one
+        writer anyway, so a hop to a worker thread would cost more than the query. But when
+        another process holds the write lock it goes to a worker thread, where it waits (up to
+        the lock timeout, then 503) without stalling the loop. Elsewhere it always runs in a
+        worker thread, since network round trips must not stall the loop.
+        """
+        if self.inline:
+            try:
+                return self.without_waiting(work)
+            except WouldBlock:
+                pass
+        return await anyio.to_thread.run_sync(work)
+
+    def without_waiting(self, work: Callable[[], T]) -> T:
+        """Run ``work`` here (on the event loop); ``WouldBlock`` if it would wait for a lock."""
+        token = _no_wait.set(_NoWait())
+        try:
+            return work()
+        finally:
+            _no_wait.reset(token)
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read transaction."""
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        with self.engine.connect() as conn:
+            try:
+                transaction = conn.begin()
+            except OperationalError as exc:
+                raise DatabaseBusy() if _locked(exc) else exc from exc
+            with transaction:
+                yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -81,10 +150,59 @@ class Database:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
             return
-        with self._write_lock, _flocked(self._lock_file), self.engine.connect() as conn:
+        with self._locks() as (deadline, refusal), self.engine.connect() as conn:
             conn = conn.execution_options(sqlite_immediate=True)
-            with conn.begin():
+            yield from self._immediate(conn, deadline, refusal)
+
+    @contextmanager
+    def _locks(self) -> Iterator[tuple[float | None, BaseException]]:
+        """Hold this process's and this host's write locks; yields the deadline for the rest.
+
+        Waits up to ``lock_timeout`` (then ``DatabaseBusy``), or not at all inside
+        ``without_waiting`` before its first write (then ``WouldBlock``).
+        """
+        assert self._write_lock is not None
+        no_wait = _no_wait.get()
+        wait = no_wait is None or no_wait.wrote
+        deadline = time.monotonic() + self.lock_timeout if wait else None
+        refusal: BaseException = DatabaseBusy() if wait else WouldBlock()
+        if not self._write_lock.acquire(timeout=self.lock_timeout if wait else 0):
+            raise refusal
+        try:
+            if self._lock_file is not None and not _flock(self._lock_file, deadline):
+                raise refusal
+            try:
+                yield deadline, refusal
+            finally:
+                if self._lock_file is not None:
+                    fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+        finally:
+            self._write_lock.release()
+        if no_wait is not None:
+            no_wait.wrote = True
+
+    def _busy_timeout(self, deadline: float | None) -> str:
+        left = 0.0 if deadline is None else max(deadline - time.monotonic(), 0.0)
+        return f"PRAGMA busy_timeout={int(left * 1000)}"
+
+    def _immediate(
+        self, conn: Connection, deadline: float | None, refusal: BaseException
+    ) -> Iterator[Connection]:
+        """BEGIN IMMEDIATE within the time left (none at all on the event loop), then the work."""
+        driver = conn.connection.driver_connection  # outside SQLAlchemy's transaction
+        assert driver is not None
+        driver.execute(self._busy_timeout(deadline))
+        try:
+            try:
+                transaction = conn.begin()
+            except OperationalError as exc:
+                if _locked(exc):
+                    raise refusal from exc
+                raise
+            with transaction:
                 yield conn
+        finally:
+            driver.execute(f"PRAGMA busy_timeout={int(self.lock_timeout * 1000)}")
 
     def time(self, moment: datetime) -> Any:
         """``moment`` as the driver takes it in a statement run by ``cursor()``."""
@@ -119,15 +237,23 @@ class Database:
         if not write:
             yield cursor
             return
-        assert self._write_lock is not None
-        with self._write_lock, _flocked(self._lock_file):
-            cursor.execute("BEGIN IMMEDIATE")
+        with self._locks() as (deadline, refusal):
+            cursor.execute(self._busy_timeout(deadline))
             try:
-                yield cursor
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
-            cursor.execute("COMMIT")
+                try:
+                    cursor.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as exc:
+                    if "locked" in str(exc) or "busy" in str(exc):
+                        raise refusal from exc
+                    raise
+                try:
+                    yield cursor
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
+                cursor.execute("COMMIT")
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout={int(self.lock_timeout * 1000)}")
 
     def checkpoint(self) -> None:
         """Copy the SQLite write-ahead log into the database file (no-op elsewhere)."""

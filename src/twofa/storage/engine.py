@@ -11,8 +11,11 @@ from sqlalchemy.engine import make_url
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine tuned for the backend: WAL and a busy timeout for SQLite, a pool for PostgreSQL."""
+def make_engine(url: str, *, lock_timeout: float = 30.0, **kwargs: Any) -> Engine:
+    """An engine tuned for the backend: WAL and a busy timeout for SQLite, a pool for PostgreSQL.
+
+    ``lock_timeout`` is how long a SQLite statement waits for another connection's lock.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -26,7 +29,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             kwargs.pop("pool_size", None)
             kwargs.pop("max_overflow", None)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url, connect_args={"check_same_thread": False, "timeout": lock_timeout}, **kwargs
         )
 
         @event.listens_for(engine, "connect")
@@ -36,7 +39,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
             # Commits never wait for the disk in WAL mode with synchronous=NORMAL, except when
             # they trigger a checkpoint; checkpoints run in the background instead (see
             # Database.checkpoint), so no request ever pays for one.

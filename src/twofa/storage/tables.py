@@ -40,9 +40,6 @@ apps = Table(
     Column("api_key_salt", String(64), nullable=False),
     Column("callback_url", String(2000)),
     Column("callback_method", String(4), nullable=False, default="POST"),
-    Column("callback_failures", Integer, nullable=False, default=0),
-    Column("callback_disabled_at", When),
-    Column("callback_disabled_reason", Text),
     Column("lenient_verify", Boolean, nullable=False, default=False),
     Column("sms_enabled", Boolean, nullable=False, default=True),
     Column("calls_enabled", Boolean, nullable=False, default=True),
@@ -185,27 +182,43 @@ device_nonces = Table(
     Column("expires_at", When, nullable=False, index=True),
 )
 
-callback_deliveries = Table(
-    "callback_deliveries",
+deliveries = Table(
+    "deliveries",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("app_id", ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
-    Column("request_uuid", String(36), nullable=False),
+    Column("kind", String(30), nullable=False),  # authy_callback (webpush, verify_webhook, ...)
+    Column("app_id", ForeignKey("apps.id", ondelete="CASCADE")),
+    Column("target", String(200), nullable=False),  # the circuit breaker's key, e.g. "app:12"
+    Column("subject", String(200), nullable=False),  # e.g. the approval request's uuid
     Column("url", String(2000), nullable=False),
     Column("body", JSON, nullable=False),
-    Column("status", String(10), nullable=False),  # pending, delivered, failed, abandoned
+    Column("status", String(10), nullable=False),  # pending, delivered, failed
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", When, nullable=False),
+    Column("window_start", When, nullable=False),  # retries stop a retry window after this
     Column("lease_until", When),
     Column("leased_by", String(64)),
     Column("last_error", Text),
-    Column("created_at", When, nullable=False),
-    Column("delivered_at", When),
+    Column("created_at", When, nullable=False, index=True),
+    Column("finished_at", When),  # delivered or given up
+    sqlite_autoincrement=True,
 )
-Index(
-    "ix_callback_deliveries_due",
-    callback_deliveries.c.status,
-    callback_deliveries.c.next_attempt_at,
+Index("ix_deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)
+Index("ix_deliveries_target", deliveries.c.target, deliveries.c.status)
+Index("ix_deliveries_subject", deliveries.c.subject)
+
+delivery_circuits = Table(
+    "delivery_circuits",
+    metadata,
+    Column("target", String(200), primary_key=True),
+    Column("app_id", ForeignKey("apps.id", ondelete="CASCADE")),
+    Column("state", String(10), nullable=False),  # closed or paused
+    Column("failures", Integer, nullable=False, default=0),  # consecutive failed attempts
+    Column("failing_since", When),
+    Column("paused_at", When),
+    Column("probe_at", When),
+    Column("last_error", Text),
+    Column("updated_at", When, nullable=False),
 )
 
 webpush_keys = Table(

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import Request
-from starlette.concurrency import run_in_threadpool
 
 from twofa.provider.apps.model import App
 from twofa.provider.params import merge, parse_body
@@ -36,15 +35,8 @@ def services(request: Request) -> Services:
 
 
 async def run_db(request: Request, work: Callable[[], T]) -> T:
-    """Run a service call that touches only the database.
-
-    On SQLite it runs inline on the event loop: SQLite answers in microseconds and has one
-    writer anyway, so a hop to a worker thread would cost more than the query. On PostgreSQL
-    it runs in a worker thread, since network round trips must not stall the loop.
-    """
-    if services(request).db.inline:
-        return work()
-    return await run_in_threadpool(work)
+    """Run a service call that touches only the database (``Database.run``)."""
+    return await services(request).db.run(work)
 
 
 async def api_key(request: Request) -> str | None:

@@ -16,8 +16,6 @@ class App:
     name: str
     callback_url: str | None
     callback_method: str
-    callback_disabled_at: datetime | None
-    callback_disabled_reason: str | None
     lenient_verify: bool
     sms_enabled: bool
     calls_enabled: bool
@@ -34,8 +32,6 @@ class App:
             name=row.name,
             callback_url=row.callback_url,
             callback_method=row.callback_method,
-            callback_disabled_at=aware(row.callback_disabled_at),
-            callback_disabled_reason=row.callback_disabled_reason,
             lenient_verify=row.lenient_verify,
             sms_enabled=row.sms_enabled,
             calls_enabled=row.calls_enabled,

@@ -5,11 +5,17 @@ from __future__ import annotations
 import calendar
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from twofa.crypto import Keyring, api_key_hash, new_salt, public_id
 from twofa.errors import InvalidApiKey, InvalidRequest, NotFound
 from twofa.provider.apps import store
 from twofa.provider.apps.model import App
+from twofa.provider.deliveries import destination
+from twofa.provider.deliveries import store as delivery_store
+from twofa.provider.deliveries.authy import KIND as CALLBACK_KIND
+from twofa.provider.deliveries.authy import app_target
+from twofa.provider.deliveries.destination import DestinationRefused
 from twofa.storage.database import Database, aware, utcnow
 
 AUTH_CACHE_SECONDS = 5.0
@@ -21,22 +27,36 @@ class CreatedApp:
     api_key: str  # shown once, never stored
 
 
-def validate_callback_url(url: str) -> str:
-    """Accept only absolute http(s) URLs for callbacks."""
-    from urllib.parse import urlsplit
-
+def validate_callback_url(url: str, *, allow_private: bool = False) -> str:
+    """Accept only absolute http(s) URLs for callbacks, on public addresses unless allowed."""
     parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc or len(url) > 2000:
+    try:
+        valid = parts.scheme in {"http", "https"} and bool(parts.hostname) and len(url) <= 2000
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        valid = False
+    if not valid:
         raise InvalidRequest("callback URL must be an absolute http(s) URL")
+    if not allow_private:
+        try:
+            destination.check_url(url)
+        except DestinationRefused as exc:
+            raise InvalidRequest(
+                f"callback URL must reach a public address: {exc} "
+                "(set TWOFA_CALLBACK_ALLOW_PRIVATE=true to allow private receivers)"
+            ) from exc
     return url
 
 
 class AppService:
     """Applications and their API keys."""
 
-    def __init__(self, db: Database, keyring: Keyring) -> None:
+    def __init__(
+        self, db: Database, keyring: Keyring, *, allow_private_callbacks: bool = False
+    ) -> None:
         self._db = db
         self._keyring = keyring
+        self._allow_private = allow_private_callbacks
         self._auth_cache: dict[str, tuple[App, float]] = {}
 
     def create(self, name: str, *, callback_url: str | None = None) -> CreatedApp:
@@ -52,7 +72,7 @@ class AppService:
                 name=name,
                 api_key_digest=api_key_hash(key),
                 api_key_salt=salt,
-                callback_url=validate_callback_url(callback_url) if callback_url else None,
+                callback_url=self._checked(callback_url),
                 public_id=public_id(),
                 now=utcnow(),
             )
@@ -104,11 +124,18 @@ class AppService:
         with self._db.read() as conn:
             return store.all_apps(conn)
 
+    def _checked(self, url: str | None) -> str | None:
+        return validate_callback_url(url, allow_private=self._allow_private) if url else None
+
     def set_callback(self, app_id: int, url: str | None) -> App:
-        """Set (or clear) the callback URL; re-enables a callback disabled after failures."""
+        """Set (or clear) the callback URL; callbacks still queued follow it to the new URL."""
         self._auth_cache.clear()
+        checked = self._checked(url)
         with self._db.write() as conn:
-            store.set_callback(conn, app_id, validate_callback_url(url) if url else None)
+            store.set_callback(conn, app_id, checked)
+            delivery_store.retarget(
+                conn, target=app_target(app_id), kind=CALLBACK_KIND, url=checked, now=utcnow()
+            )
         return self.get(app_id)
 
     def set_options(self, app_id: int, **options: bool) -> App:

@@ -25,7 +25,7 @@ def insert_app(
     public_id: str,
     now: datetime,
 ) -> App:
-    """A new application with every feature on and no callback failures."""
+    """A new application with every feature on."""
     row = conn.execute(
         insert(apps)
         .values(
@@ -35,7 +35,6 @@ def insert_app(
             api_key_salt=api_key_salt,
             callback_url=callback_url,
             callback_method="POST",
-            callback_failures=0,
             lenient_verify=False,
             sms_enabled=True,
             calls_enabled=True,
@@ -72,17 +71,8 @@ def all_apps(conn: Connection) -> list[App]:
 
 
 def set_callback(conn: Connection, app_id: int, url: str | None) -> None:
-    """Set or clear the callback URL and forget past failures (a disabled callback resumes)."""
-    conn.execute(
-        update(apps)
-        .where(apps.c.id == app_id)
-        .values(
-            callback_url=url,
-            callback_failures=0,
-            callback_disabled_at=None,
-            callback_disabled_reason=None,
-        )
-    )
+    """Set or clear the callback URL."""
+    conn.execute(update(apps).where(apps.c.id == app_id).values(callback_url=url))
 
 
 def set_options(conn: Connection, app_id: int, options: dict[str, bool]) -> None:

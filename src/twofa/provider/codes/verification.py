@@ -14,7 +14,7 @@ from typing import Literal
 
 from twofa.crypto import Keyring
 from twofa.errors import TokenInvalid, TokenReused, UserNotFound
-from twofa.otp.fast import decode_secret, match_step
+from twofa.otp import decode_secret, match_step
 from twofa.provider.apps.model import App
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.codes.store import Material, VerificationStore
@@ -26,6 +26,7 @@ from twofa.settings import Settings
 from twofa.storage.database import Database, utcnow
 
 Outcome = Literal["valid", "reused", "invalid"]
+KEY_CACHE = 50_000
 
 
 class TokenVerifier:
@@ -41,6 +42,7 @@ class TokenVerifier:
         usage: UsageCounters,
     ) -> None:
         self._store = VerificationStore(db)
+        self._keys: dict[str, bytes] = {}  # decoded TOTP keys by ciphertext (never stale)
         self._usage = usage
         self._sms_length = settings.sms_code_length
         self._keyring = keyring
@@ -102,7 +104,7 @@ class TokenVerifier:
         for secret in material.secrets:
             if secret.digits != len(token):
                 continue
-            key = decode_secret(self._keyring.decrypt(secret.secret_enc))
+            key = self._key(secret.secret_enc)
             step = match_step(
                 key, token, int(now // secret.step), digits=secret.digits, window=self._window
             )
@@ -114,6 +116,14 @@ class TokenVerifier:
                 return self._passed(app, user_id)
             reused = True
         return "reused" if reused else "invalid"
+
+    def _key(self, secret_enc: str) -> bytes:
+        key = self._keys.get(secret_enc)
+        if key is None:
+            if len(self._keys) >= KEY_CACHE:
+                self._keys.pop(next(iter(self._keys)))
+            key = self._keys[secret_enc] = decode_secret(self._keyring.decrypt(secret_enc))
+        return key
 
     def _passed(self, app: App, user_id: int) -> Outcome:
         self._usage.add(app.id, "auths")

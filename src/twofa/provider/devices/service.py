@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from twofa.crypto import Keyring
 from twofa.errors import (
@@ -33,10 +33,9 @@ from twofa.provider.push.events import millis
 from twofa.provider.push.model import ApprovalRequest, Decision
 from twofa.provider.push.service import PushService
 from twofa.provider.push.view import number_key, request_view, unix
-from twofa.provider.users.store import active_devices
+from twofa.provider.users.store import active_devices, app_accounts
 from twofa.settings import Settings
 from twofa.storage.database import Database, utcnow
-from twofa.storage.tables import apps, totp_secrets, users
 from twofa.storage.tables import devices as device_rows
 
 HISTORY = 50
@@ -129,32 +128,17 @@ class DeviceService:
     def accounts(self, device: EnrolledDevice) -> list[dict[str, Any]]:
         """One TOTP account per application user with this phone (the device computes codes)."""
         with self._db.read() as conn:
-            rows = conn.execute(
-                select(
-                    users.c.id,
-                    apps.c.name,
-                    totp_secrets.c.secret_enc,
-                    totp_secrets.c.digits,
-                    totp_secrets.c.step,
-                )
-                .join(apps, apps.c.id == users.c.app_id)
-                .join(
-                    totp_secrets,
-                    (totp_secrets.c.user_id == users.c.id) & (totp_secrets.c.kind == "app"),
-                )
-                .where(users.c.phone_e164 == device.phone_e164)
-                .order_by(users.c.id)
-            ).all()
+            found = app_accounts(conn, device.phone_e164)
         return [
             {
-                "app_name": r.name,
-                "authy_id": r.id,
-                "secret": self._keyring.decrypt(r.secret_enc),
-                "digits": r.digits,
-                "period": r.step,
+                "app_name": a.app_name,
+                "authy_id": a.user_id,
+                "secret": self._keyring.decrypt(a.secret_enc),
+                "digits": a.digits,
+                "period": a.step,
                 "algorithm": "SHA1",
             }
-            for r in rows
+            for a in found
         ]
 
     # Approval requests ---------------------------------------------------------------------

@@ -18,7 +18,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": _timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -26,12 +26,27 @@ class JsonFormatter(logging.Formatter):
         rid = request_id.get()
         if rid:
             entry["request_id"] = rid
-        for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
-                entry[key] = value
+        fields = vars(record)
+        for key in fields.keys() - _STANDARD:
+            if not key.startswith("_"):
+                entry[key] = fields[key]
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, separators=(",", ":"))
+        return _encode(entry)
+
+
+_encode = json.JSONEncoder(default=str, separators=(",", ":")).encode
+_second: tuple[int, str] = (0, "")
+
+
+def _timestamp(created: float) -> str:
+    """ISO 8601 UTC with milliseconds; the part up to the second is formatted once a second."""
+    global _second
+    whole = int(created)
+    cached = _second  # one read: another thread may replace it, never half of it
+    if cached[0] != whole:
+        cached = _second = (whole, datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+    return f"{cached[1]}.{int((created - whole) * 1000):03d}+00:00"
 
 
 def configure(level: str = "INFO", *, json_output: bool = True) -> None:

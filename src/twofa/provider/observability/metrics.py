@@ -32,8 +32,17 @@ DECISION_SECONDS = Histogram(
     "Time from approval request to the user's decision",
     buckets=(1, 2, 5, 10, 20, 30, 60, 120, 300, 600),
 )
-CALLBACK_FAILURES = Counter("twofa_callback_failures_total", "Failed callback deliveries")
-CALLBACKS_DELIVERED = Counter("twofa_callbacks_delivered_total", "Delivered callbacks")
+DELIVERIES = Counter(
+    "twofa_delivery_attempts_total",
+    "Attempts of queued deliveries (callbacks) by kind and result: delivered, retry, refused",
+    ["kind", "result"],
+)
+DELIVERY_PAUSES = Counter("twofa_delivery_pauses_total", "Receivers paused by the breaker")
+DELIVERY_PAUSED = Gauge(
+    "twofa_delivery_receivers_paused",
+    "Receivers paused by the breaker right now",
+    multiprocess_mode="max",
+)
 RATE_LIMITED = Counter("twofa_rate_limited_total", "Requests refused by a rate limit", ["limit"])
 OPEN_STREAMS = Gauge("twofa_open_streams", "Open event streams", multiprocess_mode="livesum")
 

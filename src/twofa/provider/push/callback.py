@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Connection
+
 from twofa.provider.apps.model import App
+from twofa.provider.deliveries import store
+from twofa.provider.deliveries.authy import KIND, app_target
 from twofa.provider.push.model import ApprovalRequest, Decision
 from twofa.provider.users.model import User
+from twofa.storage.database import utcnow
 
 
 def callback_body(
@@ -46,3 +51,20 @@ def callback_body(
         "signature": decision.signature,
         "device": decision.device_json,
     }
+
+
+def enqueue_callback(conn: Connection, app: App, request_uuid: str, body: dict[str, Any]) -> bool:
+    """Queue the callback in the decision's transaction; False when the app has no callback."""
+    if not app.callback_url:
+        return False
+    store.enqueue(
+        conn,
+        kind=KIND,
+        app_id=app.id,
+        target=app_target(app.id),
+        subject=request_uuid,
+        url=app.callback_url,
+        body=body,
+        now=utcnow(),
+    )
+    return True

@@ -19,10 +19,9 @@ from twofa.errors import ApprovalRequestNotFound, ApprovalRequestNotPending, Use
 from twofa.events import EventBus
 from twofa.provider.apps.model import App
 from twofa.provider.audit.service import AuditLog
-from twofa.provider.callbacks.queue import enqueue_callback
 from twofa.provider.observability import metrics
 from twofa.provider.push import store
-from twofa.provider.push.callback import callback_body
+from twofa.provider.push.callback import callback_body, enqueue_callback
 from twofa.provider.push.events import ended_event, new_request_event, phone_topic, request_topic
 from twofa.provider.push.model import Addressed, ApprovalRequest, Decision, NewRequest, authy_json
 from twofa.provider.push.view import NUMBER_HIGH, NUMBER_LOW, number_key
@@ -185,7 +184,7 @@ class PushService:
         self._announce_end(decided.uuid, decision.status, phone_e164, now)
         metrics.DECISION_SECONDS.observe((now - request.created_at).total_seconds())
         if enqueued:
-            self._bus.publish("callbacks", {"type": "enqueued"})
+            self._bus.publish("deliveries", {"type": "enqueued"})
         return decided
 
     @staticmethod

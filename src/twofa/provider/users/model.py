@@ -31,6 +31,17 @@ class Device:
     last_seen_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class AppAccount:
+    """A user's TOTP account in the authenticator; the secret still encrypted."""
+
+    user_id: int
+    app_name: str
+    secret_enc: str
+    digits: int
+    step: int
+
+
 def parse_authy_id(raw: str | int) -> int | None:
     """A path id as an integer, or None for anything that cannot be one of ours."""
     text = str(raw)

@@ -111,11 +111,6 @@ class UserService:
             store.set_email(conn, user.id, normalized)
             return load_user(conn, app_id, raw_id)
 
-    def by_phone(self, phone_e164: str) -> list[User]:
-        """Every application's user with this phone (the accounts a device sees)."""
-        with self._db.read() as conn:
-            return store.by_phone(conn, phone_e164)
-
 
 __all__ = [
     "Device",

@@ -9,9 +9,9 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from twofa.errors import UserNotFound
 from twofa.provider.phones.numbers import Phone
-from twofa.provider.users.model import Device, User, parse_authy_id
+from twofa.provider.users.model import AppAccount, Device, User, parse_authy_id
 from twofa.storage.database import aware
-from twofa.storage.tables import devices, totp_secrets, users
+from twofa.storage.tables import apps, devices, totp_secrets, users
 
 
 def user_from_row(row: Any) -> User:
@@ -45,14 +45,6 @@ def by_app_phone(conn: Connection, app_id: int, phone_e164: str) -> User | None:
         select(users).where(users.c.app_id == app_id, users.c.phone_e164 == phone_e164)
     ).first()
     return user_from_row(row) if row is not None else None
-
-
-def by_phone(conn: Connection, phone_e164: str) -> list[User]:
-    """Every application's user with this phone, oldest first."""
-    rows = conn.execute(
-        select(users).where(users.c.phone_e164 == phone_e164).order_by(users.c.id)
-    ).all()
-    return [user_from_row(r) for r in rows]
 
 
 def insert_user(
@@ -114,3 +106,24 @@ def active_devices(conn: Connection, phone_e164: str) -> list[Device]:
         Device(r.id, r.uuid, r.name, r.os_type, aware(r.created_at), aware(r.last_seen_at))
         for r in rows
     ]
+
+
+def app_accounts(conn: Connection, phone_e164: str) -> list[AppAccount]:
+    """The app TOTP account of every application's user with this phone, oldest user first."""
+    rows = conn.execute(
+        select(
+            users.c.id,
+            apps.c.name,
+            totp_secrets.c.secret_enc,
+            totp_secrets.c.digits,
+            totp_secrets.c.step,
+        )
+        .join(apps, apps.c.id == users.c.app_id)
+        .join(
+            totp_secrets,
+            (totp_secrets.c.user_id == users.c.id) & (totp_secrets.c.kind == "app"),
+        )
+        .where(users.c.phone_e164 == phone_e164)
+        .order_by(users.c.id)
+    ).all()
+    return [AppAccount(r.id, r.name, r.secret_enc, r.digits, r.step) for r in rows]

@@ -87,13 +87,12 @@ def events() -> Response:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return
-                event = watch.next(min(KEEPALIVE_SECONDS, left))
-                if event is None:
-                    state = svc.auth.approval_status(attempt)
-                    yield frame(state) if state in FINAL_STATUSES else ": keepalive\n\n"
-                else:
-                    state = str(event.get("status"))
-                    yield frame(state)
+                # The callback's event, or the provider asked at a bounded interval (the SDK's
+                # wait_for_decision), whichever comes first: a lost callback costs seconds.
+                state = svc.auth.wait_for_decision(
+                    attempt, timeout=min(KEEPALIVE_SECONDS, left), heard=watch.status
+                )
+                yield frame(state) if state in FINAL_STATUSES else ": keepalive\n\n"
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)

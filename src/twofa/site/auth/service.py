@@ -248,6 +248,31 @@ class AuthService:
                 return remote
         return "pending"
 
+    def wait_for_decision(
+        self, attempt: LoginAttempt, *, timeout: float, heard: Callable[[float], str | None]
+    ) -> str:
+        """This attempt's push status after waiting up to ``timeout`` seconds for a decision.
+
+        The callback (``heard`` waits for it) normally brings the answer; the provider is also
+        asked every ``site_decision_poll_interval`` seconds, so a lost callback costs that long.
+        """
+        current = self.approval_status(attempt)
+        fresh = self.attempts.by_id(attempt.id) or attempt
+        if current != "pending" or fresh.approval_uuid is None:
+            return current
+        try:
+            remote = self.provider.wait_for_decision(
+                fresh.approval_uuid,
+                timeout=timeout,
+                poll_interval=self.settings.site_decision_poll_interval,
+                callback=heard,
+            )
+        except ProviderError:
+            remote = "pending"
+        if remote in FINAL_STATUSES:
+            self._settle(fresh, fresh.approval_uuid, remote)
+        return self.approval_status(attempt)
+
     def handle_callback(self, *, uuid: object, authy_id: object, status: object) -> str:
         """Apply a verified provider callback to the one attempt that owns ``uuid``."""
         if not isinstance(uuid, str) or status not in {"approved", "denied"}:

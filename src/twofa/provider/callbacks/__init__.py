@@ -1,1 +1,0 @@
-"""Signed OneTouch callbacks, delivered from a durable queue with retries."""

@@ -1,0 +1,264 @@
+"""Deliver queued calls: lease, let the kind's sender sign, send, then record the outcome.
+
+Each attempt's record, its breaker update and any audit entry commit in one transaction. A
+receiver that keeps failing is paused (see ``policy``): its deliveries stay queued, one of them
+is sent as a probe every ``delivery_probe_interval``, and the first answer resumes it and makes
+everything it missed due at once. Nothing queued is dropped by a pause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import socket
+import uuid as uuidlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+import httpx
+
+from twofa.errors import DatabaseBusy
+from twofa.provider.audit.service import AuditLog
+from twofa.provider.deliveries import policy, store
+from twofa.provider.deliveries.destination import (
+    DestinationRefused,
+    Resolver,
+    pin,
+    system_resolver,
+)
+from twofa.provider.deliveries.model import PAUSED, Delivery, Outcome, Sender
+from twofa.provider.observability import metrics
+from twofa.settings import Settings
+from twofa.storage.database import Database, utcnow
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+BATCH = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Receiver:
+    """What an operator sees of a receiver: ``ok``, ``failing`` or ``paused``, and its backlog."""
+
+    state: str
+    pending: int
+    failures: int = 0
+    failing_since: datetime | None = None
+    paused_at: datetime | None = None
+    next_probe_at: datetime | None = None
+    last_error: str | None = None
+
+    @classmethod
+    def of(cls, circuit: store.Circuit | None, pending: int) -> Receiver:
+        if circuit is None:
+            return cls("ok", pending)
+        return cls(
+            "paused" if circuit.state == PAUSED else "failing",
+            pending,
+            circuit.failures,
+            circuit.failing_since,
+            circuit.paused_at,
+            circuit.probe_at if circuit.state == PAUSED else None,
+            circuit.last_error,
+        )
+
+    def json(self) -> dict[str, object]:
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "state": self.state,
+            "pending": self.pending,
+            "failures": self.failures,
+            "failing_since": iso(self.failing_since),
+            "paused_at": iso(self.paused_at),
+            "next_probe_at": iso(self.next_probe_at),
+            "last_error": self.last_error,
+        }
+
+
+class DeliveryDispatcher:
+    """The worker loop of the delivery queue; one per provider process."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        audit: AuditLog,
+        senders: Mapping[str, Sender],
+        *,
+        resolver: Resolver = system_resolver,
+    ) -> None:
+        self._db = db
+        self._settings = settings
+        self._audit = audit
+        self._senders = dict(senders)
+        self._resolver = resolver
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuidlib.uuid4().hex[:8]}"
+
+    def _lease_until(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self._settings.delivery_lease_seconds)
+
+    def claim(self) -> list[Delivery]:
+        """Lease up to ``BATCH`` due deliveries, plus one probe per paused receiver that is due."""
+        now = utcnow()
+        with self._db.write() as conn:
+            probes, resumed, paused = store.claim_probes(
+                conn,
+                worker=self.worker_id,
+                now=now,
+                lease_until=self._lease_until(now),
+                interval=self._settings.delivery_probe_interval,
+            )
+            for target in resumed:
+                self._audit_change(conn, "delivery.resumed", target, {"reason": "nothing queued"})
+            batch = store.claim(
+                conn,
+                worker=self.worker_id,
+                now=now,
+                lease_until=self._lease_until(now),
+                limit=BATCH,
+            )
+        metrics.DELIVERY_PAUSED.set(paused)
+        return probes + batch
+
+    async def attempt(self, client: httpx.AsyncClient, delivery: Delivery) -> Outcome:
+        """Send one delivery once and read the answer with its kind's sender."""
+        sender = self._senders[delivery.kind]
+        outgoing = sender.prepare(delivery)
+        url, headers, extensions = delivery.url, dict(outgoing.headers), {}
+        if not self._settings.allow_private_callbacks:
+            try:
+                pinned = await pin(delivery.url, self._resolver)
+            except DestinationRefused as exc:
+                return Outcome("refused", error=f"destination refused: {exc}", reached=False)
+            except OSError as exc:
+                return sender.judge(None, f"resolving failed: {exc}"[:500])
+            url, extensions = pinned.url, pinned.extensions
+            headers.update(pinned.headers)
+        try:
+            response = await client.request(
+                outgoing.method, url, content=outgoing.body, headers=headers, extensions=extensions
+            )
+        except httpx.HTTPError as exc:
+            return sender.judge(None, f"{type(exc).__name__}: {exc}"[:500])
+        return sender.judge(response, None)
+
+    def record(self, delivery: Delivery, outcome: Outcome) -> None:
+        """Record one attempt, update the receiver's breaker, audit a pause or a resume."""
+        now = utcnow()
+        metrics.DELIVERIES.labels(delivery.kind, outcome.result).inc()
+        with self._db.write() as conn:
+            if outcome.result == "delivered":
+                store.delivered(conn, delivery, now)
+            elif outcome.result == "refused":
+                store.failed(conn, delivery, now, outcome.error or "refused", retry_at=None)
+            if outcome.reached:
+                if store.healthy(conn, delivery.target, now):
+                    self._audit_change(conn, "delivery.resumed", delivery.target, {})
+                    log.warning("deliveries to %s resumed", delivery.target)
+                if outcome.result != "retry":
+                    return
+            error = outcome.error or "failed"
+            paused = False
+            if outcome.result == "retry" and not outcome.reached:
+                circuit = store.count_failure(
+                    conn, target=delivery.target, app_id=delivery.app_id, now=now, error=error
+                )
+                paused = circuit.state == "paused"
+                if policy.should_pause(self._settings, circuit, now) and store.pause(
+                    conn, delivery.target, now, self._settings.delivery_probe_interval
+                ):
+                    paused = True
+                    metrics.DELIVERY_PAUSES.inc()
+                    self._audit_change(
+                        conn,
+                        "delivery.paused",
+                        delivery.target,
+                        {"failures": circuit.failures, "last_error": error[:200]},
+                    )
+                    log.warning(
+                        "deliveries to %s paused after %s failed attempts: %s",
+                        delivery.target,
+                        circuit.failures,
+                        error,
+                    )
+            if outcome.result != "retry":
+                return
+            when = policy.retry_at(
+                self._settings,
+                attempts=delivery.attempts + 1,
+                window_start=delivery.window_start,
+                now=now,
+                outcome=outcome,
+            )
+            if when is None and paused:
+                when = now  # a paused receiver's deliveries wait for it, however long
+            store.failed(conn, delivery, now, error, retry_at=when)
+
+    def _audit_change(self, conn: object, event: str, target: str, data: dict[str, object]) -> None:
+        app_id = int(target[4:]) if target.startswith("app:") else None
+        self._audit.record(
+            event,
+            app_id=app_id,
+            subject=target,
+            data=data,
+            conn=conn,  # type: ignore[arg-type]
+        )
+
+    def receivers(self) -> dict[str, Receiver]:
+        """Every receiver with deliveries waiting or failures counted, by target."""
+        with self._db.read() as conn:
+            circuits = store.circuits(conn)
+            waiting = store.pending_by_target(conn)
+        return {
+            target: Receiver.of(circuits.get(target), waiting.get(target, 0))
+            for target in sorted(set(circuits) | set(waiting))
+        }
+
+    def requeue(self, target: str) -> int:
+        """Send everything not delivered to ``target`` again, now; resumes a paused receiver."""
+        now = utcnow()
+        with self._db.write() as conn:
+            count = store.requeue(conn, target=target, now=now)
+            self._audit_change(conn, "delivery.requeued", target, {"deliveries": count})
+        return count
+
+    async def run_once(self, client: httpx.AsyncClient) -> int:
+        """Claim and send one batch; the number of deliveries attempted."""
+        batch = await self._db.run(self.claim)
+        if not batch:
+            return 0
+        outcomes = await asyncio.gather(*(self.attempt(client, d) for d in batch))
+        for delivery, outcome in zip(batch, outcomes, strict=True):
+            await self._db.run(functools.partial(self.record, delivery, outcome))
+        return len(batch)
+
+    async def run(self, wake: asyncio.Event) -> None:
+        """Deliver until cancelled, waking on ``wake`` or every poll interval."""
+        async with httpx.AsyncClient(
+            timeout=self._settings.delivery_timeout, follow_redirects=False
+        ) as client:
+            while True:
+                # Clear before claiming: a change queued while we claim sets it again, so
+                # its delivery is picked up at once rather than after the poll interval.
+                wake.clear()
+                try:
+                    sent = await self.run_once(client)
+                except asyncio.CancelledError:
+                    raise
+                except DatabaseBusy:
+                    log.warning("deliveries wait: the database's write lock is held elsewhere")
+                    sent = 0
+                except Exception:
+                    log.exception("delivery round failed")
+                    sent = 0
+                if sent:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self._settings.worker_poll_interval)
