@@ -15,6 +15,7 @@ otherwise pass unnoticed.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import hashlib
 import hmac
@@ -22,6 +23,7 @@ import http.server
 import ipaddress
 import json
 import secrets
+import socket
 import ssl
 import struct
 import threading
@@ -198,6 +200,7 @@ class FakePushService:
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._httpd: http.server.ThreadingHTTPServer | None = None
+        self._open: set[socket.socket] = set()  # kept-alive connections, closed by ``stop``
         self.port = 0
         self.start()
 
@@ -215,11 +218,16 @@ class FakePushService:
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
-        """Stop listening: the provider's connections are refused (an outage)."""
+        """Stop listening and drop open connections: the provider's are refused (an outage)."""
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
+        with self._lock:
+            connections, self._open = self._open, set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     @property
     def origin(self) -> str:
@@ -307,6 +315,16 @@ class FakePushService:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with service._lock:
+                    service._open.add(self.connection)
+
+            def finish(self) -> None:
+                with service._lock:
+                    service._open.discard(self.connection)
+                super().finish()
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

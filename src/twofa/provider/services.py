@@ -23,7 +23,8 @@ from twofa.provider.push.view import number_key
 from twofa.provider.ratelimit import Limits, make_limits
 from twofa.provider.retention import Retention
 from twofa.provider.users.service import UserService
-from twofa.provider.webpush.service import WebPushService
+from twofa.provider.webpush.queue import WebPushSender
+from twofa.provider.webpush.service import WebPushService, tls_context
 from twofa.provider.webpush.store import WebPushStore
 from twofa.settings import Settings
 from twofa.storage.database import Database
@@ -72,6 +73,7 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     feed = PushService.feed(db, number_key(settings))
     bus = bus or make_bus(settings.redis_url, feed=feed)
     push = PushService(db, settings, bus, limits, audit)
+    webpush = WebPushService(WebPushStore(db), keyring, settings)
     usage = UsageCounters(db)
     verifier = TokenVerifier(db, keyring, settings, limits, audit, usage)
     registrations = RegistrationService(db, keyring, settings, messaging, limits, audit)
@@ -89,7 +91,14 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         phones=PhoneVerificationService(db, keyring, settings, messaging, limits),
         push=push,
         deliveries=DeliveryDispatcher(
-            db, settings, audit, {AuthyCallbackSender.kind: AuthyCallbackSender(keyring)}
+            db,
+            settings,
+            audit,
+            {
+                AuthyCallbackSender.kind: AuthyCallbackSender(keyring),
+                WebPushSender.kind: WebPushSender(webpush),
+            },
+            verify=tls_context(settings),
         ),
         retention=Retention(db, settings),
         devices=DeviceService(
@@ -102,5 +111,5 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
             registrations,
             RequestAuthenticator(db),
         ),
-        webpush=WebPushService(WebPushStore(db), keyring, settings),
+        webpush=webpush,
     )

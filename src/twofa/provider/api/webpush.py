@@ -53,7 +53,7 @@ async def save_subscription(request: Request, device: Device, body: Body) -> JSO
     """
     service = webpush(request)
     new = parse_subscription(body, service.policy)
-    await run_db(request, lambda: service.subscribe(device, new))
+    await run_db(request, lambda: service.subscribe(device.id, new))
     return ok({})
 
 
@@ -64,5 +64,5 @@ async def delete_subscription(request: Request, device: Device) -> JSONResponse:
     Example response: `{"subscribed": false, "success": true}`
     """
     service = webpush(request)
-    await run_db(request, lambda: service.unsubscribe(device))
+    await run_db(request, lambda: service.unsubscribe(device.id))
     return ok({"subscribed": False})

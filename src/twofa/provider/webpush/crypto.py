@@ -9,6 +9,8 @@ first unit test (tests/fast/webpush/test_crypto.py).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import struct
@@ -18,10 +20,9 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF, HKDFExpand
-
-from twofa.provider.devices.signature import b64url_decode, b64url_encode, der_to_p1363
 
 RECORD_SIZE = 4096
 SALT_BYTES = 16
@@ -33,6 +34,21 @@ TAG_BYTES = 16
 MAX_BODY = 4096
 MAX_PLAINTEXT = MAX_BODY - HEADER_BYTES - TAG_BYTES - 1
 JWT_LIFETIME = 12 * 3600  # RFC 8292: at most 24 hours
+
+
+def b64url_encode(data: bytes) -> str:
+    """Base64url without padding, as browsers give and take keys."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Base64url with or without padding; ``ValueError`` for anything else."""
+    if not isinstance(text, str) or not text.isascii():
+        raise ValueError("not base64url")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("not base64url") from exc
 
 
 class PayloadTooLarge(ValueError):
@@ -132,7 +148,8 @@ def vapid_jwt(
     claims = {"aud": aud, "exp": expires, "sub": subject}
     body = b64url_encode(json.dumps(claims, separators=(",", ":")).encode())
     signing_input = f"{header}.{body}".encode()
-    signature = der_to_p1363(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+    r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+    signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")  # JWS wants r‖s, not DER
     return f"{header}.{body}.{b64url_encode(signature)}"
 
 

@@ -2,17 +2,16 @@
 
 A subscription's endpoint is a URL the device chose, so without a check the provider would
 POST wherever a device asks: a server-side request forgery. Only https URLs on the browser
-vendors' push services (plus hosts the operator adds, such as a self-hosted autopush) pass, and
-at send time the host's addresses must be public. Loopback passes only when the operator turned
-on ``webpush_allow_loopback`` (dev and test), private addresses only with
+vendors' push services (plus hosts the operator adds, such as a self-hosted autopush) pass; at
+send time the delivery queue resolves the host and connects only to the public addresses it
+checked (``deliveries/destination.py``). Loopback passes only when the operator turned on
+``webpush_allow_loopback`` (dev and test), private addresses only with
 ``webpush_allow_private``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
-import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -97,28 +96,3 @@ class EndpointPolicy:
                 raise EndpointRefused("endpoint is a private address")
             return endpoint
         raise EndpointRefused(f"{host} is not a known push service")
-
-    def address_allowed(self, address: str) -> bool:
-        """May we connect to ``address`` (one result of resolving an allowed host)?"""
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if ip.is_loopback:
-            return self.allow_loopback
-        return ip.is_global or self.allow_private
-
-    async def check_addresses(self, endpoint: str) -> None:
-        """Resolve the endpoint's host; refuse it if any address is one we may not reach.
-
-        Every address must pass, not just the first: a name that resolves to both a public
-        and a private address would otherwise let the connection land on the private one.
-        """
-        parts = urlsplit(endpoint)
-        host = parts.hostname or ""
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
-        except OSError as exc:
-            raise EndpointRefused(f"{host} does not resolve: {exc}") from exc
-        for info in infos:
-            address = str(info[4][0])
-            if not self.address_allowed(address):
-                raise EndpointRefused(f"{host} resolves to a refused address {address}")

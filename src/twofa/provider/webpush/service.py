@@ -9,22 +9,23 @@ so a derived key would silently break every subscription when the secret is rota
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
+import certifi
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from twofa.crypto import Keyring
 from twofa.errors import MissingParameter, ServiceUnavailable
-from twofa.provider.devices.model import EnrolledDevice
-from twofa.provider.devices.signature import b64url_encode
 from twofa.provider.webpush.crypto import (
     InvalidSubscriptionKey,
     SubscriptionKeys,
     audience,
+    b64url_encode,
     raw_public_key,
     vapid_authorization,
     vapid_jwt,
@@ -125,13 +126,13 @@ class WebPushService:
         """The ``applicationServerKey`` browsers subscribe with (base64url)."""
         return self.vapid_key().public_b64
 
-    def subscribe(self, device: EnrolledDevice, new: NewSubscription) -> None:
+    def subscribe(self, device_id: int, new: NewSubscription) -> None:
         """Store or refresh the device's subscription."""
-        self._store.save_subscription(device.id, new.endpoint, new.p256dh, new.auth)
+        self._store.save_subscription(device_id, new.endpoint, new.p256dh, new.auth)
 
-    def unsubscribe(self, device: EnrolledDevice) -> bool:
+    def unsubscribe(self, device_id: int) -> bool:
         """Forget the device's subscription; False when it had none."""
-        return self._store.delete_for_device(device.id)
+        return self._store.delete_for_device(device_id)
 
     def authorization(self, endpoint: str, now: float | None = None) -> str:
         """``vapid t=…, k=…`` for the push service of ``endpoint``, reused for an hour."""
@@ -143,3 +144,13 @@ class WebPushService:
             cached = (now, vapid_jwt(key.private, aud=aud, subject=self._subject, now=now))
             self._tokens[aud] = cached
         return vapid_authorization(cached[1], self.vapid_key().public)
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | bool:
+    """What outgoing deliveries trust: the usual CAs, plus ``webpush_ca_file`` if set (a
+    self-hosted push service under a private CA; the test suite's fake push service)."""
+    if not settings.webpush_ca_file:
+        return True
+    context = ssl.create_default_context(cafile=certifi.where())
+    context.load_verify_locations(cafile=settings.webpush_ca_file)
+    return context
