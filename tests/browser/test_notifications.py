@@ -203,14 +203,19 @@ def test_wake_up_becomes_a_notification_that_opens_the_card(
     [push] = push_service.wait_for(sub)
     assert push.payload == {"t": "request", "uuid": uuid}
     assert push_service.errors == []
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {
-            "origin": push_provider.url,
-            "registrationId": registration,
-            "data": json.dumps(push.payload),
-        },
-    )
+
+    def deliver(payload: dict[str, Any]) -> None:
+        """What the browser does with a decrypted message: the worker's push event."""
+        cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {
+                "origin": push_provider.url,
+                "registrationId": registration,
+                "data": json.dumps(payload),
+            },
+        )
+
+    deliver(push.payload)
     [shown] = wait_notifications(worker, lambda found: len(found) == 1)
     assert shown["title"].startswith("Acme Cloud")
     assert shown["body"] == "Log in to Acme Cloud?"
@@ -242,6 +247,22 @@ def test_wake_up_becomes_a_notification_that_opens_the_card(
     expect(request).to_have_count(0)
     status = phone_user.authy.one_touch.get_approval_status(uuid)
     assert status.content["approval_request"]["status"] == "approved"
+    wait_notifications(worker, lambda found: found == [])
+    app.close()
+
+    # A request answered on another device closes its notification here.
+    other = push_provider.enroll_device("1", phone_user.phone, name="Laptop")
+    second = phone_user.authy.one_touch.send_request(phone_user.authy_id, "Confirm transfer?")
+    uuid = second.get_uuid()
+    pushes = push_service.wait_for(sub, 3)  # request, ended, request
+    deliver(pushes[2].payload)
+    wait_notifications(worker, lambda found: [n["tag"] for n in found] == [uuid])
+    other.deny(uuid)
+    pushes = push_service.wait_for(sub, 4)
+    assert pushes[3].payload == {"t": "ended", "uuid": uuid}
+    deliver(pushes[3].payload)
+    wait_notifications(worker, lambda found: found == [])
+    assert push_service.errors == []
     assert errors == []
 
 
