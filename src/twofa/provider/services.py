@@ -96,7 +96,10 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
             audit,
             {
                 AuthyCallbackSender.kind: AuthyCallbackSender(keyring),
-                WebPushSender.kind: WebPushSender(webpush),
+                **{
+                    sender.kind: sender
+                    for sender in (WebPushSender(webpush), WebPushSender(webpush, ended=True))
+                },
             },
             verify=tls_context(settings),
         ),

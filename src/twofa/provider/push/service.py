@@ -14,8 +14,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection
-
 from twofa.crypto import public_id
 from twofa.errors import ApprovalRequestNotFound, ApprovalRequestNotPending, UserNotRegistered
 from twofa.events import EventBus
@@ -30,7 +28,7 @@ from twofa.provider.push.view import NUMBER_HIGH, NUMBER_LOW, number_key
 from twofa.provider.ratelimit import Limits
 from twofa.provider.users.model import User
 from twofa.provider.users.store import load_user
-from twofa.provider.webpush.queue import queue_wake_ups
+from twofa.provider.webpush.queue import queue_ended, queue_wake_ups
 from twofa.settings import Settings
 from twofa.storage.database import Database, utcnow
 
@@ -82,7 +80,6 @@ class PushService:
             )
             woken = queue_wake_ups(
                 conn,
-                kind="request",
                 uuid=request.uuid,
                 phone_e164=user.phone.e164,
                 expires_at=request.expires_at,
@@ -124,7 +121,7 @@ class PushService:
         with self._db.write() as conn:
             won = store.expire(conn, request.id, now)
             current = store.by_id(conn, request.id)
-            woken = won and self._queue_ended(conn, request.uuid, phone_e164, now, now)
+            woken = won and queue_ended(conn, uuid=request.uuid, now=now) > 0
         if won:
             self._announce_end(request.uuid, "expired", phone_e164, now)
         if woken:
@@ -142,7 +139,7 @@ class PushService:
             with self._db.write() as conn:
                 won = store.expire(conn, row.id, now)
                 if won:
-                    woken |= self._queue_ended(conn, row.uuid, row.phone_e164, now, now)
+                    woken |= queue_ended(conn, uuid=row.uuid, now=now) > 0
             if won:
                 expired += 1
                 self._announce_end(row.uuid, "expired", row.phone_e164, now)
@@ -191,7 +188,7 @@ class PushService:
                 raise ApprovalRequestNotPending()
             body = callback_body(app, user, decided, decision)
             enqueued = enqueue_callback(conn, app, decided.uuid, body)
-            enqueued |= self._queue_ended(conn, decided.uuid, phone_e164, request.expires_at, now)
+            enqueued |= queue_ended(conn, uuid=decided.uuid, now=now) > 0
             self._audit.record(
                 "request.answered",
                 app_id=app.id,
@@ -231,20 +228,6 @@ class PushService:
                 changes.append((topic, event))
                 changes.append((request_topic(request.uuid), event))
         return changes
-
-    def _queue_ended(
-        self,
-        conn: Connection,
-        uuid: str,
-        phone_e164: str,
-        expires_at: datetime | None,
-        now: datetime,
-    ) -> bool:
-        """Queue the "ended" wake-ups that close the request's notifications on devices."""
-        woken = queue_wake_ups(
-            conn, kind="ended", uuid=uuid, phone_e164=phone_e164, expires_at=expires_at, now=now
-        )
-        return woken > 0
 
     def _announce_end(self, uuid: str, status: str, phone_e164: str, at: datetime) -> None:
         event = ended_event(uuid, status, at)

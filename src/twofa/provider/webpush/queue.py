@@ -9,6 +9,7 @@ push service outage pauses that service's deliveries without dropping any.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 from urllib.parse import urlsplit
@@ -19,7 +20,7 @@ from sqlalchemy import Connection
 from twofa.provider.deliveries import store as deliveries
 from twofa.provider.deliveries.model import Delivery, Outcome, Outgoing
 from twofa.provider.deliveries.policy import retry_after
-from twofa.provider.webpush.sender import KIND, WakeUp, push_request, read_answer
+from twofa.provider.webpush.sender import ENDED_KIND, KIND, WakeUp, push_request, read_answer
 from twofa.provider.webpush.service import WebPushService
 from twofa.provider.webpush.store import forget_gone, subscriptions_of_phone
 
@@ -32,13 +33,7 @@ def target_of(endpoint: str) -> str:
 
 
 def queue_wake_ups(
-    conn: Connection,
-    *,
-    kind: Literal["request", "ended"],
-    uuid: str,
-    phone_e164: str,
-    expires_at: datetime | None,
-    now: datetime,
+    conn: Connection, *, uuid: str, phone_e164: str, expires_at: datetime | None, now: datetime
 ) -> int:
     """Queue a wake-up for every subscribed, active device of the phone; how many."""
     subscriptions = subscriptions_of_phone(conn, phone_e164)
@@ -49,18 +44,27 @@ def queue_wake_ups(
             target=target_of(subscription.endpoint),
             subject=uuid,
             url=subscription.endpoint,
-            body=WakeUp.of(kind, uuid, subscription, expires_at).body(),
+            body=WakeUp.of("request", uuid, subscription, expires_at).body(),
             now=now,
         )
     return len(subscriptions)
 
 
+def queue_ended(conn: Connection, *, uuid: str, now: datetime) -> int:
+    """Queue an "ended" wake-up for every device that was woken for the request; how many.
+
+    Copied from the request's own wake-ups in one statement, so answering a request (the path
+    every push login waits on) reads nothing more for it.
+    """
+    return deliveries.enqueue_follow_ups(conn, kind=ENDED_KIND, of_kind=KIND, subject=uuid, now=now)
+
+
 class WebPushSender:
     """Encrypts and signs each attempt afresh, and reads the push service's answer."""
 
-    kind = KIND
-
-    def __init__(self, service: WebPushService) -> None:
+    def __init__(self, service: WebPushService, *, ended: bool = False) -> None:
+        self.kind = ENDED_KIND if ended else KIND
+        self._message: Literal["request", "ended"] = "ended" if ended else "request"
         self._service = service
         # The queue pins every attempt to checked public addresses unless this is true: only
         # when the operator allowed loopback (dev, test) or private push service hosts.
@@ -68,9 +72,8 @@ class WebPushSender:
 
     def prepare(self, delivery: Delivery) -> Outgoing | None:
         """The attempt's request; None when the request's time is up (nothing worth sending)."""
-        built = push_request(
-            self._service, delivery.url, WakeUp.from_body(delivery.body), time.time()
-        )
+        wake_up = replace(WakeUp.from_body(delivery.body), kind=self._message)
+        built = push_request(self._service, delivery.url, wake_up, time.time())
         if built is None:
             return None
         body, headers = built

@@ -22,6 +22,7 @@ from twofa.provider.webpush.store import Subscription
 
 log = logging.getLogger(__name__)
 KIND = "webpush"
+ENDED_KIND = "webpush_ended"  # the same body; the message says the request ended
 # RFC 8030 section 5.4: a Topic replaces an undelivered message with the same topic on the same
 # subscription. A subscription is one device, so a constant is a topic per device, and the
 # push service learns no identifier of ours.
