@@ -92,10 +92,9 @@ async def webpush_phase(requests: int, concurrency: int) -> dict[str, Any]:
                 if status != 200:
                     raise RuntimeError(f"subscription refused: {status} {raw[:200]!r}")
             device_client.close()
-            authy = HttpClient(running.url, {"X-Authy-API-Key": created.api_key})
             body = json.dumps({"message": "Login requested"}).encode()
 
-            async def one(user_id: int, record: bool) -> None:
+            async def one(authy: HttpClient, user_id: int, record: bool) -> None:
                 sent = time.perf_counter()
                 status, raw = await authy.request(
                     "POST",
@@ -122,8 +121,13 @@ async def webpush_phase(requests: int, concurrency: int) -> dict[str, Any]:
                     latencies.append((at - sent) * 1000)
 
             async def lane(user_id: int, count: int, record: bool) -> None:
-                for _ in range(count):
-                    await one(user_id, record)
+                # One keep-alive connection per lane, as an application server would hold.
+                authy = HttpClient(running.url, {"X-Authy-API-Key": created.api_key})
+                try:
+                    for _ in range(count):
+                        await one(authy, user_id, record)
+                finally:
+                    authy.close()
 
             await asyncio.gather(*(lane(d.user_id, 3, False) for d in devices))  # warm-up
             meter = CpuMeter(running.pid)
@@ -133,7 +137,6 @@ async def webpush_phase(requests: int, concurrency: int) -> dict[str, Any]:
             await asyncio.gather(*(lane(d.user_id, per_lane, True) for d in devices))
             seconds = time.perf_counter() - started
             cores = meter.stop()
-            authy.close()
     finally:
         push_service.stop()
     done = len(latencies)
