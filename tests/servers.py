@@ -51,18 +51,18 @@ def postgres_database() -> Iterator[str]:
 
 
 def provider_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, str]:
-    return clean_env(
-        TWOFA_ENV="test",
-        TWOFA_SECRET_KEY=TEST_SECRET,
-        TWOFA_DATA_DIR=str(data_dir),
-        TWOFA_DATABASE_URL=database_url,
-        TWOFA_LIMIT_SMS_PER_PHONE="20/600",
-        TWOFA_LIMIT_PHONE_VERIFICATIONS_PER_NUMBER="20/600",
-        TWOFA_WORKER_POLL_INTERVAL="0.2",
-        TWOFA_DELIVERY_RETRY_BASE="1.5",
-        TWOFA_CALLBACK_ALLOW_PRIVATE="true",  # receivers listen on loopback here
-        **extra,
-    )
+    defaults = {
+        "TWOFA_ENV": "test",
+        "TWOFA_SECRET_KEY": TEST_SECRET,
+        "TWOFA_DATA_DIR": str(data_dir),
+        "TWOFA_DATABASE_URL": database_url,
+        "TWOFA_LIMIT_SMS_PER_PHONE": "20/600",
+        "TWOFA_LIMIT_PHONE_VERIFICATIONS_PER_NUMBER": "20/600",
+        "TWOFA_WORKER_POLL_INTERVAL": "0.2",
+        "TWOFA_DELIVERY_RETRY_BASE": "1.5",
+        "TWOFA_CALLBACK_ALLOW_PRIVATE": "true",  # receivers listen on loopback here
+    }
+    return clean_env(**{**defaults, **extra})
 
 
 @dataclass

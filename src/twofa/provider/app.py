@@ -27,19 +27,29 @@ from twofa.provider.bodylimit import BodyLimit
 from twofa.provider.observability.middleware import Observe
 from twofa.provider.services import Services, build_services
 from twofa.settings import Settings
+from twofa.storage.jobs import JobLease
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 1.0
 AUDIT_CHAIN_SECONDS = 1.0
+AUDIT_FLUSH_SECONDS = 1.0
 CHECKPOINT_SECONDS = 2.0
 USAGE_FLUSH_SECONDS = 1.0
 
 
-async def _every(seconds: float, job: Callable[[], object], name: str) -> None:
-    """Run a blocking maintenance ``job`` in a worker thread every ``seconds``, forever."""
+async def _every(
+    seconds: float,
+    job: Callable[[], object],
+    name: str,
+    *,
+    runner: Callable[[], bool] | None = None,
+) -> None:
+    """Run a blocking maintenance ``job`` in a worker thread every ``seconds``, forever; with
+    ``runner``, only while it says this process is the deployment's job runner."""
     while True:
         try:
-            await asyncio.to_thread(job)
+            if runner is None or await asyncio.to_thread(runner):
+                await asyncio.to_thread(job)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -60,6 +70,8 @@ def create_app(
     """Build the provider: routes, error envelope, body limit, background workers."""
     services = services or build_services(settings)
 
+    jobs = JobLease(services.db)
+
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await services.bus.start()
@@ -71,22 +83,32 @@ def create_app(
         tasks: list[asyncio.Task[None]] = []
         if workers:
             wake = asyncio.Event()
+            once = jobs.held  # jobs over the whole database: one process of the deployment
             tasks = [
                 asyncio.create_task(services.deliveries.run(wake)),
                 asyncio.create_task(_watch_deliveries(services, wake)),
-                # Expire overdue requests so devices hear of it without anyone reading them.
-                asyncio.create_task(_every(SWEEP_SECONDS, services.push.expire_due, "expiry")),
-                asyncio.create_task(
-                    _every(AUDIT_CHAIN_SECONDS, services.audit.chain_all, "audit chaining")
-                ),
-                asyncio.create_task(
-                    _every(CHECKPOINT_SECONDS, services.db.checkpoint, "checkpoint")
-                ),
+                # This process's buffers: its audit events and usage counters.
+                asyncio.create_task(_every(AUDIT_FLUSH_SECONDS, services.audit.flush, "audit")),
                 asyncio.create_task(
                     _every(USAGE_FLUSH_SECONDS, services.codes.usage.flush, "usage counters")
                 ),
+                # Expire overdue requests so devices hear of it without anyone reading them.
                 asyncio.create_task(
-                    _every(settings.retention_interval, services.retention.purge, "retention")
+                    _every(SWEEP_SECONDS, services.push.expire_due, "expiry", runner=once)
+                ),
+                asyncio.create_task(
+                    _every(AUDIT_CHAIN_SECONDS, services.audit.chain_all, "chain", runner=once)
+                ),
+                asyncio.create_task(
+                    _every(CHECKPOINT_SECONDS, services.db.checkpoint, "checkpoint", runner=once)
+                ),
+                asyncio.create_task(
+                    _every(
+                        settings.retention_interval,
+                        services.retention.purge,
+                        "retention",
+                        runner=once,
+                    )
                 ),
             ]
         try:
@@ -101,6 +123,7 @@ def create_app(
                 with contextlib.suppress(Exception):
                     await asyncio.to_thread(flush)
             await services.bus.close()
+            jobs.release()
             services.close()
 
     app = FastAPI(
