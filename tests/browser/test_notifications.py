@@ -309,3 +309,28 @@ def test_generic_notification_when_offline_and_turning_off(
     page.reload()
     page.get_by_role("button", name="Devices").click()
     expect(page.get_by_role("switch", name="Notifications")).not_to_be_checked()
+
+
+def test_worker_and_page_sign_the_same_text(
+    context: BrowserContext, push_provider: LiveProvider
+) -> None:
+    """The worker repeats the page's request signing (it cannot import ES modules)."""
+    page = context.new_page()
+    page.goto("/authenticator/")
+    worker = worker_of(context, page)
+    args = ["GET", "/device/v1/requests", "0f2c3b7e-d1", "1764150000", "n" * 24]
+    body_hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    in_worker = worker.evaluate(
+        "([m, p, d, t, n, h]) => pushCanonical(m, p, d, t, n, h)", [*args, body_hash]
+    )
+    in_page = page.evaluate(
+        """async ([m, p, d, t, n]) => {
+             const keys = await import("./keys.js");
+             const signed = keys.canonicalRequest.length > 5
+               ? keys.canonicalRequest(m, location.hostname, p, d, t, n, "")
+               : keys.canonicalRequest(m, p, t, n, "");
+             return await signed;
+           }""",
+        args,
+    )
+    assert in_worker == in_page

@@ -35,6 +35,11 @@ function pushB64url(bytes) {
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+/** The signed text of device-api.md section 2; keep in step with keys.js canonicalRequest. */
+function pushCanonical(method, path, deviceUuid, timestamp, nonce, bodyHash) {
+  return [method.toUpperCase(), path, timestamp, nonce, bodyHash].join("\n");
+}
+
 async function pushSigned(device, method, path, body) {
   const encoder = new TextEncoder();
   const timestamp = String(Math.floor((Date.now() + pushClockOffsetMs) / 1000));
@@ -42,7 +47,7 @@ async function pushSigned(device, method, path, body) {
   const digest = await crypto.subtle.digest("SHA-256", encoder.encode(body || ""));
   const bodyHash = Array.from(new Uint8Array(digest),
     (b) => b.toString(16).padStart(2, "0")).join("");
-  const text = [method, path, timestamp, nonce, bodyHash].join("\n");
+  const text = pushCanonical(method, path, device.uuid, timestamp, nonce, bodyHash);
   const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" },
     device.privateKey, encoder.encode(text));
   const headers = { Accept: "application/json", "X-Twofa-Device": device.uuid,
