@@ -51,15 +51,27 @@ def provider_command(host: str, port: int, workers: int, no_migrate: bool) -> No
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="twofa-metrics-")
     logs.configure(settings.log_level.upper(), json_output=settings.json_logs)
     _raise_open_file_limit()
-    uvicorn.run(
-        "twofa.provider.asgi:create",
-        factory=True,
+    options: dict[str, Any] = {
+        "app": "twofa.provider.asgi:create",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "proxy_headers": True,
+        "timeout_graceful_shutdown": 5,
+    }
+    if workers == 1:
+        uvicorn.run(**options)
+        return
+    from twofa.provider.workers import serve
+
+    serve(
         host=host,
         port=port,
         workers=workers,
-        log_config=None,
-        proxy_headers=True,
-        timeout_graceful_shutdown=5,
+        options=options,
+        log_level=settings.log_level.upper(),
+        json=settings.json_logs,
     )
 
 
