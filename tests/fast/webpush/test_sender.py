@@ -117,3 +117,11 @@ def test_sender_encrypts_signs_and_sets_the_headers(service: WebPushService) -> 
     assert (gone.result, gone.error) == ("refused", "HTTP 410")
     limited = sender.judge(httpx.Response(429, headers={"Retry-After": "30"}), None)
     assert (limited.result, limited.retry_after) == ("retry", 30.0)
+
+
+def test_a_row_that_cannot_be_sent_does_not_raise(service: WebPushService) -> None:
+    broken = delivery(wake_up(), "https://fcm.googleapis.com/fcm/send/abc")
+    broken = Delivery(**{**{f: getattr(broken, f) for f in broken.__slots__}, "body": {"t": 1}})
+    assert WebPushSender(service).prepare(broken) is None
+    ended = WebPushSender(service, ended=True)
+    assert ended.kind == "webpush_ended"

@@ -8,6 +8,7 @@ push service outage pauses that service's deliveries without dropping any.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import replace
 from datetime import datetime
@@ -24,7 +25,7 @@ from twofa.provider.webpush.sender import ENDED_KIND, KIND, WakeUp, push_request
 from twofa.provider.webpush.service import WebPushService
 from twofa.provider.webpush.store import forget_gone, subscriptions_of_phone
 
-GONE = "subscription gone"
+log = logging.getLogger(__name__)
 
 
 def target_of(endpoint: str) -> str:
@@ -72,8 +73,14 @@ class WebPushSender:
 
     def prepare(self, delivery: Delivery) -> Outgoing | None:
         """The attempt's request; None when the request's time is up (nothing worth sending)."""
-        wake_up = replace(WakeUp.from_body(delivery.body), kind=self._message)
-        built = push_request(self._service, delivery.url, wake_up, time.time())
+        try:
+            wake_up = replace(WakeUp.from_body(delivery.body), kind=self._message)
+            built = push_request(self._service, delivery.url, wake_up, time.time())
+        except (KeyError, TypeError, ValueError):
+            # A row that cannot be sent must not stop the queue's round; it is logged and
+            # marked failed, and the rest go out.
+            log.exception("web push: delivery %s cannot be sent", delivery.id)
+            return None
         if built is None:
             return None
         body, headers = built
