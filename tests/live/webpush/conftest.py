@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from tests.conftest import BACKENDS
 from tests.fakepush import FakePushService, Subscription, b64d
 from tests.live.devices.conftest import Account, enrol, new_account
-from tests.servers import LiveProvider, TestDevice, start_provider
+from tests.servers import LiveProvider, TestDevice, postgres_database, start_provider
 
 
 def webpush_env(push: FakePushService) -> dict[str, str]:
@@ -28,19 +30,25 @@ def push_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakePushS
     service.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=BACKENDS)
 def push_provider(
-    push_service: FakePushService, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    push_service: FakePushService,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LiveProvider]:
-    """A provider on SQLite that trusts the fake push service; its VAPID key is told to it."""
-    tmp = tmp_path_factory.mktemp("webpush-provider")
-    live = start_provider(tmp, f"sqlite:///{tmp / 'provider.db'}", **webpush_env(push_service))
-    key = httpx.get(live.url + "/device/v1/webpush/key").json()["public_key"]
-    push_service.vapid_key = b64d(key)
-    try:
+    """A provider (SQLite, PostgreSQL) that trusts the fake push service, whose VAPID key is
+    told to the service."""
+    tmp = tmp_path_factory.mktemp(f"webpush-provider-{request.param}")
+    with contextlib.ExitStack() as stack:
+        if request.param == "postgres":
+            url = stack.enter_context(postgres_database())
+        else:
+            url = f"sqlite:///{tmp / 'provider.db'}"
+        live = start_provider(tmp, url, **webpush_env(push_service))
+        stack.callback(live.stop)
+        key = httpx.get(live.url + "/device/v1/webpush/key").json()["public_key"]
+        push_service.vapid_key = b64d(key)
         yield live
-    finally:
-        live.stop()
 
 
 @pytest.fixture
