@@ -20,10 +20,13 @@ RELAXED_LIMITS = {
     for name in (
         "verify_failures_per_user",
         "sms_per_phone",
+        "sms_per_phone_total",
         "sms_per_app",
         "push_per_user",
         "phone_verifications_per_number",
         "device_registrations_per_number",
+        "device_registrations_per_ip",
+        "device_registrations_total",
     )
 }
 
@@ -64,14 +67,14 @@ def provider(
     database_url = database_url or f"sqlite:///{data_dir / 'provider.db'}"
     upgrade(database_url)
     port = process.free_port()
-    env = process.clean_env(
-        TWOFA_ENV="test",
-        TWOFA_SECRET_KEY="bench-" + secrets.token_urlsafe(40),
-        TWOFA_DATA_DIR=str(data_dir),
-        TWOFA_DATABASE_URL=database_url,
-        TWOFA_CALLBACK_ALLOW_PRIVATE="true",  # the callback sink listens on loopback
-        **(extra_env or {}),
-    )
+    defaults = {
+        "TWOFA_ENV": "test",
+        "TWOFA_SECRET_KEY": "bench-" + secrets.token_urlsafe(40),
+        "TWOFA_DATA_DIR": str(data_dir),
+        "TWOFA_DATABASE_URL": database_url,
+        "TWOFA_CALLBACK_ALLOW_PRIVATE": "true",  # the callback sink listens on loopback
+    }
+    env = process.clean_env(**{**defaults, **(extra_env or {})})
     log_path = data_dir / f"provider-{port}.log"
     url = f"http://127.0.0.1:{port}"
     proc = process.start(

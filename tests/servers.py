@@ -1,4 +1,5 @@
-"""Start real twofa servers on loopback ports for integration, compatibility and browser tests."""
+"""Real twofa servers on loopback ports, and the helpers of the tiers that use them (live,
+compat, browser, scale, deployment); the processes start through ``twofa.process``."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import secrets
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 
@@ -30,6 +32,25 @@ from twofa.storage.engine import upgrade
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 TEST_SECRET = "test-secret-key-" + "x" * 40
+T = TypeVar("T")
+
+
+def wait_until(
+    check: Callable[[], T], timeout: float = 10.0, interval: float = 0.05, what: str = ""
+) -> T:
+    """Poll ``check()`` until it returns something truthy; fail after ``timeout`` seconds.
+
+    Each call should look afresh (a new request, a new transaction): on a loaded machine the
+    thing awaited may come late, and a test must wait for it rather than assume it is there.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
+        time.sleep(interval)
 
 
 def e164(national: str, country_code: str | int = "1") -> str:
@@ -58,6 +79,9 @@ def provider_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, s
         "TWOFA_DATABASE_URL": database_url,
         "TWOFA_LIMIT_SMS_PER_PHONE": "20/600",
         "TWOFA_LIMIT_PHONE_VERIFICATIONS_PER_NUMBER": "20/600",
+        # Every test registers devices from 127.0.0.1; budgets per number still apply.
+        "TWOFA_LIMIT_DEVICE_REGISTRATIONS_PER_IP": "100000/600",
+        "TWOFA_LIMIT_DEVICE_REGISTRATIONS_TOTAL": "100000/600",
         "TWOFA_WORKER_POLL_INTERVAL": "0.2",
         "TWOFA_DELIVERY_RETRY_BASE": "1.5",
         "TWOFA_CALLBACK_ALLOW_PRIVATE": "true",  # receivers listen on loopback here
@@ -75,6 +99,7 @@ class LiveProvider:
     services: Services
     log_path: Path
     _phones: Iterator[int] = field(default_factory=lambda: iter(range(10**6)))
+    _owners_app: int | None = None
 
     @property
     def settings(self) -> Settings:
@@ -94,6 +119,16 @@ class LiveProvider:
         if exchange % 100 == 11:
             exchange += 1
         return f"201-{exchange:03d}-{n % 10000:04d}"
+
+    def know_number(self, country_code: str | int, phone: str) -> None:
+        """Make ``phone`` a user of an application, so device registration sends it a code."""
+        if self.services.fraud.store.is_known_number(e164(phone, country_code)):
+            return
+        if self._owners_app is None:
+            self._owners_app = self.new_app("Phone owners")[0]
+        self.services.users.create(
+            self._owners_app, email="owner@example.com", cellphone=phone, country_code=country_code
+        )
 
     def outbox(self, to: str | None = None) -> list[StoredMessage]:
         return self.services.messaging.list(to=to)
@@ -115,6 +150,7 @@ class LiveProvider:
         os_type: str = "cli",
     ) -> TestDevice:
         """Register a new authenticator device for ``phone`` with the code from the outbox."""
+        self.know_number(country_code, phone)
         started = start_registration(self.url, country_code=str(country_code), phone_number=phone)
         code = self.last_code(e164(phone, country_code), 6)
         key = keys.generate()
@@ -180,15 +216,16 @@ def start_provider(
     port = free_port()
     env = provider_env(data_dir, database_url, **extra_env)
     url = f"http://127.0.0.1:{port}"
+    log_path = data_dir / f"provider-{port}.log"
     proc = process.start(
         twofa_command("provider", "--port", str(port), "--no-migrate"),
         url + "/healthz",
         env=env,
-        log_path=data_dir / f"provider-{port}.log",
+        log_path=log_path,
     )
     overrides = {k[len("TWOFA_") :].lower(): v for k, v in env.items() if k.startswith("TWOFA_")}
     services = build_services(load_settings(**overrides))
-    return LiveProvider(url, env, proc, services, data_dir / f"provider-{port}.log")
+    return LiveProvider(url, env, proc, services, log_path)
 
 
 @dataclass

@@ -222,3 +222,32 @@ class RegistrationNotFound(NoPendingVerification):
 
     def __init__(self) -> None:
         TwofaError.__init__(self, "No pending registration found.")
+
+
+class LineTypeRefused(TwofaError):
+    """Premium-rate, shared-cost, UAN and personal numbers: each message costs the operator."""
+
+    code = "60083"
+    default_message = "Phone number not provisioned"
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"Phone numbers of this type ({kind}) are not accepted")
+
+
+class CountryNotAllowed(TwofaError):
+    """The destination country is outside the deployment's or the application's list."""
+
+    code = "60013"
+    default_message = "Banned country"
+
+    def __init__(self, country: str) -> None:
+        super().__init__(f"Banned country: {country} is not an allowed destination")
+
+
+class DestinationBlocked(RateLimited):
+    """Sends to a destination prefix are paused after the fraud guard saw SMS pumping."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "DoS protection: messages to this destination are paused", retry_after=retry_after
+        )

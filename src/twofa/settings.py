@@ -19,6 +19,12 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_KEY_LENGTH = 32
+# Where codes may go unless TWOFA_FRAUD_ALLOWED_COUNTRIES says otherwise: North America, the
+# EEA, the UK, Switzerland, Australia, New Zealand and Japan (low fraud, low cost). Twilio enables
+# only the account's home country; an operator widens this list for the users they have.
+DEFAULT_ALLOWED_COUNTRIES = (
+    "US,CA,PR,GB,IE,FR,DE,AT,CH,BE,NL,LU,DK,SE,NO,FI,IS,ES,PT,IT,PL,CZ,AU,NZ,JP"
+)
 WEAK_SECRET_KEYS = {"not-so-secret", "secret", "changeme", "dev", "development"}
 
 
@@ -89,13 +95,31 @@ class Settings(BaseSettings):
     phone_verification_ttl: int = Field(600, gt=0)
     onetouch_default_ttl: int = Field(86400, ge=0)
 
-    # Rate limits, "COUNT/SECONDS"
-    limit_verify_failures_per_user: str = "10/600"
-    limit_sms_per_phone: str = "5/600"
+    # Rate limits, "COUNT/SECONDS": moving windows (at most COUNT per SECONDS)...
+    limit_sms_per_phone: str = "5/600"  # per (application, phone)
+    limit_sms_per_phone_total: str = "20/600"  # per phone across applications (backstop)
     limit_sms_per_app: str = "1000/3600"
     limit_push_per_user: str = "10/600"
-    limit_phone_verifications_per_number: str = "5/600"
-    limit_device_registrations_per_number: str = "5/600"
+    limit_phone_verifications_per_number: str = "5/600"  # per (application, phone)
+    limit_device_registrations_total: str = "200/3600"  # every registration, deployment-wide
+    # ...and back-offs: COUNT attempts free, then a wait of SECONDS doubling per attempt.
+    limit_verify_failures_per_user: str = "10/600"  # wrong codes per (application, user)
+    limit_device_registrations_per_number: str = "3/600"
+    limit_device_registrations_per_ip: str = "10/600"
+    lockout_max_delay: int = Field(3600, gt=0)  # the back-off's ceiling, seconds
+    lockout_forget: int = Field(86400, gt=0)  # a count is forgotten this long after its last use
+    # Addresses of reverse proxies whose X-Forwarded-For the provider believes (comma-separated;
+    # empty: none). The default suits a proxy on the same host, as in deploy/.
+    trusted_proxy: str = "127.0.0.1"
+
+    # Fraud guard (docs/operations.md): destinations, line types and SMS-pumping detection
+    fraud_allowed_countries: str = DEFAULT_ALLOWED_COUNTRIES  # ISO codes, comma-separated; "*": all
+    fraud_pumping_detection: bool = True
+    fraud_prefix_digits: int = Field(3, ge=0, le=8)  # national digits after the country code
+    fraud_window: int = Field(3600, gt=0)  # seconds of traffic a prefix is judged on
+    fraud_min_sends: int = Field(30, ge=1)  # sends to a prefix before it can be judged
+    fraud_min_conversion: float = Field(0.2, ge=0, le=1)  # verified / sent, below it: block
+    fraud_block_seconds: int = Field(3600, gt=0)
 
     # Deliveries: every outgoing signed HTTP call (Authy callbacks). The old TWOFA_CALLBACK_*
     # names of the timeout and the lease are still read.
@@ -164,10 +188,13 @@ class Settings(BaseSettings):
     @field_validator(
         "limit_verify_failures_per_user",
         "limit_sms_per_phone",
+        "limit_sms_per_phone_total",
         "limit_sms_per_app",
         "limit_push_per_user",
         "limit_phone_verifications_per_number",
         "limit_device_registrations_per_number",
+        "limit_device_registrations_per_ip",
+        "limit_device_registrations_total",
     )
     @classmethod
     def _limit_format(cls, value: str) -> str:

@@ -199,18 +199,18 @@ def start_site(
     url = f"http://127.0.0.1:{port}"
     _, api_key = provider.new_app("Demo Site", callback_url=f"{url}/authy/callback")
     database = data_dir / "site.db"
-    env = clean_env(
-        TWOFA_ENV="test",
-        TWOFA_SECRET_KEY=TEST_SECRET,
-        TWOFA_DATA_DIR=str(data_dir),
-        TWOFA_SITE_PROVIDER_URL=provider_url or provider.url,
-        TWOFA_SITE_API_KEY=api_key,
-        TWOFA_SITE_PUBLIC_URL=url,
-        TWOFA_SITE_DATABASE_URL=f"sqlite:///{database}",
-        TWOFA_SITE_APP_NAME="Acme Demo",
-        TWOFA_SITE_PROVIDER_TIMEOUT="3",
-        **extra,
-    )
+    defaults = {
+        "TWOFA_ENV": "test",
+        "TWOFA_SECRET_KEY": TEST_SECRET,
+        "TWOFA_DATA_DIR": str(data_dir),
+        "TWOFA_SITE_PROVIDER_URL": provider_url or provider.url,
+        "TWOFA_SITE_API_KEY": api_key,
+        "TWOFA_SITE_PUBLIC_URL": url,
+        "TWOFA_SITE_DATABASE_URL": f"sqlite:///{database}",
+        "TWOFA_SITE_APP_NAME": "Acme Demo",
+        "TWOFA_SITE_PROVIDER_TIMEOUT": "3",
+    }
+    env = clean_env(**{**defaults, **extra})
     log_path = data_dir / f"site-{port}.log"
     proc = process.start(
         twofa_command("site", "--port", str(port)),

@@ -11,18 +11,19 @@ import re
 import time
 import uuid as uuidlib
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from authy.api import AuthyApiClient
 from sqlalchemy import insert, select
 
-from tests.servers import LiveProvider, RecordingServer, run_cli
+from tests.servers import LiveProvider, RecordingServer, run_cli, wait_until
 from twofa import signing
 from twofa.errors import ApprovalRequestNotPending
 from twofa.provider.deliveries.authy import app_target
 from twofa.provider.push.model import Decision
 from twofa.storage.database import utcnow
-from twofa.storage.tables import deliveries, devices
+from twofa.storage.tables import approval_requests, deliveries, devices
 
 
 def e164(national: str) -> str:
@@ -88,6 +89,12 @@ class Setup:
         created = self.client.one_touch.send_request(self.user_id, "Log in?", **options)
         assert created.ok(), created.content
         return str(created.get_uuid())
+
+
+def delivery_row(provider: LiveProvider, uuid: str) -> Any:
+    """The request's callback delivery as the database holds it now (a new transaction)."""
+    with provider.services.db.read() as conn:
+        return conn.execute(select(deliveries).where(deliveries.c.subject == uuid)).one()
 
 
 def test_delivery_is_signed_json(provider: LiveProvider, receiver: RecordingServer) -> None:
@@ -193,14 +200,12 @@ def test_a_retry_that_succeeds_resets_the_failure_count(
     receiver.wait_for(1)
     receiver.status = 200
     receiver.wait_for(2)
-    deadline = time.monotonic() + 10
-    while True:
-        with provider.services.db.read() as conn:
-            row = conn.execute(select(deliveries).where(deliveries.c.subject == uuid)).one()
-        if row.status == "delivered" or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    assert row.status == "delivered"
+    # The worker records the answer after the receiver has it: wait for the record, each
+    # look in a new transaction.
+    row = wait_until(
+        lambda: (r := delivery_row(provider, uuid)).status == "delivered" and r,
+        what="the retry to be recorded as delivered",
+    )
     assert row.attempts == 2
     assert app_target(s.app_id) not in provider.services.deliveries.receivers()  # forgotten
 
@@ -217,16 +222,18 @@ def test_expired_requests_send_no_callback(
     with pytest.raises(ApprovalRequestNotPending):
         decide(provider, uuid, s.phone, s.device)
     swept = s.request(seconds_to_expire=1)
-    time.sleep(2.5)  # the provider's sweep expires it without anyone reading it
-    with provider.services.db.read() as conn:
-        from twofa.storage.tables import approval_requests
 
-        assert (
-            conn.execute(
-                select(approval_requests.c.status).where(approval_requests.c.uuid == swept)
-            ).scalar_one()
-            == "expired"
-        )
+    def stored_status() -> str:
+        with provider.services.db.read() as conn:
+            return str(
+                conn.execute(
+                    select(approval_requests.c.status).where(approval_requests.c.uuid == swept)
+                ).scalar_one()
+            )
+
+    # The provider's sweep expires it without anyone reading it through the API.
+    wait_until(lambda: stored_status() == "expired", what="the sweep to expire the request")
+    with provider.services.db.read() as conn:
         assert conn.execute(select(deliveries).where(deliveries.c.app_id == s.app_id)).all() == []
     assert receiver.received() == []
 
@@ -252,8 +259,10 @@ def test_a_refused_callback_is_not_retried(
     uuid = s.request()
     decide(provider, uuid, s.phone, s.device)
     receiver.wait_for(1)
-    time.sleep(2.5)  # longer than the test provider's first retry delay
-    assert len(receiver.received()) == 1
-    with provider.services.db.read() as conn:
-        row = conn.execute(select(deliveries).where(deliveries.c.subject == uuid)).one()
+    row = wait_until(
+        lambda: (r := delivery_row(provider, uuid)).status != "pending" and r,
+        what="the refusal to be recorded",
+    )
     assert row.status == "failed" and row.last_error == "HTTP 404"
+    time.sleep(2)  # longer than the test provider's first retry delay: no retry came
+    assert len(receiver.received()) == 1

@@ -19,6 +19,7 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProvider]:
         f"sqlite:///{tmp / 'p.db'}",
         TWOFA_LIMIT_VERIFY_FAILURES_PER_USER="3/600",
         TWOFA_LIMIT_SMS_PER_PHONE="2/600",
+        TWOFA_LIMIT_SMS_PER_PHONE_TOTAL="3/600",
         TWOFA_LIMIT_PUSH_PER_USER="2/600",
         TWOFA_LIMIT_PHONE_VERIFICATIONS_PER_NUMBER="2/600",
     )
@@ -83,9 +84,15 @@ def test_sms_per_phone(limited: LiveProvider, client: AuthyApiClient) -> None:
     assert client.users.request_call(user.id).ok()
     assert_limited(client.users.request_sms(user.id))
     assert len(limited.outbox(e164(phone))) == 2
+    # The budget is per (application, phone): another application's user with the same phone
+    # still gets codes, up to the deployment-wide backstop per phone.
     other_app = AuthyApiClient(limited.new_app()[1], api_uri=limited.url)
     same_phone = other_app.users.create("s2@example.com", phone, 1)
-    assert_limited(other_app.users.request_sms(same_phone.id))  # the limit follows the phone
+    assert other_app.users.request_sms(same_phone.id).ok()
+    third_app = AuthyApiClient(limited.new_app()[1], api_uri=limited.url)
+    third = third_app.users.create("s3@example.com", phone, 1)
+    assert_limited(third_app.users.request_sms(third.id))  # the backstop: 3 per phone
+    assert len(limited.outbox(e164(phone))) == 3
 
 
 def test_approval_requests_per_user(limited: LiveProvider, client: AuthyApiClient) -> None:

@@ -188,11 +188,20 @@ class Authy:
 
 
 class Callbacks:
-    """The delivery worker's steps, run on demand: claim what is due, send, record."""
+    """The delivery worker's steps, run on demand: claim what is due, send, record.
+
+    One event loop and one HTTP client serve the test, as they serve the worker.
+    """
 
     def __init__(self, services: Services, dispatcher: DeliveryDispatcher | None = None) -> None:
         self.services = services
         self.dispatcher = dispatcher or services.deliveries
+        self._runner = asyncio.Runner()
+        self._client = self._runner.run(self._open())
+
+    @staticmethod
+    async def _open() -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=5, follow_redirects=False)
 
     def deliver_due(self) -> list[str | None]:
         """One round of the worker; the error of each attempt (None once delivered)."""
@@ -200,13 +209,16 @@ class Callbacks:
         batch = dispatcher.claim()
 
         async def send() -> list[Outcome]:
-            async with httpx.AsyncClient(timeout=5) as client:
-                return list(await asyncio.gather(*(dispatcher.attempt(client, d) for d in batch)))
+            return list(await asyncio.gather(*(dispatcher.attempt(self._client, d) for d in batch)))
 
-        outcomes = asyncio.run(send()) if batch else []
+        outcomes = self._runner.run(send()) if batch else []
         for delivery, outcome in zip(batch, outcomes, strict=True):
             dispatcher.record(delivery, outcome)
         return [outcome.error for outcome in outcomes]
+
+    def close(self) -> None:
+        self._runner.run(self._client.aclose())
+        self._runner.close()
 
 
 @pytest.fixture(scope="session")
@@ -260,5 +272,7 @@ def authy(http: TestClient, services: Services, receiver: RecordedPath) -> Authy
 
 
 @pytest.fixture
-def callbacks(services: Services) -> Callbacks:
-    return Callbacks(services)
+def callbacks(services: Services) -> Iterator[Callbacks]:
+    worker = Callbacks(services)
+    yield worker
+    worker.close()

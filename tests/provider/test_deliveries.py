@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from tests.provider.conftest import Authy, Callbacks, provider_settings
 from tests.provider.test_callbacks import approved, delivery, make_due
 from tests.servers import RecordedPath
-from twofa.provider.deliveries import policy
+from twofa.provider.deliveries import policy, store
 from twofa.provider.deliveries.authy import app_target
 from twofa.provider.deliveries.model import Outcome
 from twofa.settings import Settings
@@ -196,3 +196,45 @@ def test_a_new_callback_url_carries_the_queue_along(
         ).scalars()
         assert set(subjects) == {uuid}  # no callback URL, nothing queued for ``other``
     assert other
+
+
+def test_a_kind_without_a_sender_here_is_left_to_processes_that_know_it(
+    authy: Authy, callbacks: Callbacks
+) -> None:
+    with authy.services.db.write() as conn:
+        store.enqueue(
+            conn,
+            kind="webpush",
+            target="push:example",
+            subject="device:1",
+            url="https://push.example/endpoint",
+            body={},
+            now=utcnow(),
+        )
+    assert callbacks.deliver_due() == []
+    with authy.services.db.read() as conn:
+        row = conn.execute(select(deliveries).where(deliveries.c.kind == "webpush")).one()
+    assert row.status == "pending" and row.lease_until is None and row.attempts == 0
+
+
+def test_a_delivery_that_cannot_be_signed_fails_alone(
+    authy: Authy, callbacks: Callbacks, receiver: RecordedPath, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No application, no key: that row is given up, and the rest of the round still goes."""
+    with authy.services.db.write() as conn:
+        store.enqueue(
+            conn,
+            kind="authy_callback",
+            target="app:orphan",
+            subject="orphan",
+            url=receiver.url + "/authy/callback",
+            body={},
+            now=utcnow(),
+        )
+    uuid = approved(authy, authy.new_user())
+    assert sorted(callbacks.deliver_due(), key=str) == [None, "cannot prepare: ValueError"]
+    assert delivery(authy, uuid).status == "delivered"  # type: ignore[attr-defined]
+    with authy.services.db.read() as conn:
+        orphan = conn.execute(select(deliveries).where(deliveries.c.subject == "orphan")).one()
+    assert orphan.status == "failed"
+    assert len(receiver.received()) == 1

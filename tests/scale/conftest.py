@@ -30,25 +30,20 @@ import httpx
 import psycopg
 import pytest
 
-from tests.servers import LiveProvider, TestDevice, e164, postgres_database, start_provider
+from tests.servers import (
+    LiveProvider,
+    TestDevice,
+    e164,
+    postgres_database,
+    start_provider,
+    wait_until,
+)
 from twofa import process
 from twofa.authenticator.device import DeviceApiError, DeviceClient, Event
 from twofa.process import free_port
 from twofa.storage.engine import upgrade
 
 WAIT = 10.0
-
-
-def wait_until(check: Any, timeout: float = WAIT, interval: float = 0.05, what: str = "") -> Any:
-    """Poll ``check()`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
-        time.sleep(interval)
 
 
 # Private servers ------------------------------------------------------------------------------

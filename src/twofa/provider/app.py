@@ -23,6 +23,7 @@ from twofa.provider.api import (
     webpush,
 )
 from twofa.provider.api.docs import PlainRoute, plain_route
+from twofa.provider.audit.writer import write_buffered
 from twofa.provider.bodylimit import BodyLimit
 from twofa.provider.observability.middleware import Observe
 from twofa.provider.services import Services, build_services
@@ -32,7 +33,6 @@ from twofa.storage.jobs import JobLease
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 1.0
 AUDIT_CHAIN_SECONDS = 1.0
-AUDIT_FLUSH_SECONDS = 1.0
 CHECKPOINT_SECONDS = 2.0
 USAGE_FLUSH_SECONDS = 1.0
 
@@ -87,8 +87,9 @@ def create_app(
             tasks = [
                 asyncio.create_task(services.deliveries.run(wake)),
                 asyncio.create_task(_watch_deliveries(services, wake)),
-                # This process's buffers: its audit events and usage counters.
-                asyncio.create_task(_every(AUDIT_FLUSH_SECONDS, services.audit.flush, "audit")),
+                # This process's buffers: its audit events (written as they come) and usage
+                # counters.
+                asyncio.create_task(write_buffered(services.audit)),
                 asyncio.create_task(
                     _every(USAGE_FLUSH_SECONDS, services.codes.usage.flush, "usage counters")
                 ),
@@ -119,7 +120,7 @@ def create_app(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-            for flush in (services.codes.usage.flush, services.audit.flush):
+            for flush in (services.codes.usage.flush, services.audit.flush_all):
                 with contextlib.suppress(Exception):
                     await asyncio.to_thread(flush)
             await services.bus.close()

@@ -57,7 +57,10 @@ def provider_command(host: str, port: int, workers: int, no_migrate: bool) -> No
         "host": host,
         "port": port,
         "log_config": None,
-        "proxy_headers": True,
+        # X-Forwarded-For/-Proto are believed only from TWOFA_TRUSTED_PROXY (per-address
+        # budgets depend on it); anyone else could write any address there.
+        "proxy_headers": bool(settings.trusted_proxy),
+        "forwarded_allow_ips": settings.trusted_proxy or None,
         "timeout_graceful_shutdown": 5,
     }
     if workers == 1:
@@ -315,5 +318,8 @@ def audit_verify(as_json: bool) -> None:
 
 def register(cli: click.Group) -> None:
     """Add the provider's commands to the ``twofa`` group."""
+    from twofa.provider.fraud.cli import fraud_group
+
     for command in (provider_command, apps_group, outbox_command, db_group, audit_group):
         cli.add_command(command)
+    cli.add_command(fraud_group)

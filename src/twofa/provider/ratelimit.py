@@ -1,21 +1,32 @@
-"""Rate limiting: fixed-window counters in memory, or in Redis to hold across processes.
+"""Rate limiting, reserve first: every attempt is counted atomically *before* the work it guards.
 
-One place for every limit (failed verifications per user, SMS per phone and per application,
-push requests per user, phone verifications per number). A Redis outage must not stop logins, so
-the Redis limiter falls back to per-process counters until Redis answers again.
+Two kinds of limit, one place for all of them:
+
+* **Windows** (SMS per phone, per application, push requests, ...): moving windows from the
+  ``limits`` library, so there is no clock-aligned boundary to burst across. In Redis one
+  ``acquire`` is one Lua script (one round trip) that counts only when the limit allows.
+* **Back-offs** (wrong codes per user, registrations per number and per client address): see
+  :mod:`twofa.provider.lockout`. The first few attempts are free, then each one makes the next
+  wait twice as long, up to a ceiling; a success resets the count.
+
+A Redis outage must not stop logins, so both fall back to per-process counters until Redis
+answers again.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage, RedisStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from twofa.errors import RateLimited
+from twofa.provider.lockout import Backoff, LockoutStore, make_lockouts
 from twofa.provider.observability import metrics
 from twofa.settings import Limit
 
@@ -25,168 +36,137 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class Decision:
     allowed: bool
-    retry_after: int
-    count: int = 0  # events counted in the current window
+    retry_after: int  # seconds until the next event would be allowed (0 when allowed)
 
 
-class RateLimiter(Protocol):
-    """Count events under a key and say whether the limit still allows them."""
-
-    def hit(self, key: str, limit: Limit) -> Decision:
-        """Count one event; ``allowed`` is false when this event is over the limit."""
-        ...
-
-    def exceeded(self, key: str, limit: Limit) -> Decision:
-        """Whether the limit is already used up, without counting anything."""
-        ...
-
-    def reset(self, key: str, limit: Limit) -> None:
-        """Forget the current window (after a success, for failure counters)."""
-        ...
+def _item(limit: Limit) -> RateLimitItemPerSecond:
+    return RateLimitItemPerSecond(limit.count, limit.seconds, namespace="twofa")
 
 
-def _window(limit: Limit, now: float) -> tuple[int, int]:
-    start = int(now // limit.seconds) * limit.seconds
-    return start, max(1, math.ceil(start + limit.seconds - now))
+class WindowLimiter:
+    """Moving-window counters: Redis when configured (shared by processes), else this process."""
 
-
-class MemoryRateLimiter:
-    """Per-process counters; correct for a single provider process."""
-
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self._clock = clock
-        self._counts: dict[tuple[str, int], int] = {}
-        self._lock = threading.Lock()
-        self._last_sweep = 0.0
-
-    def _sweep(self, now: float) -> None:
-        if now - self._last_sweep < 60:
-            return
-        self._last_sweep = now
-        # Windows are at most a day long in practice; drop anything older.
-        stale = [k for k in self._counts if k[1] < now - 86400]
-        for key in stale:
-            del self._counts[key]
+    def __init__(self, redis_url: str | None = None, *, prefix: str = "twofa:rl") -> None:
+        self._memory = MovingWindowRateLimiter(MemoryStorage())
+        self._redis: MovingWindowRateLimiter | None = None
+        if redis_url:
+            storage = RedisStorage(
+                redis_url, key_prefix=prefix, socket_timeout=2.0, socket_connect_timeout=0.5
+            )
+            self._redis = MovingWindowRateLimiter(storage)
 
     def hit(self, key: str, limit: Limit) -> Decision:
-        now = self._clock()
-        start, retry = _window(limit, now)
-        with self._lock:
-            self._sweep(now)
-            count = self._counts.get((key, start), 0) + 1
-            self._counts[(key, start)] = count
-        return Decision(count <= limit.count, retry)
+        """Count one event if the window has room; refuse (counting nothing) otherwise."""
+        item = _item(limit)
+        if self._redis is not None:
+            try:
+                return self._decide(self._redis, item, key)
+            except Exception:
+                log.warning("redis rate limiter unavailable; counting in this process")
+        return self._decide(self._memory, item, key)
 
-    def exceeded(self, key: str, limit: Limit) -> Decision:
-        now = self._clock()
-        start, retry = _window(limit, now)
-        with self._lock:
-            count = self._counts.get((key, start), 0)
-        return Decision(count < limit.count, retry, count)
+    @staticmethod
+    def _decide(
+        limiter: MovingWindowRateLimiter, item: RateLimitItemPerSecond, key: str
+    ) -> Decision:
+        if limiter.hit(item, key):
+            return Decision(True, 0)
+        reset = limiter.get_window_stats(item, key).reset_time
+        return Decision(False, max(1, math.ceil(reset - time.time())))
 
-    def reset(self, key: str, limit: Limit) -> None:
-        start, _ = _window(limit, self._clock())
-        with self._lock:
-            self._counts.pop((key, start), None)
-
-
-class RedisRateLimiter:
-    """Counters in Redis (``INCR`` + ``EXPIRE``), shared by every provider process."""
-
-    def __init__(self, url: str, *, prefix: str = "twofa:rl:") -> None:
-        import redis
-
-        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        self._prefix = prefix
-        self._fallback = MemoryRateLimiter()
-
-    def _key(self, key: str, start: int) -> str:
-        return f"{self._prefix}{key}:{start}"
-
-    def hit(self, key: str, limit: Limit) -> Decision:
-        start, retry = _window(limit, time.time())
-        try:
-            pipe = self._redis.pipeline()
-            pipe.incr(self._key(key, start))
-            pipe.expire(self._key(key, start), limit.seconds + 1)
-            count = int(pipe.execute()[0])
-        except Exception:
-            log.warning("redis rate limiter unavailable; counting in this process")
-            return self._fallback.hit(key, limit)
-        return Decision(count <= limit.count, retry)
-
-    def exceeded(self, key: str, limit: Limit) -> Decision:
-        start, retry = _window(limit, time.time())
-        try:
-            raw = self._redis.get(self._key(key, start))
-        except Exception:
-            return self._fallback.exceeded(key, limit)
-        count = int(raw) if raw else 0
-        return Decision(count < limit.count, retry, count)
-
-    def reset(self, key: str, limit: Limit) -> None:
-        start, _ = _window(limit, time.time())
-        try:
-            self._redis.delete(self._key(key, start))
-        except Exception:
-            self._fallback.reset(key, limit)
+    def clear(self, key: str, limit: Limit) -> None:
+        item = _item(limit)
+        if self._redis is not None:
+            try:
+                self._redis.clear(item, key)
+            except Exception:
+                log.warning("redis rate limiter unavailable; clearing in this process")
+        self._memory.clear(item, key)
 
 
 class Limits:
-    """The provider's named limits, applied to one limiter."""
+    """The provider's named limits: windows by ``hit``, back-offs by ``reserve`` / ``reset``."""
 
     def __init__(
         self,
-        limiter: RateLimiter,
+        windows: WindowLimiter,
         limits: dict[str, Limit],
+        lockouts: LockoutStore | None = None,
+        backoffs: dict[str, Backoff] | None = None,
         on_limited: Callable[[str, str], None] | None = None,
     ) -> None:
-        self.limiter = limiter
+        self.windows = windows
         self.limits = limits
+        self.lockouts = lockouts
+        self.backoffs = backoffs or {}
         self._on_limited = on_limited
 
-    def _refuse(self, name: str, subject: str, decision: Decision) -> None:
+    def _refuse(self, name: str, subject: str, retry_after: int) -> None:
         metrics.RATE_LIMITED.labels(name).inc()
         if self._on_limited is not None:
             try:
                 self._on_limited(name, subject)
             except Exception:
                 log.exception("recording a rate-limit event failed")
-        raise RateLimited(retry_after=decision.retry_after)
+        raise RateLimited(retry_after=retry_after)
 
     def hit(self, name: str, subject: str) -> None:
         """Count one event of kind ``name`` for ``subject``; raise 429/60003 when over."""
-        limit = self.limits[name]
-        decision = self.limiter.hit(f"{name}:{subject}", limit)
+        decision = self.windows.hit(f"{name}:{subject}", self.limits[name])
         if not decision.allowed:
-            self._refuse(name, subject, decision)
+            self._refuse(name, subject, decision.retry_after)
 
-    def check(self, name: str, subject: str) -> int:
-        """Raise 429/60003 if ``subject`` has used up ``name`` already (counts nothing);
-        otherwise the number of events counted so far in this window."""
-        limit = self.limits[name]
-        decision = self.limiter.exceeded(f"{name}:{subject}", limit)
+    def clear(self, name: str, subject: str) -> None:
+        """Forget the window of ``name`` for ``subject`` (tests and operators)."""
+        self.windows.clear(f"{name}:{subject}", self.limits[name])
+
+    def reserve(self, name: str, subject: str) -> int:
+        """Count one attempt of back-off ``name`` before doing it; 429/60003 while waiting.
+
+        Returns how many attempts are now counted (this one included)."""
+        assert self.lockouts is not None, "no lockout store configured"
+        decision = self.lockouts.reserve(f"{name}:{subject}", self.backoffs[name])
         if not decision.allowed:
-            self._refuse(name, subject, decision)
+            self._refuse(name, subject, decision.retry_after)
         return decision.count
 
     def reset(self, name: str, subject: str) -> None:
-        self.limiter.reset(f"{name}:{subject}", self.limits[name])
+        """A success: forget the attempts counted by ``reserve``."""
+        assert self.lockouts is not None, "no lockout store configured"
+        self.lockouts.reset(f"{name}:{subject}")
 
 
-LIMIT_NAMES = (
-    "verify_failures_per_user",
+WINDOW_NAMES = (
     "sms_per_phone",
+    "sms_per_phone_total",
     "sms_per_app",
     "push_per_user",
     "phone_verifications_per_number",
+    "device_registrations_total",
+)
+BACKOFF_NAMES = (
+    "verify_failures_per_user",
     "device_registrations_per_number",
+    "device_registrations_per_ip",
 )
 
 
 def make_limits(settings: object, on_limited: Callable[[str, str], None] | None = None) -> Limits:
-    """The limiter the settings ask for (Redis when ``TWOFA_REDIS_URL`` is set)."""
+    """The limiters the settings ask for (Redis when ``TWOFA_REDIS_URL`` is set)."""
     redis_url = getattr(settings, "redis_url", None)
-    limiter: RateLimiter = RedisRateLimiter(redis_url) if redis_url else MemoryRateLimiter()
     limit = settings.limit  # type: ignore[attr-defined]
-    return Limits(limiter, {name: limit(name) for name in LIMIT_NAMES}, on_limited)
+    max_delay = int(getattr(settings, "lockout_max_delay", 3600))
+    forget = int(getattr(settings, "lockout_forget", 86400))
+    backoffs = {
+        name: Backoff(
+            free=limit(name).count, base=limit(name).seconds, cap=max_delay, forget=forget
+        )
+        for name in BACKOFF_NAMES
+    }
+    return Limits(
+        WindowLimiter(redis_url),
+        {name: limit(name) for name in WINDOW_NAMES},
+        make_lockouts(redis_url),
+        backoffs,
+        on_limited,
+    )

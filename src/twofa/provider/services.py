@@ -9,6 +9,7 @@ from twofa.events import EventBus, make_bus
 from twofa.provider.apps.service import AppService
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.codes.service import CodeService
+from twofa.provider.codes.store import VerificationStore
 from twofa.provider.codes.usage import UsageCounters
 from twofa.provider.codes.verification import TokenVerifier
 from twofa.provider.deliveries.authy import AuthyCallbackSender
@@ -16,6 +17,7 @@ from twofa.provider.deliveries.dispatcher import DeliveryDispatcher
 from twofa.provider.devices.auth import RequestAuthenticator
 from twofa.provider.devices.registration import RegistrationService
 from twofa.provider.devices.service import DeviceService
+from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import MessagingService, make_gateway
 from twofa.provider.phones.service import PhoneVerificationService
 from twofa.provider.push.service import PushService
@@ -39,6 +41,7 @@ class Services:
     bus: EventBus
     limits: Limits
     audit: AuditLog
+    fraud: FraudGuard
     apps: AppService
     users: UserService
     messaging: MessagingService
@@ -68,6 +71,7 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     keyring = Keyring(settings.key)
     audit = AuditLog(db)
     limits = make_limits(settings, on_limited=audit.rate_limited)
+    fraud = FraudGuard(db, settings, audit)
     messaging = MessagingService(db, make_gateway(settings))
     # While Redis is down, the bus replays approval-request changes read from the database.
     feed = PushService.feed(db, number_key(settings))
@@ -75,8 +79,12 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     push = PushService(db, settings, bus, limits, audit)
     webpush = WebPushService(WebPushStore(db), keyring, settings)
     usage = UsageCounters(db)
-    verifier = TokenVerifier(db, keyring, settings, limits, audit, usage)
-    registrations = RegistrationService(db, keyring, settings, messaging, limits, audit)
+    verifier = TokenVerifier(
+        VerificationStore(db), keyring, settings, limits, audit, usage, guard=fraud
+    )
+    registrations = RegistrationService(
+        db, keyring, settings, messaging, limits, audit, guard=fraud
+    )
     return Services(
         settings=settings,
         db=db,
@@ -84,11 +92,14 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         bus=bus,
         limits=limits,
         audit=audit,
+        fraud=fraud,
         apps=AppService(db, keyring, allow_private_callbacks=settings.allow_private_callbacks),
         users=UserService(db, keyring, settings, audit),
         messaging=messaging,
-        codes=CodeService(db, keyring, settings, messaging, limits, audit, usage, verifier),
-        phones=PhoneVerificationService(db, keyring, settings, messaging, limits),
+        codes=CodeService(
+            db, keyring, settings, messaging, limits, audit, usage, verifier, guard=fraud
+        ),
+        phones=PhoneVerificationService(db, keyring, settings, messaging, limits, fraud),
         push=push,
         deliveries=DeliveryDispatcher(
             db,

@@ -46,6 +46,8 @@ apps = Table(
     Column("onetouch_enabled", Boolean, nullable=False, default=True),
     Column("generic_tokens_enabled", Boolean, nullable=False, default=True),
     Column("created_at", When, nullable=False),
+    # ISO country codes this application may send codes to, comma-separated; NULL: deployment's.
+    Column("allowed_countries", String(1000)),
     sqlite_autoincrement=True,
 )
 
@@ -117,6 +119,7 @@ phone_verifications = Table(
     Column("created_at", When, nullable=False),
     Column("expires_at", When, nullable=False),
     Column("verified_at", When),
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
 )
 Index(
     "ix_phone_verifications_lookup", phone_verifications.c.app_id, phone_verifications.c.phone_e164
@@ -269,3 +272,29 @@ audit_log = Table(
     Column("prev_hash", String(64)),
     Column("hash", String(64)),
 )
+
+# Fraud guard: sends and conversions per (application, destination prefix) in time buckets, and
+# the prefixes blocked for an application because their conversion fell too low (SMS pumping).
+fraud_traffic = Table(
+    "fraud_traffic",
+    metadata,
+    Column("app_id", ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("prefix", String(20), primary_key=True),
+    Column("bucket", BigInteger, primary_key=True),  # epoch seconds at the bucket's start
+    Column("sends", Integer, nullable=False, default=0),
+    Column("conversions", Integer, nullable=False, default=0),
+)
+
+fraud_blocks = Table(
+    "fraud_blocks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("app_id", ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("prefix", String(20), nullable=False),
+    Column("sends", Integer, nullable=False),
+    Column("conversions", Integer, nullable=False),
+    Column("created_at", When, nullable=False),
+    Column("expires_at", When, nullable=False),
+    Column("lifted_at", When),
+)
+Index("ix_fraud_blocks_lookup", fraud_blocks.c.app_id, fraud_blocks.c.prefix)

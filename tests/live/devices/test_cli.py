@@ -143,6 +143,7 @@ def test_refusals(sqlite_provider: LiveProvider, tmp_path: Path) -> None:
     cli = Cli(tmp_path / "home")
     cli.run("codes", ok=False)
     national = sqlite_provider.new_phone()
+    sqlite_provider.know_number("1", national)
     cli.run(
         "register", "--provider", sqlite_provider.url, "--country-code", "1", "--phone", national
     )

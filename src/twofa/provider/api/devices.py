@@ -117,13 +117,15 @@ def ok(body: dict[str, Any]) -> JSONResponse:
         ["country_code", "phone_number"],
     ),
 )
-def start_registration(body: Body, service: Service) -> JSONResponse:
+def start_registration(request: Request, body: Body, service: Service) -> JSONResponse:
     """Send a registration code to a phone; the answer is the same for any valid number.
 
     Example: `{"country_code": "1", "phone_number": "201-555-0123", "via": "sms"}` →
     `{"registration_id": "6f1c…", "seconds_to_expire": 600, "success": true}`
     """
-    started = service.registrations.start(parse_new_registration(body))
+    # The peer, or the client a trusted proxy names (uvicorn applies TWOFA_TRUSTED_PROXY).
+    client_ip = request.client.host if request.client else None
+    started = service.registrations.start(parse_new_registration(body), client_ip=client_ip)
     return ok(
         {"registration_id": started.registration_id, "seconds_to_expire": started.seconds_to_expire}
     )

@@ -6,23 +6,39 @@ each new entry the next sequence number and ``hash = sha256(prev_hash + entry)``
 runs at a time (PostgreSQL advisory lock; SQLite's single writer). Editing or deleting a
 chained entry breaks every later hash, which ``twofa audit verify`` reports. To also detect a
 truncated tail, record ``twofa audit verify --json``'s head hash somewhere else from time to time.
+
+Events without a transaction of their own (a code checked, a request refused) wait in a memory
+buffer, but only until the background writer has written the batch before them: ``record``
+wakes it at once, and everything buffered meanwhile goes in its next single INSERT (a group
+commit, at most every ``MIN_FLUSH_GAP`` seconds). A crash therefore loses what arrived during
+the last write, not a second's worth. While the database is down they wait in the buffer; a
+full buffer drops its oldest events, counted in ``twofa_audit_events_dropped_total`` and logged,
+and events written more than ``LATE_SECONDS`` after they happened are counted as late.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 
+from twofa.provider.observability import metrics
 from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import audit_log
 
+log = logging.getLogger(__name__)
 GENESIS = "0" * 64
+BUFFER = 100_000
+MIN_FLUSH_GAP = 0.05  # under a flood of events, one INSERT per 50 ms at most
+LATE_SECONDS = 5.0
 _INSERT = insert(audit_log)
 _CHAIN = (
     update(audit_log)
@@ -94,9 +110,11 @@ def _entry(row: Any) -> Entry:
 
 
 class AuditLog:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, buffer: int = BUFFER) -> None:
         self._db = db
-        self._buffer: deque[dict[str, Any]] = deque(maxlen=100_000)
+        self._buffer: deque[dict[str, Any]] = deque(maxlen=buffer)
+        self.dropped = 0
+        self.wake: Callable[[], None] | None = None  # set by the background writer
 
     def record(
         self,
@@ -124,7 +142,27 @@ class AuditLog:
         if conn is not None:
             conn.execute(_INSERT, values)
             return
+        if len(self._buffer) == self._buffer.maxlen:
+            self._dropped(1)
         self._buffer.append(values)
+        wake = self.wake
+        if wake is not None and len(self._buffer) == 1:
+            wake()  # the writer drains the buffer before it sleeps again: one wake per batch
+
+    def _dropped(self, count: int) -> None:
+        self.dropped += count
+        metrics.AUDIT_DROPPED.inc(count)
+        if self.dropped == count or self.dropped % 1000 < count:
+            log.error(
+                "audit buffer full (%s events): %s oldest events dropped so far",
+                self._buffer.maxlen,
+                self.dropped,
+            )
+
+    @property
+    def buffered(self) -> int:
+        """Events waiting in memory for the writer."""
+        return len(self._buffer)
 
     def flush(self) -> int:
         """Write buffered events; returns how many."""
@@ -135,10 +173,38 @@ class AuditLog:
             try:
                 with self._db.write() as conn:
                     conn.execute(_INSERT, batch)
-            except Exception:
+            except BaseException:
+                room = (self._buffer.maxlen or 0) - len(self._buffer)
+                if len(batch) > room:
+                    self._dropped(len(batch) - room)
+                    batch = batch[len(batch) - room :]
                 self._buffer.extendleft(reversed(batch))
                 raise
+            self._count_late(batch)
+        metrics.AUDIT_BUFFERED.set(len(self._buffer))
         return len(batch)
+
+    def _count_late(self, batch: list[dict[str, Any]]) -> None:
+        oldest = (utcnow() - batch[0]["created_at"]).total_seconds()
+        if oldest <= LATE_SECONDS:
+            return
+        late = sum(1 for v in batch if (utcnow() - v["created_at"]).total_seconds() > LATE_SECONDS)
+        metrics.AUDIT_LATE.inc(late)
+        log.warning("%s audit events written late, the oldest after %.1f s", late, oldest)
+
+    def flush_all(self) -> int:
+        """Write everything buffered (in batches); returns how many."""
+        total = 0
+        while True:
+            done = self.flush()
+            total += done
+            if not done:
+                return total
+
+    @staticmethod
+    def pause_between_flushes(started: float) -> float:
+        """Seconds to wait before the next flush, so a flood of events is written in batches."""
+        return max(MIN_FLUSH_GAP - (time.monotonic() - started), 0.0)
 
     def rate_limited(self, name: str, subject: str) -> None:
         """Record a refused request (``subject`` is the limited key: user, phone or app)."""

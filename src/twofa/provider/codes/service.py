@@ -27,6 +27,7 @@ from twofa.provider.apps.model import App
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.codes.usage import UsageCounters
 from twofa.provider.codes.verification import TokenVerifier
+from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import Message, MessagingService
 from twofa.provider.ratelimit import Limits
 from twofa.provider.users.model import User
@@ -66,11 +67,14 @@ class CodeService:
         audit: AuditLog,
         usage: UsageCounters,
         verifier: TokenVerifier,
+        *,
+        guard: FraudGuard,
     ) -> None:
         self._db = db
         self._audit = audit
         self.usage = usage
         self._verifier = verifier
+        self._guard = guard
         self._keyring = keyring
         self._settings = settings
         self._messaging = messaging
@@ -97,8 +101,12 @@ class CodeService:
             raise SmsDisabled()
         if channel == "call" and not app.calls_enabled:
             raise CallsDisabled()
-        self._limits.hit("sms_per_phone", user.phone.e164)
+        # Per (application, phone), so no tenant can spend another's budget for a shared number;
+        # the deployment-wide count per phone is a higher backstop.
+        self._limits.hit("sms_per_phone", f"{app.id}:{user.phone.e164}")
+        self._limits.hit("sms_per_phone_total", user.phone.e164)
         self._limits.hit("sms_per_app", str(app.id))
+        self._guard.before_send(app.id, user.phone)
         code = random_digits(self._settings.sms_code_length)
         minutes = self._settings.sms_code_ttl // 60
         if channel == "sms":
@@ -138,7 +146,9 @@ class CodeService:
             if active_devices(conn, user.phone.e164):
                 return False
         try:
-            self._limits.hit("sms_per_phone", user.phone.e164)
+            self._guard.before_send(app.id, user.phone)
+            self._limits.hit("sms_per_phone", f"{app.id}:{user.phone.e164}")
+            self._limits.hit("sms_per_phone_total", user.phone.e164)
             self._messaging.send(
                 Message(
                     user.phone.e164,

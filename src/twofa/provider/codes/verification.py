@@ -2,8 +2,8 @@
 
 One read transaction loads the user, their unexpired SMS/voice codes and their TOTP secrets;
 only a valid code costs a write (a conditional UPDATE that makes it single use). Wrong codes
-write nothing to the database: they are counted by the rate limiter and audited through the
-audit log's buffer.
+write nothing to the database: every attempt is reserved in the lockout store before the code is
+compared (a success gives it back), and failures are audited through the audit log's buffer.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from twofa.provider.apps.model import App
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.codes.store import Material, VerificationStore
 from twofa.provider.codes.usage import UsageCounters
+from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.observability import metrics
 from twofa.provider.ratelimit import Limits
 from twofa.provider.users.model import parse_authy_id
 from twofa.settings import Settings
-from twofa.storage.database import Database, utcnow
+from twofa.storage.database import utcnow
 
 Outcome = Literal["valid", "reused", "invalid"]
 KEY_CACHE = 50_000
@@ -34,15 +35,18 @@ class TokenVerifier:
 
     def __init__(
         self,
-        db: Database,
+        store: VerificationStore,
         keyring: Keyring,
         settings: Settings,
         limits: Limits,
         audit: AuditLog,
         usage: UsageCounters,
+        *,
+        guard: FraudGuard,
     ) -> None:
-        self._store = VerificationStore(db)
+        self._store = store
         self._keys: dict[str, bytes] = {}  # decoded TOTP keys by ciphertext (never stale)
+        self._guard = guard
         self._usage = usage
         self._sms_length = settings.sms_code_length
         self._keyring = keyring
@@ -56,12 +60,13 @@ class TokenVerifier:
         if app.lenient_verify and not force and not material.confirmed:
             return  # the legacy Authy behaviour, only when the application opted in
         subject = f"{app.id}:{material.user_id}"
-        failures = self._limits.check("verify_failures_per_user", subject)
+        # Reserve first: the attempt is counted before the comparison, so concurrent guesses
+        # cannot all pass a check; a success gives the count back.
+        self._limits.reserve("verify_failures_per_user", subject)
         outcome = self._check(app, material, token)
         metrics.VERIFICATIONS.labels(outcome).inc()
         if outcome == "valid":
-            if failures:  # success clears the failure count (nothing to clear: no round trip)
-                self._limits.reset("verify_failures_per_user", subject)
+            self._limits.reset("verify_failures_per_user", subject)
             return
         self._audit.record(
             "verification.failed",
@@ -69,7 +74,6 @@ class TokenVerifier:
             subject=f"user:{material.user_id}",
             data={"reason": outcome},
         )
-        self._limits.hit("verify_failures_per_user", subject)
         raise TokenReused() if outcome == "reused" else TokenInvalid()
 
     def _load(self, app: App, raw_id: str, token: str) -> Material:
@@ -98,6 +102,7 @@ class TokenVerifier:
                     if not code.used and self._store.spend_code(
                         user_id, code.id, utcnow(), confirm=not material.confirmed
                     ):
+                        self._guard.code_verified(app.id, user_id)  # its prefix converts
                         return self._passed(app, user_id)
                     reused = True
         now = time.time()

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 import httpx
+from sqlalchemy import Connection
 
 from twofa.errors import DatabaseBusy
 from twofa.provider.audit.service import AuditLog
@@ -117,6 +118,7 @@ class DeliveryDispatcher:
                 now=now,
                 lease_until=self._lease_until(now),
                 interval=self._settings.delivery_probe_interval,
+                kinds=self._senders.keys(),
             )
             for target in resumed:
                 self._audit_change(conn, "delivery.resumed", target, {"reason": "nothing queued"})
@@ -126,6 +128,7 @@ class DeliveryDispatcher:
                 now=now,
                 lease_until=self._lease_until(now),
                 limit=BATCH,
+                kinds=self._senders.keys(),
             )
         metrics.DELIVERY_PAUSED.set(paused)
         return probes + batch
@@ -133,8 +136,12 @@ class DeliveryDispatcher:
     async def attempt(self, client: httpx.AsyncClient, delivery: Delivery) -> Outcome:
         """Send one delivery once and read the answer with its kind's sender."""
         sender = self._senders[delivery.kind]
-        outgoing = sender.prepare(delivery)
-        if outgoing is None:
+        try:
+            outgoing = sender.prepare(delivery)
+        except Exception as exc:  # a row this kind cannot sign will never be sendable
+            log.exception("delivery %s cannot be prepared", delivery.id)
+            return Outcome("refused", error=f"cannot prepare: {type(exc).__name__}", reached=False)
+        if outgoing is None:  # the kind says it is no longer worth sending (expired)
             return Outcome("refused", error="no longer worth sending", reached=False)
         url, headers, extensions = delivery.url, dict(outgoing.headers), {}
         # A kind may decide for itself whether private receivers are allowed (Web Push does).
@@ -167,38 +174,13 @@ class DeliveryDispatcher:
                 store.delivered(conn, delivery, now)
             elif outcome.result == "refused":
                 store.failed(conn, delivery, now, outcome.error or "refused", retry_at=None)
-            if outcome.reached:
-                if store.healthy(conn, delivery.target, now):
-                    self._audit_change(conn, "delivery.resumed", delivery.target, {})
-                    log.warning("deliveries to %s resumed", delivery.target)
-                if outcome.result != "retry":
-                    return
-            error = outcome.error or "failed"
-            paused = False
-            if outcome.result == "retry" and not outcome.reached:
-                circuit = store.count_failure(
-                    conn, target=delivery.target, app_id=delivery.app_id, now=now, error=error
-                )
-                paused = circuit.state == "paused"
-                if policy.should_pause(self._settings, circuit, now) and store.pause(
-                    conn, delivery.target, now, self._settings.delivery_probe_interval
-                ):
-                    paused = True
-                    metrics.DELIVERY_PAUSES.inc()
-                    self._audit_change(
-                        conn,
-                        "delivery.paused",
-                        delivery.target,
-                        {"failures": circuit.failures, "last_error": error[:200]},
-                    )
-                    log.warning(
-                        "deliveries to %s paused after %s failed attempts: %s",
-                        delivery.target,
-                        circuit.failures,
-                        error,
-                    )
+            if outcome.reached and store.healthy(conn, delivery.target, now):
+                self._audit_change(conn, "delivery.resumed", delivery.target, {})
+                log.warning("deliveries to %s resumed", delivery.target)
             if outcome.result != "retry":
                 return
+            error = outcome.error or "failed"
+            paused = not outcome.reached and self._count_failure(conn, delivery, now, error)
             when = policy.retry_at(
                 self._settings,
                 attempts=delivery.attempts + 1,
@@ -210,15 +192,35 @@ class DeliveryDispatcher:
                 when = now  # a paused receiver's deliveries wait for it, however long
             store.failed(conn, delivery, now, error, retry_at=when)
 
-    def _audit_change(self, conn: object, event: str, target: str, data: dict[str, object]) -> None:
-        app_id = int(target[4:]) if target.startswith("app:") else None
-        self._audit.record(
-            event,
-            app_id=app_id,
-            subject=target,
-            data=data,
-            conn=conn,  # type: ignore[arg-type]
+    def _count_failure(
+        self, conn: Connection, delivery: Delivery, now: datetime, error: str
+    ) -> bool:
+        """Count an unanswered attempt against the receiver; True when it is (now) paused."""
+        circuit = store.count_failure(
+            conn, target=delivery.target, app_id=delivery.app_id, now=now, error=error
         )
+        if circuit.state == PAUSED:
+            return True
+        if not policy.should_pause(self._settings, circuit, now):
+            return False
+        if store.pause(conn, delivery.target, now, self._settings.delivery_probe_interval):
+            metrics.DELIVERY_PAUSES.inc()
+            data = {"failures": circuit.failures, "last_error": error[:200]}
+            self._audit_change(conn, "delivery.paused", delivery.target, data)
+            log.warning(
+                "deliveries to %s paused after %s failed attempts: %s",
+                delivery.target,
+                circuit.failures,
+                error,
+            )
+        return True
+
+    def _audit_change(
+        self, conn: Connection, event: str, target: str, data: dict[str, object]
+    ) -> None:
+        kind, _, ref = target.partition(":")
+        app_id = int(ref) if kind == "app" and ref.isdigit() else None
+        self._audit.record(event, app_id=app_id, subject=target, data=data, conn=conn)
 
     def receivers(self) -> dict[str, Receiver]:
         """Every receiver with deliveries waiting or failures counted, by target."""

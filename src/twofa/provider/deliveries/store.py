@@ -9,6 +9,7 @@ row is sent by one worker at a time, and a worker that dies loses its lease to a
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -136,9 +137,19 @@ def _lease(conn: Connection, ids: list[int], now: datetime, until: datetime, wor
 
 
 def claim(
-    conn: Connection, *, worker: str, now: datetime, lease_until: datetime, limit: int
+    conn: Connection,
+    *,
+    worker: str,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    kinds: Collection[str],
 ) -> list[Delivery]:
-    """Lease up to ``limit`` due deliveries whose receiver is not paused."""
+    """Lease up to ``limit`` due deliveries of ``kinds`` whose receiver is not paused.
+
+    A process claims only the kinds it can send, so during a rolling upgrade an older process
+    leaves a newer kind to the processes that know it.
+    """
     paused = exists().where(
         delivery_circuits.c.target == deliveries.c.target, delivery_circuits.c.state == PAUSED
     )
@@ -149,6 +160,7 @@ def claim(
                 deliveries.c.status == PENDING,
                 deliveries.c.next_attempt_at <= now,
                 deliveries.c.lease_until.is_(None) | (deliveries.c.lease_until < now),
+                deliveries.c.kind.in_(kinds),
                 ~paused,
             )
             .order_by(deliveries.c.id)
@@ -163,7 +175,13 @@ def claim(
 
 
 def claim_probes(
-    conn: Connection, *, worker: str, now: datetime, lease_until: datetime, interval: float
+    conn: Connection,
+    *,
+    worker: str,
+    now: datetime,
+    lease_until: datetime,
+    interval: float,
+    kinds: Collection[str],
 ) -> tuple[list[Delivery], list[str], int]:
     """Lease one delivery per paused receiver whose probe is due.
 
@@ -197,6 +215,7 @@ def claim_probes(
                 deliveries.c.target == target,
                 deliveries.c.status == PENDING,
                 deliveries.c.lease_until.is_(None) | (deliveries.c.lease_until < now),
+                deliveries.c.kind.in_(kinds),
             )
             .order_by(deliveries.c.id)
             .limit(1)

@@ -2,8 +2,9 @@
 
 The start answer never depends on whether any application knows the number, so registration
 cannot be used to discover who uses which service. Codes are 6 random digits, stored only as
-keyed hashes, valid ``phone_verification_ttl`` seconds; five wrong codes end the registration,
-and each number may start only a few registrations per window (SMS pumping).
+keyed hashes, valid ``phone_verification_ttl`` seconds; each check is counted before the code is
+compared and the fifth wrong one ends the registration. Codes go only to numbers some
+application knows, within budgets with back-off (SMS pumping).
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from twofa.errors import (
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.devices.model import EnrolledDevice
 from twofa.provider.devices.signature import InvalidKey, normalized_jwk, public_key_from_jwk
+from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import Message, MessagingService
 from twofa.provider.phones.numbers import Phone
 from twofa.provider.phones.service import phone_param
 from twofa.provider.ratelimit import Limits
 from twofa.settings import Settings
-from twofa.storage.database import Database, aware, utcnow
+from twofa.storage.database import Database, utcnow
 from twofa.storage.tables import device_registrations, devices
 
 CODE_LENGTH = 6
@@ -102,6 +104,8 @@ class RegistrationService:
         messaging: MessagingService,
         limits: Limits,
         audit: AuditLog,
+        *,
+        guard: FraudGuard | None = None,
     ) -> None:
         self._db = db
         self._audit = audit
@@ -109,11 +113,21 @@ class RegistrationService:
         self._settings = settings
         self._messaging = messaging
         self._limits = limits
+        self._guard = guard or FraudGuard(db, settings, audit)
 
-    def start(self, new: NewRegistration) -> StartedRegistration:
-        """Send a code to the phone by SMS or voice and open a registration."""
+    def start(self, new: NewRegistration, *, client_ip: str | None = None) -> StartedRegistration:
+        """Open a registration and send its code by SMS or voice, if the number may get one.
+
+        Nobody is authenticated here, so a code goes only to a number that is a user of some
+        application (and passes the fraud guard); for any other number the registration is
+        opened and answered the same way, but nothing is sent. Budgets: per client address and
+        per number (back-offs), then deployment-wide."""
         phone, via = new.phone, new.via
-        self._limits.hit("device_registrations_per_number", phone.e164)
+        if client_ip:
+            self._limits.reserve("device_registrations_per_ip", client_ip)
+        self._limits.reserve("device_registrations_per_number", phone.e164)
+        # Last, so requests refused above cannot spend everyone's budget.
+        self._limits.hit("device_registrations_total", "all")
         code = random_digits(CODE_LENGTH)
         registration_id = str(uuidlib.uuid4())
         ttl = self._settings.phone_verification_ttl
@@ -121,7 +135,9 @@ class RegistrationService:
             f"Your twofa authenticator code is: {code}. It expires in {ttl // 60} minutes. "
             "Do not share it."
         )
-        self._messaging.send(Message(phone.e164, via, body, secret=code), app_id=None)
+        if self._guard.may_send_unsolicited(phone):
+            self._limits.hit("sms_per_phone_total", phone.e164)
+            self._messaging.send(Message(phone.e164, via, body, secret=code), app_id=None)
         now = utcnow()
         with self._db.write() as conn:
             conn.execute(
@@ -148,16 +164,10 @@ class RegistrationService:
             row = conn.execute(
                 select(device_registrations).where(device_registrations.c.uuid == registration_id)
             ).first()
-        if (
-            row is None
-            or row.used_at is not None
-            or aware(row.expires_at) <= now
-            or row.attempts >= MAX_ATTEMPTS
-        ):
+        if row is None or not self._take_attempt(row.id, now):
             raise RegistrationNotFound()
         given = self._code_hash(registration_id, code) if code is not None else ""
         if not hmac.compare_digest(given, row.code_hash):
-            self._count_failure(row.id, now)
             raise VerificationIncorrect()
         with self._db.write() as conn:
             won = conn.execute(
@@ -165,7 +175,6 @@ class RegistrationService:
                 .where(
                     device_registrations.c.id == row.id,
                     device_registrations.c.used_at.is_(None),
-                    device_registrations.c.attempts < MAX_ATTEMPTS,
                 )
                 .values(used_at=now)
             ).rowcount
@@ -184,6 +193,7 @@ class RegistrationService:
                 )
                 .returning(*devices.c)
             ).one()
+            self._limits.reset("device_registrations_per_number", row.phone_e164)
             self._audit.record(
                 "device.registered",
                 subject=f"device:{created.uuid}",
@@ -192,20 +202,19 @@ class RegistrationService:
             )
         return EnrolledDevice.from_row(created, new.public_key)
 
-    def _count_failure(self, registration_id: int, now: Any) -> None:
-        """One more wrong code; the fifth ends the registration for good."""
+    def _take_attempt(self, registration_id: int, now: Any) -> bool:
+        """Count one check before comparing (a conditional UPDATE: concurrent confirms cannot
+        exceed ``MAX_ATTEMPTS``); False when the registration is over, expired or used."""
         with self._db.write() as conn:
-            conn.execute(
-                update(device_registrations)
-                .where(device_registrations.c.id == registration_id)
-                .values(attempts=device_registrations.c.attempts + 1)
-            )
-            conn.execute(
-                update(device_registrations)
-                .where(
-                    device_registrations.c.id == registration_id,
-                    device_registrations.c.attempts >= MAX_ATTEMPTS,
-                    device_registrations.c.used_at.is_(None),
-                )
-                .values(used_at=now)
+            return bool(
+                conn.execute(
+                    update(device_registrations)
+                    .where(
+                        device_registrations.c.id == registration_id,
+                        device_registrations.c.used_at.is_(None),
+                        device_registrations.c.expires_at > now,
+                        device_registrations.c.attempts < MAX_ATTEMPTS,
+                    )
+                    .values(attempts=device_registrations.c.attempts + 1)
+                ).rowcount
             )

@@ -43,7 +43,18 @@ DELIVERY_PAUSED = Gauge(
     "Receivers paused by the breaker right now",
     multiprocess_mode="max",
 )
+AUDIT_DROPPED = Counter(
+    "twofa_audit_events_dropped_total", "Audit events lost: the buffer was full (database down)"
+)
+AUDIT_LATE = Counter(
+    "twofa_audit_events_late_total", "Audit events written more than 5 s after they happened"
+)
+AUDIT_BUFFERED = Gauge(
+    "twofa_audit_events_buffered", "Audit events waiting in memory", multiprocess_mode="livesum"
+)
 RATE_LIMITED = Counter("twofa_rate_limited_total", "Requests refused by a rate limit", ["limit"])
+FRAUD_BLOCKS = Counter("twofa_fraud_blocks_total", "Destination prefixes blocked for SMS pumping")
+FRAUD_REFUSED = Counter("twofa_fraud_refused_total", "Sends refused by the fraud guard", ["reason"])
 OPEN_STREAMS = Gauge("twofa_open_streams", "Open event streams", multiprocess_mode="livesum")
 
 

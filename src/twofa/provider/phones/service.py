@@ -23,6 +23,7 @@ from twofa.errors import (
     VerificationIncorrect,
 )
 from twofa.provider.apps.model import App
+from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import Message, MessagingService
 from twofa.provider.messaging.gateways import Channel
 from twofa.provider.phones.numbers import Phone, carrier_name, line_type, parse_phone
@@ -30,6 +31,8 @@ from twofa.provider.ratelimit import Limits
 from twofa.settings import Settings
 from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import phone_verifications
+
+MAX_CHECKS = 5  # wrong checks that end a verification (Twilio Verify also allows five)
 
 LOCALES = {
     "en": "Your {app} verification code is: {code}",
@@ -87,7 +90,9 @@ class PhoneVerificationService:
         settings: Settings,
         messaging: MessagingService,
         limits: Limits,
+        guard: FraudGuard,
     ) -> None:
+        self._guard = guard
         self._db = db
         self._keyring = keyring
         self._settings = settings
@@ -98,8 +103,10 @@ class PhoneVerificationService:
         self, app: App, phone: Phone, *, via: str, code_length: int, locale: str | None
     ) -> Started:
         """Send a code to ``phone`` by SMS or call."""
-        self._limits.hit("phone_verifications_per_number", phone.e164)
+        self._limits.hit("phone_verifications_per_number", f"{app.id}:{phone.e164}")
+        self._limits.hit("sms_per_phone_total", phone.e164)
         self._limits.hit("sms_per_app", str(app.id))
+        self._guard.before_send(app.id, phone)
         code = random_digits(code_length)
         template = LOCALES.get((locale or "en")[:2].lower(), LOCALES["en"])
         body = template.format(app=app.name, code=code)
@@ -139,25 +146,40 @@ class PhoneVerificationService:
         )
 
     def check(self, app: App, phone: Phone, code: str) -> None:
-        """Accept the pending code once; 60022 when wrong, 60023 when nothing is pending."""
+        """Accept the pending code once; 60022 when wrong, 60023 when nothing is pending.
+
+        Each check is reserved before the code is compared: one more attempt on the
+        verification (a conditional UPDATE, so concurrent checks cannot exceed the cap; after
+        ``MAX_CHECKS`` the verification is over and a new code must be requested), and one on
+        the (application, phone) back-off that spans verifications."""
         now = utcnow()
+        pending = (
+            phone_verifications.c.app_id == app.id,
+            phone_verifications.c.phone_e164 == phone.e164,
+            phone_verifications.c.verified_at.is_(None),
+            phone_verifications.c.expires_at > now,
+            phone_verifications.c.attempts < MAX_CHECKS,
+        )
         with self._db.read() as conn:
             row = conn.execute(
                 select(phone_verifications)
-                .where(
-                    phone_verifications.c.app_id == app.id,
-                    phone_verifications.c.phone_e164 == phone.e164,
-                    phone_verifications.c.verified_at.is_(None),
-                    phone_verifications.c.expires_at > now,
-                )
+                .where(*pending)
                 .order_by(phone_verifications.c.id.desc())
             ).first()
         if row is None:
             raise NoPendingVerification(phone.international)
-        self._limits.check("verify_failures_per_user", f"phone:{app.id}:{phone.e164}")
+        subject = f"phone:{app.id}:{phone.e164}"
+        self._limits.reserve("verify_failures_per_user", subject)
+        with self._db.write() as conn:
+            taken = conn.execute(
+                update(phone_verifications)
+                .where(phone_verifications.c.id == row.id, *pending)
+                .values(attempts=phone_verifications.c.attempts + 1)
+            ).rowcount
+        if not taken:
+            raise NoPendingVerification(phone.international)
         wanted = self._keyring.code_hash(f"phone:{app.id}:{phone.e164}", code)
         if not hmac.compare_digest(row.code_hash, wanted):
-            self._limits.hit("verify_failures_per_user", f"phone:{app.id}:{phone.e164}")
             raise VerificationIncorrect()
         with self._db.write() as conn:
             won = conn.execute(
@@ -167,8 +189,11 @@ class PhoneVerificationService:
                 )
                 .values(verified_at=now)
             ).rowcount
+            if won:
+                self._guard.converted(app.id, phone, conn)
         if not won:
             raise NoPendingVerification(phone.international)
+        self._limits.reset("verify_failures_per_user", subject)
 
     def status(self, app: App, phone: Phone) -> VerificationStatus:
         """The latest verification for ``phone``: pending, verified or expired."""

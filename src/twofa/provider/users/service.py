@@ -10,6 +10,7 @@ from twofa.crypto import Keyring, public_id
 from twofa.errors import UserInvalid
 from twofa.otp import random_secret
 from twofa.provider.audit.service import AuditLog
+from twofa.provider.fraud.policy import check_line_type
 from twofa.provider.phones.numbers import Phone, parse_phone
 from twofa.provider.users import store
 from twofa.provider.users.model import Device, User, parse_authy_id
@@ -44,6 +45,7 @@ def validate_new_user(email: Any, cellphone: Any, country_code: Any) -> tuple[st
         fields["cellphone"] = "is invalid"
     if fields or phone is None:
         raise UserInvalid(fields=fields)
+    check_line_type(phone)  # 60083: premium-rate and similar numbers would cost every message
     return normalized_email, phone
 
 

@@ -1,0 +1,1 @@
+"""The fraud guard: line types, geo permissions, SMS-pumping detection and blocks."""

@@ -1,0 +1,121 @@
+"""Audit events without a transaction of their own: written within milliseconds by the
+background writer, kept in order while the database is down, dropped and late ones counted."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from prometheus_client import REGISTRY
+
+from twofa.provider.audit.service import AuditLog
+from twofa.provider.audit.writer import write_buffered
+from twofa.provider.services import Services
+
+
+def metric(name: str) -> float:
+    return REGISTRY.get_sample_value(name) or 0.0
+
+
+def stored(services: Services, event: str) -> int:
+    return len(services.audit.entries(limit=1000, event=event))
+
+
+def test_a_buffered_event_is_written_at_once_not_after_a_second(services: Services) -> None:
+    async def scenario() -> float:
+        writer = asyncio.create_task(write_buffered(services.audit))
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        services.audit.record("verification.passed", app_id=1, subject="user:1")
+        while not await asyncio.to_thread(stored, services, "verification.passed"):
+            assert time.monotonic() - started < 5
+            await asyncio.sleep(0.005)
+        took = time.monotonic() - started
+        writer.cancel()
+        return took
+
+    took = asyncio.run(scenario())
+    assert took < 0.5, took  # the old writer flushed once a second
+
+
+def test_a_flood_is_written_in_batches(services: Services) -> None:
+    inserts: list[int] = []
+    real = services.audit.flush
+
+    def counting() -> int:
+        done = real()
+        if done:
+            inserts.append(done)
+        return done
+
+    services.audit.flush = counting  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        writer = asyncio.create_task(write_buffered(services.audit))
+        for n in range(2000):
+            services.audit.record("verification.failed", subject=f"user:{n}")
+            if n % 100 == 0:
+                await asyncio.sleep(0.01)
+        while services.audit.buffered:
+            await asyncio.sleep(0.01)
+        writer.cancel()
+
+    asyncio.run(scenario())
+    assert sum(inserts) == 2000
+    assert len(inserts) < 100  # not one write per event
+
+
+class Down:
+    """A database that is unreachable."""
+
+    @contextmanager
+    def write(self) -> Iterator[Any]:
+        raise OSError("database unreachable")
+        yield
+
+
+def test_events_wait_in_order_while_the_database_is_down(services: Services) -> None:
+    audit = AuditLog(Down(), buffer=10)  # type: ignore[arg-type]
+    for n in range(4):
+        audit.record("code.failed", subject=f"user:{n}")
+    with pytest.raises(OSError):
+        audit.flush()
+    assert [e["subject"] for e in audit._buffer] == [f"user:{n}" for n in range(4)]
+    audit._db = services.db
+    assert audit.flush_all() == 4
+    assert [e.subject for e in services.audit.entries(event="code.failed")] == [
+        f"user:{n}" for n in range(4)
+    ]
+
+
+def test_a_full_buffer_counts_and_logs_what_it_drops(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    audit = AuditLog(Down(), buffer=3)  # type: ignore[arg-type]
+    before = metric("twofa_audit_events_dropped_total")
+    with caplog.at_level(logging.ERROR):
+        for n in range(5):
+            audit.record("code.failed", subject=f"user:{n}")
+    assert audit.dropped == 2
+    assert metric("twofa_audit_events_dropped_total") - before == 2
+    assert [e["subject"] for e in audit._buffer] == ["user:2", "user:3", "user:4"]
+    assert "dropped" in caplog.text
+
+
+def test_late_events_are_counted_and_logged(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = metric("twofa_audit_events_late_total")
+    services.audit.record("code.failed", subject="user:old")
+    services.audit.record("code.failed", subject="user:new")
+    services.audit._buffer[0]["created_at"] -= timedelta(seconds=30)
+    with caplog.at_level(logging.WARNING):
+        assert services.audit.flush() == 2
+    assert metric("twofa_audit_events_late_total") - before == 1
+    assert "written late" in caplog.text
