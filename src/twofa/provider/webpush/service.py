@@ -85,10 +85,6 @@ class WebPushService:
         self._key_lock = threading.Lock()
         self._tokens: dict[str, tuple[float, str]] = {}
 
-    @property
-    def store(self) -> WebPushStore:
-        return self._store
-
     def vapid_key(self) -> VapidKey:
         """The deployment's key pair, made and stored on first use (the provider's start)."""
         if self._key is not None:

@@ -91,20 +91,6 @@ class WebPushStore:
                 ).rowcount
             )
 
-    def for_device(self, device_id: int) -> Subscription | None:
-        """The subscription of an active (not revoked) device."""
-        with self._db.read() as conn:
-            return subscription_of(conn, device_id)
-
-
-def subscription_of(conn: Connection, device_id: int) -> Subscription | None:
-    row = conn.execute(
-        select(webpush_subscriptions)
-        .join(devices, devices.c.id == webpush_subscriptions.c.device_id)
-        .where(webpush_subscriptions.c.device_id == device_id, devices.c.revoked_at.is_(None))
-    ).first()
-    return Subscription.from_row(row) if row else None
-
 
 def subscriptions_of_phone(conn: Connection, phone_e164: str) -> list[Subscription]:
     """The subscriptions of the phone's active devices."""
