@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from twofa.provider.phones.numbers import (
+from twofa.provider.phone_numbers import (
     Phone,
     line_type,
     mask_sms,

@@ -318,7 +318,7 @@ def audit_verify(as_json: bool) -> None:
 
 def register(cli: click.Group) -> None:
     """Add the provider's commands to the ``twofa`` group."""
-    from twofa.provider.fraud.cli import fraud_group
+    from twofa.provider.fraud_cli import fraud_group
 
     for command in (provider_command, apps_group, outbox_command, db_group, audit_group):
         cli.add_command(command)

@@ -16,7 +16,7 @@ from twofa.provider.api.docs import BOOL, INT, STRING, doc
 from twofa.provider.api.guards import api_key, authenticate, read_params, run_db, services
 from twofa.provider.messaging.gateways import Channel
 from twofa.provider.params import as_bool, as_int, as_str
-from twofa.provider.phones.numbers import mask_sms, mask_status
+from twofa.provider.phone_numbers import mask_sms, mask_status
 
 TAG = "Authy: users and tokens"
 router = APIRouter(tags=[TAG])

@@ -29,7 +29,7 @@ from twofa.provider.devices.model import EnrolledDevice
 from twofa.provider.devices.signature import InvalidKey, normalized_jwk, public_key_from_jwk
 from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import Message, MessagingService
-from twofa.provider.phones.numbers import Phone
+from twofa.provider.phone_numbers import Phone
 from twofa.provider.phones.service import phone_param
 from twofa.provider.ratelimit import Limits
 from twofa.settings import Settings

@@ -30,7 +30,7 @@ from twofa.provider.fraud.policy import (
 )
 from twofa.provider.fraud.store import Block, FraudStore
 from twofa.provider.observability import metrics
-from twofa.provider.phones.numbers import Phone, phone_from_e164
+from twofa.provider.phone_numbers import Phone, phone_from_e164
 from twofa.settings import Settings
 from twofa.storage.database import Database, utcnow
 

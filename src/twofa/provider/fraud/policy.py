@@ -9,7 +9,7 @@ import phonenumbers
 from phonenumbers import PhoneNumberType
 
 from twofa.errors import CountryNotAllowed, LineTypeRefused
-from twofa.provider.phones.numbers import Phone
+from twofa.provider.phone_numbers import Phone
 
 # Numbers whose messages cost the sender extra or pay the receiver: the tools of toll fraud.
 REFUSED_LINE_TYPES = {

@@ -26,7 +26,7 @@ from twofa.provider.apps.model import App
 from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import Message, MessagingService
 from twofa.provider.messaging.gateways import Channel
-from twofa.provider.phones.numbers import Phone, carrier_name, line_type, parse_phone
+from twofa.provider.phone_numbers import Phone, carrier_name, line_type, parse_phone
 from twofa.provider.ratelimit import Limits
 from twofa.settings import Settings
 from twofa.storage.database import Database, aware, utcnow

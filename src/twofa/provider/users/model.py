@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from twofa.provider.phones.numbers import Phone
+from twofa.provider.phone_numbers import Phone
 
 MAX_AUTHY_ID = 2**53
 

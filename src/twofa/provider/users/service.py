@@ -11,7 +11,7 @@ from twofa.errors import UserInvalid
 from twofa.otp import random_secret
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.fraud.policy import check_line_type
-from twofa.provider.phones.numbers import Phone, parse_phone
+from twofa.provider.phone_numbers import Phone, parse_phone
 from twofa.provider.users import store
 from twofa.provider.users.model import Device, User, parse_authy_id
 from twofa.provider.users.store import active_devices, load_user

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from twofa.errors import UserNotFound
-from twofa.provider.phones.numbers import Phone
+from twofa.provider.phone_numbers import Phone
 from twofa.provider.users.model import AppAccount, Device, User, parse_authy_id
 from twofa.storage.database import aware
 from twofa.storage.tables import apps, devices, totp_secrets, users
