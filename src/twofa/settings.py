@@ -144,7 +144,6 @@ class Settings(BaseSettings):
     webpush_allow_private: bool = False  # let configured hosts resolve to private addresses
     webpush_allow_loopback: bool = False  # dev and test only: push services on 127.0.0.1
     webpush_ca_file: str = ""  # extra CA certificates for a self-hosted push service
-    webpush_timeout: float = Field(5.0, gt=0)
 
     # Retention: expired secrets go a day after expiry; records of what happened after 30 days
     retention_expired_after: int = Field(86400, ge=0)
