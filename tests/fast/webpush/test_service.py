@@ -12,7 +12,7 @@ from twofa.crypto import Keyring
 from twofa.errors import ServiceUnavailable
 from twofa.provider.webpush.service import WebPushService
 from twofa.provider.webpush.store import WebPushStore
-from twofa.settings import load_settings
+from twofa.settings import SettingsError, load_settings
 from twofa.storage.database import Database
 from twofa.storage.engine import make_engine, upgrade
 
@@ -59,3 +59,9 @@ def test_subject_defaults() -> None:
         "https://2fa.example.org"
     )
     assert load_settings(public_url="http://127.0.0.1:5001").vapid_subject.startswith("mailto:")
+
+
+def test_loopback_push_services_are_refused_in_production() -> None:
+    with pytest.raises(SettingsError, match="WEBPUSH_ALLOW_LOOPBACK"):
+        load_settings(env="prod", secret_key="s" * 40, webpush_allow_loopback=True)
+    assert load_settings(env="test", secret_key="s" * 40, webpush_allow_loopback=True)
