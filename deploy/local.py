@@ -172,6 +172,34 @@ def drop_database(admin_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def with_login(url: str, user: str, password: str) -> str:
+    """``url`` connecting as ``user``."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(username=user, password=password).render_as_string(False)
+
+
+def create_site_role(admin_url: str, site_db: str, provider_db: str, password: str) -> str:
+    """The site's own login role, owner of its database and unable to open the provider's."""
+    import psycopg
+
+    role = site_db
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP ROLE IF EXISTS "{role}"')
+        conn.execute(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'")
+        conn.execute(f'ALTER DATABASE "{site_db}" OWNER TO "{role}"')
+        conn.execute(f'REVOKE ALL ON DATABASE "{provider_db}" FROM PUBLIC')
+        conn.execute(f'REVOKE ALL ON DATABASE "{site_db}" FROM PUBLIC')
+    return role
+
+
+def drop_role(admin_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP ROLE IF EXISTS "{name}"')
+
+
 def write_private(path: Path, text: str) -> None:
     path.touch(mode=0o600, exist_ok=True)
     path.chmod(0o600)
@@ -265,34 +293,54 @@ class Deployment:
         data_dir.mkdir(exist_ok=True)
 
         port = args.port or process.free_port()
+        # Three origins on one port, told apart by host name: the provider answers 127.0.0.1
+        # (its API, QR links), the site "localhost", the authenticator "authenticator.localhost"
+        # (browsers resolve *.localhost to loopback themselves). Server-to-server calls use the
+        # first two, which resolve without DNS.
         public_url = f"http://127.0.0.1:{port}"
+        site_url = f"http://localhost:{port}"
+        authenticator_url = f"http://authenticator.localhost:{port}"
         provider_ports = [process.free_port() for _ in range(args.providers)]
         site_port = process.free_port()
         provider_db = database_url(args.postgres, self.databases[0])
-        site_db = database_url(args.postgres, self.databases[1])
+        site_password = secrets.token_urlsafe(24)
 
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TWOFA_")}
-        env.update(
-            {
-                "TWOFA_ENV": "prod",
-                "TWOFA_SECRET_KEY": secrets.token_urlsafe(48),
-                "TWOFA_DATA_DIR": str(data_dir),
-                "TWOFA_DATABASE_URL": provider_db,
-                "TWOFA_REDIS_URL": args.redis,
-                "TWOFA_PUBLIC_URL": public_url,
-                "TWOFA_SMS_GATEWAY": "outbox",  # read the "sent" codes with `twofa outbox`
-                "TWOFA_LOG_JSON": "true",
-                "TWOFA_SITE_DATABASE_URL": site_db,
-                "TWOFA_SITE_PROVIDER_URL": public_url,  # the site reaches the providers via nginx
-                "TWOFA_SITE_PUBLIC_URL": public_url,
-                "TWOFA_CALLBACK_ALLOW_PRIVATE": "true",  # this rehearsal's site is on loopback
-                "FORWARDED_ALLOW_IPS": "127.0.0.1",  # uvicorn trusts X-Forwarded-* from nginx only
-                "TWOFA_SITE_TRUSTED_PROXY": "127.0.0.1",  # and so does the site (waitress)
-            }
-        )
+        base = {k: v for k, v in os.environ.items() if not k.startswith("TWOFA_")}
+        common = {
+            "TWOFA_ENV": "prod",
+            "TWOFA_DATA_DIR": str(data_dir),
+            "TWOFA_REDIS_URL": args.redis,
+            "TWOFA_LOG_JSON": "true",
+        }
+        # The provider's secrets stay with the provider ...
+        env = {
+            **base,
+            **common,
+            "TWOFA_SECRET_KEY": secrets.token_urlsafe(48),
+            "TWOFA_DATABASE_URL": provider_db,
+            "TWOFA_PUBLIC_URL": public_url,
+            "TWOFA_SMS_GATEWAY": "outbox",  # read the "sent" codes with `twofa outbox`
+            "TWOFA_CALLBACK_ALLOW_PRIVATE": "true",  # this rehearsal's site is on loopback
+            "FORWARDED_ALLOW_IPS": "127.0.0.1",  # uvicorn trusts X-Forwarded-* from nginx only
+        }
+        # ... and the site gets its own secret, database role and API key, nothing else.
+        site_env = {
+            **base,
+            **common,
+            "TWOFA_SITE_SECRET_KEY": secrets.token_urlsafe(48),
+            "TWOFA_SITE_DATABASE_URL": with_login(
+                database_url(args.postgres, self.databases[1]), self.databases[1], site_password
+            ),
+            "TWOFA_SITE_PROVIDER_URL": public_url,  # the site reaches the providers via nginx
+            "TWOFA_SITE_PUBLIC_URL": site_url,
+            "TWOFA_SITE_TRUSTED_PROXY": "127.0.0.1",  # waitress trusts nginx's X-Forwarded-*
+        }
         self.state = {
             "pid": os.getpid(),
             "url": public_url,
+            "site_url": site_url,
+            "authenticator_url": authenticator_url,
+            "site_role": self.databases[1],
             "port": port,
             "postgres": args.postgres,
             "databases": self.databases,
@@ -311,9 +359,10 @@ class Deployment:
         twofa = process.twofa_command()
         for name in self.databases:
             recreate_database(args.postgres, name)
+        create_site_role(args.postgres, self.databases[1], self.databases[0], site_password)
         # Migrations first (`twofa db upgrade` is the step a rollout runs before new code).
         self._run("migrate-provider", [*twofa, "db", "upgrade"], env)
-        self._run("migrate-site", [*twofa, "site", "--migrate-only"], env)
+        self._run("migrate-site", [*twofa, "site", "--migrate-only"], site_env)
 
         # The providers need nothing else; start them while the site's application is created.
         providers = []
@@ -345,21 +394,21 @@ class Deployment:
                     "create",
                     args.app_name,
                     "--callback-url",
-                    f"{public_url}/authy/callback",
+                    f"{site_url}/authy/callback",
                     "--json",
                 ],
                 env,
             )
         )
-        env = {**env, "TWOFA_SITE_API_KEY": created["api_key"]}
-        self.state["env"] = env_subset(env)
+        site_env["TWOFA_SITE_API_KEY"] = created["api_key"]
+        self.state["env"] = env_subset({**env, "TWOFA_SITE_API_KEY": created["api_key"]})
         self.state["app"] = {"app_id": created["app_id"], "name": created["name"]}
         write_private(
             self.state_dir / "twofa.env",
             "".join(f"{k}={shlex.quote(v)}\n" for k, v in sorted(self.state["env"].items())),
         )
         site = self._spawn(
-            "site", [*twofa, "site", "--host", "127.0.0.1", "--port", str(site_port)], env
+            "site", [*twofa, "site", "--host", "127.0.0.1", "--port", str(site_port)], site_env
         )
         self.state["site"] = {
             "pid": site.pid,
@@ -381,7 +430,9 @@ class Deployment:
             render_nginx(
                 TEMPLATE.read_text(),
                 {
-                    "TWOFA_NGINX_SERVER_NAME": "127.0.0.1 localhost",
+                    "TWOFA_NGINX_SERVER_NAME": "127.0.0.1",
+                    "TWOFA_NGINX_SITE_NAME": "localhost",
+                    "TWOFA_NGINX_AUTHENTICATOR_NAME": "authenticator.localhost",
                     "TWOFA_NGINX_LISTEN": f"127.0.0.1:{port}",
                     "TWOFA_NGINX_PROVIDER_SERVERS": "\n    ".join(
                         f"server 127.0.0.1:{p} max_fails=2 fail_timeout=5s;" for p in provider_ports
@@ -418,11 +469,11 @@ class Deployment:
             f"""
   twofa reference deployment is up
 
-  URL             {s["url"]}/
-  Authenticator   {s["url"]}/authenticator/
+  Site            {s["site_url"]}/
+  Authenticator   {s["authenticator_url"]}/authenticator/   (its own origin)
   Authy API       {s["url"]}/protected/json/...   (site API key in the environment file)
   Providers       {", ".join(p["url"] for p in s["providers"])}   (least_conn behind nginx)
-  Site            {s["site"]["url"]}
+  Site process    {s["site"]["url"]}
   Databases       {", ".join(s["databases"])} on {s["postgres"]}
   Redis           {s["redis"]}
   Logs            {s["logs"]}/
@@ -472,6 +523,8 @@ class Deployment:
                     drop_database(self.args.postgres, name)
                 except Exception as exc:
                     print(f"could not drop database {name}: {exc}", file=sys.stderr)
+            with contextlib.suppress(Exception):
+                drop_role(self.args.postgres, self.databases[1])
         with contextlib.suppress(FileNotFoundError):
             (self.state_dir / STATE_FILE).unlink()
         print("twofa reference deployment stopped", flush=True)
@@ -518,6 +571,9 @@ def cleanup_stale(state_dir: Path, state: dict[str, Any]) -> None:
         for name in state.get("databases") or []:
             with contextlib.suppress(Exception):
                 drop_database(state["postgres"], name)
+        if state.get("site_role"):
+            with contextlib.suppress(Exception):
+                drop_role(state["postgres"], state["site_role"])
     with contextlib.suppress(FileNotFoundError):
         (state_dir / STATE_FILE).unlink()
 

@@ -148,8 +148,13 @@ class LiveProvider:
         *,
         name: str = "Test phone",
         os_type: str = "cli",
+        approve: bool = True,
     ) -> TestDevice:
-        """Register a new authenticator device for ``phone`` with the code from the outbox."""
+        """Register a new authenticator device for ``phone`` with the code from the outbox.
+
+        A further device of the phone waits for approval; with ``approve`` (the default) the
+        operator approves it at once, so tests about something else get a working device.
+        """
         self.know_number(country_code, phone)
         started = start_registration(self.url, country_code=str(country_code), phone_number=phone)
         code = self.last_code(e164(phone, country_code), 6)
@@ -162,6 +167,8 @@ class LiveProvider:
             os_type=os_type,
             public_key=keys.public_jwk(key),
         )
+        if device.get("state") == "pending" and approve:
+            self.services.devices.approvals.operator_approve(device["uuid"])
         return TestDevice(self.url, device["uuid"], key)
 
     def stop(self) -> None:

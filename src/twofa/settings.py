@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from functools import cached_property
@@ -94,6 +96,8 @@ class Settings(BaseSettings):
     totp_window: int = Field(1, ge=0, le=3)
     phone_verification_ttl: int = Field(600, gt=0)
     onetouch_default_ttl: int = Field(86400, ge=0)
+    # Device event streams: a keep-alive, and a check that the device may still listen, this often
+    stream_heartbeat: float = Field(15.0, gt=0, le=60)
 
     # Rate limits, "COUNT/SECONDS": moving windows (at most COUNT per SECONDS)...
     limit_sms_per_phone: str = "5/600"  # per (application, phone)
@@ -183,6 +187,20 @@ class Settings(BaseSettings):
     # The address of a reverse proxy whose X-Forwarded-* headers the site may trust (nginx).
     site_trusted_proxy: str = ""
     site_password_memory_kib: int = Field(65536, ge=8)  # Argon2id memory cost
+    # The site's own secret (session cookie, sign-up challenges); never the provider's key.
+    site_secret_key: SecretStr | None = None
+    # Open /login/events streams per site process; past it browsers poll /login/status.
+    site_max_streams: int = Field(16, ge=0)
+    site_password_min_length: int = Field(8, ge=8, le=64)
+    # Failed passwords "COUNT/SECONDS": per account and address (hard back-off), per address
+    # (hard back-off), per account from anywhere (soft: a proof of work, never a lockout).
+    site_login_limit_pair: str = "5/900"
+    site_login_limit_ip: str = "50/900"
+    site_login_limit_account: str = "10/3600"
+    site_login_backoff_max: int = Field(900, gt=0)
+    # Sign-ups per address "COUNT/SECONDS" before the browser must solve a proof of work.
+    site_signup_limit_ip: str = "3/3600"
+    site_challenge_bits: int = Field(18, ge=1, le=28)
 
     @field_validator(
         "limit_verify_failures_per_user",
@@ -194,6 +212,10 @@ class Settings(BaseSettings):
         "limit_device_registrations_per_number",
         "limit_device_registrations_per_ip",
         "limit_device_registrations_total",
+        "site_login_limit_pair",
+        "site_login_limit_ip",
+        "site_login_limit_account",
+        "site_signup_limit_ip",
     )
     @classmethod
     def _limit_format(cls, value: str) -> str:
@@ -225,13 +247,33 @@ class Settings(BaseSettings):
         return "mailto:postmaster@localhost"
 
     @model_validator(mode="after")
-    def _secret_key_outside_dev(self) -> Settings:
+    def _stream_budget_leaves_threads(self) -> Settings:
+        # Streams may never take every thread: pages and callbacks need some.
+        if self.site_max_streams > self.site_threads - 4:
+            raise SettingsError("TWOFA_SITE_MAX_STREAMS must leave at least 4 TWOFA_SITE_THREADS")
+        return self
+
+    @model_validator(mode="after")
+    def _secret_keys_outside_dev(self) -> Settings:
+        """Outside dev each secret that is set must be strong, and one of them must be set.
+
+        The provider needs ``TWOFA_SECRET_KEY`` and the site ``TWOFA_SITE_SECRET_KEY``; each
+        process is given only its own (``key`` and ``site_key`` refuse a missing one).
+        """
         if self.env == "dev":
             return self
-        key = self.secret_key.get_secret_value() if self.secret_key else ""
-        if len(key) < MIN_SECRET_KEY_LENGTH or key.lower() in WEAK_SECRET_KEYS:
+        given = {
+            name: value.get_secret_value()
+            for name, value in (
+                ("TWOFA_SECRET_KEY", self.secret_key),
+                ("TWOFA_SITE_SECRET_KEY", self.site_secret_key),
+            )
+            if value is not None and value.get_secret_value()
+        }
+        weak = [name for name, key in given.items() if _weak(key)]
+        if weak or not given:
             raise SettingsError(
-                f"TWOFA_SECRET_KEY must be set to a random value of at least "
+                f"{(weak or ['TWOFA_SECRET_KEY'])[0]} must be set to a random value of at least "
                 f"{MIN_SECRET_KEY_LENGTH} characters when TWOFA_ENV={self.env}"
             )
         return self
@@ -245,10 +287,25 @@ class Settings(BaseSettings):
 
     @cached_property
     def key(self) -> bytes:
-        """The master secret as bytes (in dev, one kept under ``data_dir`` if none is set)."""
+        """The provider's master secret (in dev, one kept under ``data_dir`` if none is set)."""
         if self.secret_key is not None and self.secret_key.get_secret_value():
             return self.secret_key.get_secret_value().encode()
+        if self.env != "dev":
+            raise SettingsError(f"TWOFA_SECRET_KEY is required when TWOFA_ENV={self.env}")
         return _dev_secret_key(self.data_dir)
+
+    @cached_property
+    def site_key(self) -> bytes:
+        """The site's own secret.
+
+        In production it must be ``TWOFA_SITE_SECRET_KEY``: the site never holds the provider's
+        key. In dev and test, without one, a key derived from the master secret will do.
+        """
+        if self.site_secret_key is not None and self.site_secret_key.get_secret_value():
+            return self.site_secret_key.get_secret_value().encode()
+        if self.env == "prod":
+            raise SettingsError("TWOFA_SITE_SECRET_KEY is required when TWOFA_ENV=prod")
+        return hmac.new(self.key, b"twofa-site-secret", hashlib.sha256).hexdigest().encode()
 
     @property
     def provider_database_url(self) -> str:
@@ -263,6 +320,10 @@ class Settings(BaseSettings):
     def limit(self, name: str) -> Limit:
         """The parsed rate limit ``limit_<name>``."""
         return Limit.parse(getattr(self, f"limit_{name}"))
+
+
+def _weak(key: str) -> bool:
+    return len(key) < MIN_SECRET_KEY_LENGTH or key.lower() in WEAK_SECRET_KEYS
 
 
 def _dev_secret_key(data_dir: Path) -> bytes:

@@ -123,9 +123,18 @@ def shot(page: Page, name: str) -> None:
 
 
 def register_device(
-    page: Page, user: PhoneUser, *, name: str | None = None, screenshots: bool = False
+    page: Page,
+    user: PhoneUser,
+    *,
+    name: str | None = None,
+    screenshots: bool = False,
+    approve_on: Page | None = None,
 ) -> None:
-    """Walk the registration screens with the code from the outbox."""
+    """Walk the registration screens with the code from the outbox.
+
+    A further device of the phone waits for approval: ``approve_on`` (a page of an existing
+    device) types the number it shows; without one, the operator approves it.
+    """
     page.goto("/authenticator/")
     phone_step = page.locator("#step-phone")
     expect(phone_step).to_be_visible()
@@ -147,6 +156,19 @@ def register_device(
     if screenshots:
         shot(page, "03-register-name")
     page.get_by_role("button", name="Finish").click()
+    expect(page.locator("#app:visible, #step-approval:visible")).to_have_count(1)
+    if page.locator("#step-approval").is_visible():
+        number = page.locator("[data-approval-number]").inner_text()
+        if approve_on is None:
+            approvals = user.provider.services.devices.approvals
+            asking = approvals.pending(user.e164)[-1]
+            approvals.operator_approve(asking["uuid"])
+        else:
+            joining = approve_on.locator("[data-device-request]")
+            expect(joining).to_be_visible()
+            joining.get_by_label("Number shown on the new device").fill(number)
+            joining.get_by_role("button", name="Approve").click()
+            expect(joining).to_have_count(0)
     expect(page.locator("#app")).to_be_visible()
     expect(page.locator(".status")).to_have_attribute("data-status", "live")
 
@@ -209,6 +231,8 @@ def start_site(
         "TWOFA_SITE_DATABASE_URL": f"sqlite:///{database}",
         "TWOFA_SITE_APP_NAME": "Acme Demo",
         "TWOFA_SITE_PROVIDER_TIMEOUT": "3",
+        # Every test browser signs up from 127.0.0.1: no puzzle unless a test asks for one.
+        "TWOFA_SITE_SIGNUP_LIMIT_IP": "1000/3600",
     }
     env = clean_env(**{**defaults, **extra})
     log_path = data_dir / f"site-{port}.log"

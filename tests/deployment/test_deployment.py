@@ -323,13 +323,79 @@ def test_device_event_stream_is_not_buffered(deployment: Deployed) -> None:
 
 
 def test_site_through_nginx(deployment: Deployed) -> None:
-    page = httpx.get(deployment.url + "/", timeout=5)
+    site_url = deployment.state["site_url"]
+    assert site_url.startswith("http://localhost:")
+    page = httpx.get(site_url + "/", timeout=5)
     assert page.status_code == 200
     assert "text/html" in page.headers["content-type"]
     assert page.headers["x-served-by"] == deployment.state["site"]["url"].removeprefix("http://")
     # The provider's callbacks reach the site through nginx; an unsigned one is refused, not 500.
-    unsigned = httpx.post(deployment.url + "/authy/callback", json={"uuid": "x"}, timeout=5)
+    unsigned = httpx.post(site_url + "/authy/callback", json={"uuid": "x"}, timeout=5)
     assert unsigned.status_code == 400
+    # The site's host serves nothing of the provider, and the provider's host nothing of the site.
+    assert httpx.get(site_url + "/protected/json/app/details", timeout=5).status_code == 404
+    assert httpx.get(site_url + "/authenticator/", timeout=5).status_code == 404
+    assert httpx.get(deployment.url + "/login", timeout=5).status_code == 404
+
+
+def _environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    pairs = (item.decode(errors="replace").split("=", 1) for item in raw if b"=" in item)
+    return dict(pairs)  # type: ignore[arg-type]
+
+
+def test_site_runs_in_production_without_any_provider_secret(deployment: Deployed) -> None:
+    site_env = _environ(deployment.state["site"]["pid"])
+    assert site_env["TWOFA_ENV"] == "prod"
+    assert len(site_env["TWOFA_SITE_SECRET_KEY"]) >= 32
+    for provider_only in ("TWOFA_SECRET_KEY", "TWOFA_DATABASE_URL", "TWOFA_TWILIO_AUTH_TOKEN"):
+        assert provider_only not in site_env, provider_only
+    # Its database URL names its own role, which cannot open the provider's database.
+    role = deployment.state["site_role"]
+    assert f"//{role}:" in site_env["TWOFA_SITE_DATABASE_URL"]
+    provider_db = deployment.state["databases"][0]
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+        allowed = conn.execute(
+            "SELECT has_database_privilege(%s, %s, 'CONNECT')", (role, provider_db)
+        ).fetchone()
+    assert allowed == (False,)
+    # And the site works: its sign-up page renders and its password hint answers.
+    assert httpx.get(deployment.state["site_url"] + "/sign-up", timeout=5).status_code == 200
+
+
+def test_authenticator_answers_on_its_own_host_name(deployment: Deployed) -> None:
+    host = "authenticator.localhost:" + str(deployment.state["port"])
+    headers = {"Host": host}
+    app = httpx.get(deployment.url + "/authenticator/", headers=headers, timeout=5)
+    assert app.status_code == 200 and "text/html" in app.headers["content-type"]
+    root = httpx.get(deployment.url + "/", headers=headers, timeout=5)
+    assert root.status_code == 302 and root.headers["location"].endswith("/authenticator/")
+    # Its device API is on its own origin too; the site and the Authy API are not.
+    devices = httpx.get(deployment.url + "/device/v1/devices", headers=headers, timeout=5)
+    assert devices.status_code in (400, 401)
+    assert devices.headers["content-type"].startswith("application/json")
+    assert httpx.get(deployment.url + "/login", headers=headers, timeout=5).status_code == 404
+    api = httpx.get(deployment.url + "/protected/json/app/details", headers=headers, timeout=5)
+    assert api.status_code == 404
+
+
+def test_qr_links_reach_the_provider(deployment: Deployed) -> None:
+    authy = AuthyApiClient(deployment.api_key, api_uri=deployment.url)
+    user = authy.users.create("qr@example.com", new_phone(), 1)
+    assert user.ok(), user.content
+    response = httpx.post(
+        f"{deployment.url}/protected/json/users/{user.id}/secret",
+        headers={"X-Authy-API-Key": deployment.api_key},
+        json={"label": "qr@example.com"},
+        timeout=5,
+    )
+    assert response.status_code == 200, response.text
+    link = response.json()["qr_code"]
+    assert link.startswith(deployment.url + "/qr/")
+    image = httpx.get(link, timeout=5)
+    assert image.status_code == 200
+    assert image.headers["content-type"] == "image/png"
+    assert image.content.startswith(b"\x89PNG")
 
 
 def test_metrics_only_from_loopback(deployment: Deployed) -> None:

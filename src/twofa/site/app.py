@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, make_response, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.wrappers import Response
 
@@ -19,10 +19,14 @@ from twofa.settings import Settings
 from twofa.site import db as site_db
 from twofa.site.account.service import AccountService
 from twofa.site.auth.service import AuthService
+from twofa.site.auth.signup import SignUpService, SignUpStore
+from twofa.site.challenge import Challenges, SpentChallenges
 from twofa.site.live import LiveStatus
-from twofa.site.passwords import Passwords
+from twofa.site.passwords import Passwords, PasswordsBusy
 from twofa.site.services import EXTENSION, SiteServices
 from twofa.site.store import AttemptStore, SessionStore, UserStore
+from twofa.site.streams import StreamBudget
+from twofa.site.throttle import FailureStore, LoginThrottle
 from twofa.storage.database import Database
 from twofa.storage.engine import make_engine
 
@@ -61,23 +65,47 @@ def create_app(
             timeout=settings.site_provider_timeout,
         )
     live = LiveStatus(bus if bus is not None else make_bus(settings.redis_url))
+    now = clock or (lambda: datetime.now(UTC))
     attempts = AttemptStore(database)
+    users = UserStore(database)
+    # A quarter of the threads may wait for a password hash; the rest stay free for pages.
+    passwords = Passwords(
+        memory_kib=settings.site_password_memory_kib, max_waiting=max(2, settings.site_threads // 4)
+    )
+    challenges = Challenges(
+        key=hmac.new(settings.site_key, b"twofa-site-challenge", hashlib.sha256).digest(),
+        spent=SpentChallenges(database),
+        clock=now,
+    )
     auth = AuthService(
         settings=settings,
-        users=UserStore(database),
+        users=users,
         attempts=attempts,
         sessions=SessionStore(database),
-        passwords=Passwords(memory_kib=settings.site_password_memory_kib),
+        passwords=passwords,
         provider=provider,
         live=live,
-        clock=clock or (lambda: datetime.now(UTC)),
+        throttle=LoginThrottle(store=FailureStore(database), settings=settings, clock=now),
+        challenges=challenges,
+        clock=now,
+    )
+    signup = SignUpService(
+        settings=settings,
+        users=users,
+        signups=SignUpStore(database),
+        passwords=passwords,
+        challenges=challenges,
+        provider=provider,
+        clock=now,
     )
     app.extensions[EXTENSION] = SiteServices(
         settings=settings,
         auth=auth,
+        signup=signup,
         account=AccountService(attempts=attempts, provider=provider),
         live=live,
         provider=provider,
+        streams=StreamBudget(settings.site_max_streams),
     )
     app.extensions["twofa_site_database"] = database
     _register(app)
@@ -85,8 +113,8 @@ def create_app(
 
 
 def _configure(app: Flask, settings: Settings) -> None:
-    # A key derived for this purpose only: the session cookie never signs with the master key.
-    app.secret_key = hmac.new(settings.key, b"twofa-site-session", hashlib.sha256).hexdigest()
+    # The site's own secret, narrowed to this purpose; the site never holds the provider's key.
+    app.secret_key = hmac.new(settings.site_key, b"twofa-site-session", hashlib.sha256).hexdigest()
     secure = settings.site_public_url.startswith("https://")
     app.config.update(
         SESSION_COOKIE_NAME="twofa_site",
@@ -150,6 +178,13 @@ def _register(app: Flask) -> None:
         (413, "The request is too large."),
     ):
         app.register_error_handler(code, _error_page(code, message))
+
+    @app.errorhandler(PasswordsBusy)
+    def _busy(exc: PasswordsBusy) -> Response:
+        message = "Many people are signing in right now. Please try again in a few seconds."
+        response = make_response(render_template("error.html", code=503, message=message), 503)
+        response.headers["Retry-After"] = "2"
+        return response
 
     @app.errorhandler(500)
     def _server_error(exc: Exception) -> tuple[str, int]:

@@ -91,6 +91,49 @@ sessions = Table(
     Column("revoked_at", When),
 )
 
+# One row per failed password, keyed by the account (SHA-256 of the e-mail address, so typing
+# someone else's address leaves no readable trace) and by the client's address (an IPv6 /64).
+login_failures = Table(
+    "site_login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_hash", String(64), nullable=False),
+    Column("ip", String(64), nullable=False),
+    Column("created_at", When, nullable=False),
+    Index("ix_site_login_failures_account_created", "account_hash", "created_at"),
+    Index("ix_site_login_failures_ip_created", "ip", "created_at"),
+)
+
+# A sign-up waiting for its phone to be confirmed. Nothing is registered at the provider until
+# the code is right; the browser holds a random token whose SHA-256 is ``token_hash``.
+signups = Table(
+    "site_signups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("state", String(16), nullable=False),  # pending | confirmed | cancelled
+    Column("email", String(254), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("full_name", String(100), nullable=False),
+    Column("country_code", Integer, nullable=False),
+    Column("region", String(2), nullable=False),
+    Column("phone", String(30), nullable=False),
+    Column("ip", String(64), nullable=False),
+    Column("created_at", When, nullable=False),
+    Column("expires_at", When, nullable=False),
+    Column("code_sent_at", When),
+    Column("code_failures", Integer, nullable=False, default=0),
+    Index("ix_site_signups_ip_created", "ip", "created_at"),
+)
+
+# Proof-of-work challenges already used: each is good for one form submission.
+spent_challenges = Table(
+    "site_spent_challenges",
+    metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("expires_at", When, nullable=False, index=True),
+)
+
 
 def alembic_config(url: str) -> Any:
     """An Alembic config for the site's packaged migrations."""

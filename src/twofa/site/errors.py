@@ -45,6 +45,22 @@ class Cooldown(SiteError):
         super().__init__(f"Please wait {seconds} seconds before asking for another code.")
 
 
+class Throttled(SiteError):
+    """Too many failed passwords from this address: wait ``seconds`` before the next try."""
+
+    def __init__(self, seconds: int) -> None:
+        self.seconds = seconds
+        wait = f"{seconds} seconds" if seconds < 120 else f"{round(seconds / 60)} minutes"
+        super().__init__(f"Too many failed sign-ins from here. Please wait {wait} and try again.")
+
+
+class ChallengeNeeded(SiteError):
+    message = (
+        "This account has had many failed sign-ins. Your browser solves a short puzzle "
+        "before each try: enter your password again."
+    )
+
+
 class SignUpFailed(SiteError):
     """Sign-up refused; ``fields`` maps form field names to messages."""
 

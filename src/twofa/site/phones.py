@@ -34,6 +34,23 @@ class InvalidPhoneNumber(ValueError):
     """The number is not a valid number for the chosen country."""
 
 
+class RefusedPhoneNumber(InvalidPhoneNumber):
+    """A valid number of a kind the site never texts (premium rate, shared cost, …)."""
+
+
+# Numbers that can receive a code. Premium-rate and shared-cost numbers earn their owner money
+# per message or call (SMS pumping, toll fraud); toll-free, UAN, personal, pager and voicemail
+# numbers are not a person's phone. VoIP stays allowed: many people's only number is one.
+ACCEPTED_TYPES = frozenset(
+    {
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE,  # reachable by voice call
+        phonenumbers.PhoneNumberType.VOIP,
+    }
+)
+
+
 @lru_cache(maxsize=1)
 def countries() -> tuple[Country, ...]:
     """Every region phonenumbers knows, sorted by name."""
@@ -58,6 +75,8 @@ def parse_phone(number: str, region: str) -> Phone:
         raise InvalidPhoneNumber(str(exc)) from exc
     if not phonenumbers.is_valid_number(parsed) or parsed.country_code is None:
         raise InvalidPhoneNumber("not a valid phone number for that country")
+    if phonenumbers.number_type(parsed) not in ACCEPTED_TYPES:
+        raise RefusedPhoneNumber("premium-rate, shared-cost and service numbers are not accepted")
     return Phone(
         region=phonenumbers.region_code_for_number(parsed) or region,
         country_code=int(parsed.country_code),

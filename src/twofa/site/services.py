@@ -12,7 +12,9 @@ if TYPE_CHECKING:
     from twofa.settings import Settings
     from twofa.site.account.service import AccountService
     from twofa.site.auth.service import AuthService
+    from twofa.site.auth.signup import SignUpService
     from twofa.site.live import LiveStatus
+    from twofa.site.streams import StreamBudget
 
 EXTENSION = "twofa_site"
 
@@ -21,9 +23,11 @@ EXTENSION = "twofa_site"
 class SiteServices:
     settings: Settings
     auth: AuthService
+    signup: SignUpService
     account: AccountService
     live: LiveStatus
     provider: Client
+    streams: StreamBudget
 
 
 def services() -> SiteServices:

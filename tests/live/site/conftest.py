@@ -209,6 +209,7 @@ class Browser:
         self.live = live
         self.phone = phone or live.new_phone()
         self.http: FlaskClient = app.test_client()
+        self.baseline = 0  # messages to the phone before the account existed (sign-up code)
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -225,17 +226,39 @@ class Browser:
         form = {"csrf_token": self.csrf(kwargs.pop("csrf_from", "/")), **(data or {})}
         return self.http.post(path, data=form, **kwargs)
 
-    def sign_up(self, email: str = EMAIL, phone: str | None = None) -> Any:
+    def sign_up_form(
+        self, email: str = EMAIL, phone: str | None = None, password: str = PASSWORD, **extra: Any
+    ) -> Any:
+        """Submit the sign-up form only (a code goes to the phone; no account yet)."""
         return self.post(
             "/sign-up",
             {
                 "full_name": "Alice Example",
                 "email": email,
-                "password": PASSWORD,
+                "password": password,
                 "region": "US",
                 "phone": phone or self.phone,
+                **extra,
             },
         )
+
+    def register(self, email: str = EMAIL, phone: str | None = None) -> None:
+        """Sign up and confirm the phone with its code; the browser ends signed out.
+
+        :meth:`outbox` counts messages from here on, so tests of the login see only theirs.
+        """
+        response = self.sign_up_form(email, phone)
+        assert response.headers.get("Location") == "/sign-up/confirm", response.get_data()[:800]
+        code = self.live.last_code(e164(phone or self.phone), 6)
+        confirmed = self.post("/sign-up/confirm", {"code": code}, csrf_from="/sign-up/confirm")
+        assert confirmed.headers["Location"] == "/account"
+        self.post("/logout")
+        self.baseline = len(self.live.outbox(e164(phone or self.phone)))
+
+    def sign_up(self, email: str = EMAIL, phone: str | None = None) -> Any:
+        """Register, then log in with the password: the browser holds a pending login."""
+        self.register(email, phone)
+        return self.login(email)
 
     def login(self, email: str = EMAIL, password: str = PASSWORD, **kw: Any) -> Any:
         return self.post("/login", {"email": email, "password": password, **kw})
@@ -272,7 +295,8 @@ class Browser:
         return e164(self.phone)
 
     def outbox(self) -> list[Any]:
-        return self.live.outbox(self.e164)
+        """Messages to this browser's phone since its account was created."""
+        return self.live.outbox(self.e164)[self.baseline :]
 
     def last_code(self) -> str:
         return self.live.last_code(self.e164, self.live.settings.sms_code_length)
@@ -295,7 +319,7 @@ class Browser:
         return uuid
 
     def signed_in_with_sms(self) -> User:
-        """Sign up and finish with the SMS code: the browser ends on a live session."""
+        """Sign up, log in and finish with the SMS code: the browser ends on a live session."""
         assert self.sign_up().headers["Location"] == "/verify"
         self.get("/verify")
         assert self.post("/verify", {"code": self.last_code()}).headers["Location"] == "/account"
@@ -303,8 +327,7 @@ class Browser:
 
     def app_user(self) -> tuple[User, TestDevice]:
         """Sign up, leave, and register an authenticator device for the phone."""
-        self.sign_up()
-        self.post("/logout")
+        self.register()
         device = self.live.enroll_device("1", self.phone)
         return self.user(), device
 

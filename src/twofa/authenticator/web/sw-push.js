@@ -37,7 +37,8 @@ function pushB64url(bytes) {
 
 /** The signed text of device-api.md section 2; keep in step with keys.js canonicalRequest. */
 function pushCanonical(method, path, deviceUuid, timestamp, nonce, bodyHash) {
-  return [method.toUpperCase(), path, timestamp, nonce, bodyHash].join("\n");
+  return [method.toUpperCase(), self.location.hostname.toLowerCase(), path, deviceUuid,
+    String(timestamp), nonce, bodyHash].join("\n");
 }
 
 async function pushSigned(device, method, path, body) {

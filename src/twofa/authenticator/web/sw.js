@@ -3,10 +3,11 @@
 
 importScripts("sw-push.js");
 
-const VERSION = "twofa-authenticator-v2";
+const VERSION = "twofa-authenticator-v3";
 const SHELL = [
-  "./", "index.html", "styles.css", "app.js", "api.js", "codes.js", "db.js", "keys.js",
-  "lists.js", "notifications.js", "register.js", "requests.js", "stream.js", "totp.js", "ui.js",
+  "./", "index.html", "styles.css", "app.js", "api.js", "codes.js", "db.js", "joining.js",
+  "keys.js", "lists.js", "notifications.js", "register.js", "requests.js", "stream.js",
+  "totp.js", "ui.js",
   "manifest.webmanifest", "icons/icon.svg", "icons/icon-192.png", "icons/icon-512.png",
   "icons/maskable-512.png",
 ];

@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("auth", __name__)
 callback_bp = Blueprint("callback", __name__)
 
-from twofa.site.auth import callback, second_factor, views  # noqa: E402, F401  (registers routes)
+from twofa.site.auth import callback, second_factor, signup_views, views  # noqa: E402, F401  (registers routes)

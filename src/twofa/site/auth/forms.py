@@ -7,9 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Regexp, ValidationError
 
-from twofa.site.phones import InvalidPhoneNumber, countries, parse_phone
-
-MIN_PASSWORD = 10
+from twofa.site.phones import InvalidPhoneNumber, RefusedPhoneNumber, countries, parse_phone
 
 
 def _email(form: FlaskForm, field: EmailField) -> None:
@@ -24,8 +22,8 @@ class SignUpForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254), _email])
     password = PasswordField(
         "Password",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD, max=128)],
-        description=f"At least {MIN_PASSWORD} characters.",
+        validators=[DataRequired(), Length(max=128)],
+        description="At least 8 characters. Long phrases are best; common passwords are refused.",
     )
     region = SelectField("Country", default="US", validators=[DataRequired()])
     phone = StringField(
@@ -34,6 +32,9 @@ class SignUpForm(FlaskForm):
         description="We send sign-in codes to this number.",
     )
 
+    challenge = HiddenField()
+    solution = HiddenField()
+
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.region.choices = [(c.region, c.label) for c in countries()]
@@ -41,6 +42,10 @@ class SignUpForm(FlaskForm):
     def validate_phone(self, field: StringField) -> None:
         try:
             parse_phone(field.data or "", self.region.data or "")
+        except RefusedPhoneNumber as exc:
+            raise ValidationError(
+                "Premium-rate, shared-cost and service numbers cannot receive codes."
+            ) from exc
         except InvalidPhoneNumber as exc:
             raise ValidationError("Enter a valid mobile number for the chosen country.") from exc
 
@@ -49,6 +54,8 @@ class LoginForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])
     next = HiddenField()
+    challenge = HiddenField()
+    solution = HiddenField()
 
 
 class VerifyForm(FlaskForm):

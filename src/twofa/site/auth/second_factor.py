@@ -31,6 +31,7 @@ from twofa.site.auth.service import FINAL_STATUSES, Channel
 from twofa.site.auth.session import PENDING, pending_required, start_session
 from twofa.site.errors import SiteError, TooManyFailures, provider_message
 from twofa.site.services import services
+from twofa.site.streams import Refusal, StreamSlot
 
 Page = str | Response | tuple[str, int]
 KEEPALIVE_SECONDS = 15.0
@@ -69,6 +70,9 @@ def events() -> Response:
     """
     svc = services()
     attempt = g.attempt
+    slot = svc.streams.acquire(attempt.id)
+    if not isinstance(slot, StreamSlot):
+        return _no_stream(slot)
     uuid = attempt.approval_uuid
     deadline = time.monotonic() + svc.settings.site_stream_max_seconds
 
@@ -95,7 +99,18 @@ def events() -> Response:
                 yield frame(state) if state in FINAL_STATUSES else ": keepalive\n\n"
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)
+    body = stream_with_context(stream())
+    response = Response(body, mimetype="text/event-stream", headers=headers)
+    response.call_on_close(slot.release)  # the server closes the response when the client leaves
+    return response
+
+
+def _no_stream(reason: Refusal) -> Response:
+    """Refuse a stream: EventSource gives up on a non-200 answer and the page polls instead."""
+    response = jsonify(status="poll", reason=reason, poll=url_for("auth.status"))
+    response.status_code = 429 if reason == "attempt" else 503
+    response.headers["Retry-After"] = "2"
+    return response
 
 
 @bp.post("/login/complete")

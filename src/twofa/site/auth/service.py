@@ -18,19 +18,20 @@ from typing import Literal
 from twofa.client import (
     Client,
     InvalidToken,
-    InvalidUser,
     ProviderError,
     ProviderUnavailable,
     UserNotRegistered,
 )
 from twofa.settings import Settings
+from twofa.site.challenge import Challenge, Challenges
 from twofa.site.errors import (
     AttemptGone,
     BadCredentials,
+    ChallengeNeeded,
     Cooldown,
     InvalidCallback,
     NotApproved,
-    SignUpFailed,
+    Throttled,
     TooManyFailures,
     UnknownApproval,
     WrongCode,
@@ -38,15 +39,15 @@ from twofa.site.errors import (
 )
 from twofa.site.live import LiveStatus
 from twofa.site.passwords import Passwords
-from twofa.site.phones import parse_phone
-from twofa.site.store import AttemptStore, EmailTaken, LoginAttempt, SessionStore, User, UserStore
+from twofa.site.store import AttemptStore, LoginAttempt, SessionStore, User, UserStore
+from twofa.site.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 Channel = Literal["sms", "call"]
 FINAL_STATUSES = frozenset({"approved", "denied", "expired"})
-EMAIL_TAKEN = {"email": "This e-mail address is already registered."}
+LOGIN_PURPOSE = "login"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,8 @@ class AuthService:
         passwords: Passwords,
         provider: Client,
         live: LiveStatus,
+        throttle: LoginThrottle,
+        challenges: Challenges,
         clock: Clock,
     ) -> None:
         self.settings = settings
@@ -89,59 +92,63 @@ class AuthService:
         self.passwords = passwords
         self.provider = provider
         self.live = live
+        self.throttle = throttle
+        self.challenges = challenges
         self.clock = clock
 
     # -- sign-up and password ----------------------------------------------------------------
 
-    def sign_up(
-        self, *, full_name: str, email: str, password: str, region: str, phone: str
+    def authenticate(
+        self,
+        *,
+        email: str,
+        password: str,
+        ip: str | None,
+        challenge: str | None = None,
+        solution: str | None = None,
     ) -> User:
-        """Register the user with the provider first; create the local account only if that works.
+        """The user whose password this is, or :class:`BadCredentials` (same cost either way).
 
-        Raises :class:`SignUpFailed` for refused data and lets ``ProviderUnavailable`` through,
-        in both cases leaving no local account behind.
+        :class:`Throttled` and :class:`ChallengeNeeded` come first, before any password check
+        (:mod:`twofa.site.throttle` explains the rules).
         """
         email = email.strip().lower()
-        try:
-            number = parse_phone(phone, region)
-        except ValueError as exc:
-            raise SignUpFailed(fields={"phone": "Enter a valid phone number."}) from exc
-        if self.users.by_email(email) is not None:
-            raise SignUpFailed(fields=dict(EMAIL_TAKEN))
-        password_hash = self.passwords.hash(password)
-        try:
-            authy_user = self.provider.create_user(
-                email=email, cellphone=number.national_number, country_code=number.country_code
-            )
-        except InvalidUser as exc:
-            fields = {
-                ("phone" if name in {"cellphone", "country_code"} else "email"): "is invalid"
-                for name in exc.fields
-            }
-            raise SignUpFailed("The verification service refused these details.", fields) from exc
-        try:
-            return self.users.add(
-                email=email,
-                password_hash=password_hash,
-                full_name=full_name.strip(),
-                country_code=number.country_code,
-                region=number.region,
-                phone=number.national_number,
-                authy_id=authy_user.authy_id,
-                now=self.clock(),
-            )
-        except EmailTaken as exc:
-            raise SignUpFailed(fields=dict(EMAIL_TAKEN)) from exc
-
-    def authenticate(self, *, email: str, password: str) -> User:
-        """The user whose password this is, or :class:`BadCredentials` (same cost either way)."""
-        user = self.users.by_email(email.strip().lower())
+        verdict = self.throttle.check(email=email, ip=ip)
+        if verdict.wait:
+            raise Throttled(verdict.wait)
+        if verdict.challenge and not self.challenges.redeem(
+            LOGIN_PURPOSE, challenge, solution, bits=self.settings.site_challenge_bits
+        ):
+            raise ChallengeNeeded()
+        user = self.users.by_email(email)
         if not self.passwords.verify(user.password_hash if user else None, password):
+            self.throttle.failed(email=email, ip=ip)
             raise BadCredentials()
         assert user is not None
+        self.throttle.succeeded(email=email, ip=ip)
         if self.passwords.needs_rehash(user.password_hash):
             self.users.set_password_hash(user.id, self.passwords.hash(password))
         return user
+
+    def login_challenge(self) -> Challenge:
+        """A puzzle for a login form (accounts under attack need one solved per try)."""
+        return self.challenges.issue(LOGIN_PURPOSE, self.settings.site_challenge_bits)
+
+    def open_session(
+        self, user: User, *, ip: str | None, user_agent: str | None, method: str
+    ) -> str:
+        """A signed-in session for a user who just proved both factors (a confirmed sign-up)."""
+        now = self.clock()
+        attempt = self.attempts.create(
+            token=secrets.token_urlsafe(32),
+            user_id=user.id,
+            now=now,
+            expires_at=now + timedelta(seconds=self.settings.site_login_ttl),
+            next_url=None,
+            ip=ip,
+            user_agent=user_agent,
+        )
+        return self._finish(attempt, method=method)
 
     # -- starting and resuming a login -------------------------------------------------------
 

@@ -24,6 +24,7 @@ from twofa.site.services import services
 
 PENDING = "pending"
 SID = "sid"
+SIGNUP = "signup"  # a sign-up waiting for its phone code (no account exists yet)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

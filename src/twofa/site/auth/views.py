@@ -1,55 +1,27 @@
-"""Sign-up, password login and logout. Routes translate; :class:`AuthService` decides."""
+"""Password login and logout. Routes translate; :class:`AuthService` decides."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from twofa.client import ProviderError
 from twofa.site.auth import bp
-from twofa.site.auth.forms import ActionForm, LoginForm, SignUpForm
+from twofa.site.auth.forms import ActionForm, LoginForm
 from twofa.site.auth.service import LoginStart
 from twofa.site.auth.session import (
+    SIGNUP,
     begin_pending,
     current_user,
     pending_token,
     safe_next,
     session_token,
 )
-from twofa.site.errors import BadCredentials, SignUpFailed, provider_message
+from twofa.site.errors import BadCredentials, ChallengeNeeded, Throttled, provider_message
 from twofa.site.services import services
 from twofa.site.store import User
 
 Page = str | Response | tuple[str, int]
-
-
-@bp.route("/sign-up", methods=["GET", "POST"])
-def sign_up() -> Page:
-    """Create an account, registered with the provider, then confirm the phone with a code."""
-    if current_user() is not None:
-        return redirect(url_for("account.account"))
-    form = SignUpForm()
-    if form.validate_on_submit():
-        try:
-            user = services().auth.sign_up(
-                full_name=form.full_name.data or "",
-                email=form.email.data or "",
-                password=form.password.data or "",
-                region=form.region.data or "",
-                phone=form.phone.data or "",
-            )
-        except SignUpFailed as exc:
-            for name, message in exc.fields.items():
-                getattr(form, name).errors.append(message)
-            if not exc.fields:
-                flash(exc.message, "error")
-        except ProviderError as exc:
-            flash(provider_message(exc) + " Your account was not created.", "error")
-        else:
-            flash("Your account is ready. Confirm your phone with the code we sent.", "success")
-            return _after_password(user, next_url=None)
-    status = 422 if form.is_submitted() else 200
-    return render_template("auth/sign_up.html", form=form), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -61,20 +33,35 @@ def login() -> Page:
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next")) or ""
     if form.validate_on_submit():
+        auth = services().auth
         try:
-            user = services().auth.authenticate(
-                email=form.email.data or "", password=form.password.data or ""
+            user = auth.authenticate(
+                email=form.email.data or "",
+                password=form.password.data or "",
+                ip=request.remote_addr,
+                challenge=form.challenge.data,
+                solution=form.solution.data,
             )
+        except Throttled as exc:
+            form.form_errors.append(exc.message)
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(exc.seconds)
+            return response
+        except ChallengeNeeded as exc:
+            form.form_errors.append(exc.message)
+            challenge = auth.login_challenge()
+            page = render_template("auth/login.html", form=form, challenge=challenge)
+            return page, 422
         except BadCredentials as exc:
             form.form_errors.append(exc.message)
         else:
-            return _after_password(user, next_url=safe_next(form.next.data))
+            return after_password(user, next_url=safe_next(form.next.data))
         return render_template("auth/login.html", form=form), 401
     status = 422 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
 
 
-def _after_password(user: User, *, next_url: str | None) -> Page:
+def after_password(user: User, *, next_url: str | None) -> Page:
     try:
         start: LoginStart = services().auth.start_login(
             user,
@@ -100,6 +87,7 @@ def logout() -> Page:
             auth = services().auth
             auth.logout(session_token())
             auth.cancel(pending_token())
+            services().signup.cancel(session.get(SIGNUP))
             session.clear()
             flash("You are signed out.", "success")
         return redirect(url_for("index"))

@@ -1,7 +1,7 @@
 """web push: the deployment's VAPID key and one push subscription per device
 
 Revision ID: 0003_webpush
-Revises: 0003_fraud
+Revises: 0003_devices
 Create Date: 2026-12-02 04:40:00.000000
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_webpush"
-down_revision = "0003_fraud"
+down_revision = "0003_devices"
 branch_labels = None
 depends_on = None
 
