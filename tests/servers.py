@@ -32,6 +32,9 @@ from twofa.storage.engine import upgrade
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 TEST_SECRET = "test-secret-key-" + "x" * 40
+# How long a server may take to answer after it starts. Generous: on a loaded machine a start
+# takes many times its usual second or two, and a server that dies fails the wait at once.
+START_TIMEOUT = 180.0
 T = TypeVar("T")
 
 
@@ -229,6 +232,7 @@ def start_provider(
         url + "/healthz",
         env=env,
         log_path=log_path,
+        timeout=START_TIMEOUT,
     )
     overrides = {k[len("TWOFA_") :].lower(): v for k, v in env.items() if k.startswith("TWOFA_")}
     services = build_services(load_settings(**overrides))

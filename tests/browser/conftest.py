@@ -24,7 +24,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.servers import TEST_SECRET, LiveProvider
+from tests.servers import START_TIMEOUT, TEST_SECRET, LiveProvider
 from twofa import process
 from twofa.process import clean_env, free_port, twofa_command
 
@@ -242,6 +242,7 @@ def start_site(
         env=env,
         log_path=log_path,
         cwd=data_dir,  # no stray .env file is read
+        timeout=START_TIMEOUT,
     )
     return LiveSite(url, provider, api_key, database, proc, log_path)
 

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from tests.browser.conftest import LiveSite, register_device, shot, start_site
-from tests.servers import LiveProvider, start_provider
+from tests.servers import START_TIMEOUT, LiveProvider, start_provider
 from twofa import process
 from twofa.process import twofa_command
 
@@ -391,4 +391,9 @@ def restart(provider: LiveProvider) -> None:
         log_path=provider.log_path,
         append=True,
     )
-    process.wait_until_up(provider.url + "/healthz", provider.proc, log_path=provider.log_path)
+    process.wait_until_up(
+        provider.url + "/healthz",
+        provider.proc,
+        timeout=START_TIMEOUT,
+        log_path=provider.log_path,
+    )
