@@ -8,6 +8,9 @@ Three measurements:
 (b) decision → callback: time from sending the signed ``POST /device/v1/requests/{uuid}/decision``
     to the signed callback for that uuid arriving at a loopback HTTP server in this process
     (the provider's dispatcher POSTs it);
+(d) creation → Web Push: time from sending the creation to the encrypted wake-up arriving at a
+    fake push service on loopback (https, VAPID checked, message decrypted), 8 in flight, and
+    the provider's CPU per request and wake-up (bench/push_webpush.py);
 (c) N open device streams (default 1,000, 5,000, 10,000) on one process: the provider's RSS
     and open files with the streams idle, then one request to every device and the delivery
     latency (create sent → frame received) at a bounded creation concurrency.
@@ -17,7 +20,7 @@ phone number, each device with its own fresh P-256 key, so every stream is genui
 Streams are plain asyncio connections with a chunked-SSE reader; the bench raises its own
 open-file limit to the hard limit, which the provider inherits.
 
-Goals: (a) and (b) p99 <= 50 ms; 10,000 streams in < 1 GiB RSS with delivery p99 <= 1 s.
+Goals: (a), (b) and (d) p99 <= 50 ms; 10,000 streams in < 1 GiB RSS with delivery p99 <= 1 s.
 """
 
 from __future__ import annotations
@@ -32,13 +35,17 @@ from typing import Any
 
 from bench.aio_http import HttpClient, event_loop_factory
 from bench.callback_sink import CallbackSink
+from bench.push_webpush import webpush_phase
 from bench.report import print_table, print_verdicts
 from bench.servers import RELAXED_LIMITS, Provider, provider
 from bench.sse import SseStream
 from bench.stats import latency_summary
 from bench.usage import CpuMeter, nofile_limit, open_fds, process_status, raise_nofile, rss_mb
 
-DESCRIPTION = "push: create→device event, decision→callback, N open device streams (SQLite)"
+DESCRIPTION = (
+    "push: create→device event, decision→callback, create→Web Push, N open device streams (SQLite)"
+)
+WEBPUSH_CONCURRENCY = 8
 GOAL_P99_MS = 50.0
 GOAL_STREAMS = 10000
 GOAL_STREAMS_RSS_MB = 1024.0
@@ -50,6 +57,12 @@ DECISION_PATH = "/device/v1/requests/{uuid}/decision"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("push")
+    group.add_argument(
+        "--push-webpush-requests",
+        type=int,
+        default=400,
+        help="approval requests for the Web Push pass (d), 8 in flight (default 400; 0 skips)",
+    )
     group.add_argument(
         "--push-requests",
         type=int,
@@ -617,6 +630,8 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         latency = runner.run(latency_phase(options))
         streams = runner.run(streams_phase(options, counts)) if counts else None
+        n = options.push_webpush_requests
+        webpush = runner.run(webpush_phase(n, WEBPUSH_CONCURRENCY)) if n else None
 
     passes: list[Pass] = latency["passes"]
     rows = []
@@ -727,9 +742,32 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         f"\nGoal: (a), (b) p99 <= {GOAL_P99_MS:.0f} ms; {GOAL_STREAMS:,} streams < "
         f"{GOAL_STREAMS_RSS_MB:.0f} MiB with delivery p99 <= {GOAL_DELIVERY_P99_MS:.0f} ms"
     )
+    if webpush is not None:
+        w = webpush["latency"]
+        print_table(
+            "(d) create → encrypted Web Push at the push service (fake service, https, loopback)",
+            ["in flight", "n", "p50", "p90", "p99", "max", "provider ms CPU/push", "crypto µs"],
+            [
+                [
+                    webpush["concurrency"],
+                    w["count"],
+                    w["p50_ms"],
+                    w["p90_ms"],
+                    w["p99_ms"],
+                    w["max_ms"],
+                    webpush["server_cpu_ms_per_push"],
+                    webpush["crypto_us_per_push"],
+                ]
+            ],
+        )
+        verdicts[f"webpush c={webpush['concurrency']}"] = {
+            f"create→push p99 <= {GOAL_P99_MS:.0f} ms": w["p99_ms"] <= GOAL_P99_MS,
+            "no errors": not webpush["errors"] and not webpush["protocol_errors"],
+        }
     print_verdicts(verdicts, 16)
 
     return {
+        "webpush": webpush,
         "latency": {
             f"c={p.concurrency}": {
                 "create_to_event": latency_summary(p.create_to_event),

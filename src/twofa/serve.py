@@ -81,6 +81,7 @@ def serve_command(host: str, site_port: int, provider_port: int) -> None:
     click.echo("")
     click.echo("  Sign up on the site, register your phone in the authenticator with the code")
     click.echo("  from the outbox, then log in and approve. Ctrl-C stops everything.")
+    click.echo("  Notifications while the authenticator is closed: its Devices tab, Notifications.")
     try:
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)

@@ -150,6 +150,13 @@ class Settings(BaseSettings):
     callback_allow_private: bool | None = None  # loopback/private receivers; default: dev only
     worker_poll_interval: float = Field(0.5, gt=0)
 
+    # Web Push (wake-ups for the authenticator web app)
+    webpush_subject: str = ""  # VAPID "sub": mailto: or https: contact; default from public_url
+    webpush_hosts: str = ""  # extra push service hosts, comma-separated ("*.example.org" allowed)
+    webpush_allow_private: bool = False  # let configured hosts resolve to private addresses
+    webpush_allow_loopback: bool = False  # dev and test only: push services on 127.0.0.1
+    webpush_ca_file: str = ""  # extra CA certificates for a self-hosted push service
+
     # Retention: expired secrets go a day after expiry; records of what happened after 30 days
     retention_expired_after: int = Field(86400, ge=0)
     retention_history_after: int = Field(30 * 86400, ge=3600)
@@ -231,6 +238,21 @@ class Settings(BaseSettings):
                 "TWOFA_DELIVERY_LEASE_SECONDS must be longer than TWOFA_DELIVERY_TIMEOUT"
             )
         return self
+
+    @model_validator(mode="after")
+    def _loopback_push_only_in_dev(self) -> Settings:
+        if self.webpush_allow_loopback and self.env == "prod":
+            raise SettingsError("TWOFA_WEBPUSH_ALLOW_LOOPBACK is for dev and test only")
+        return self
+
+    @property
+    def vapid_subject(self) -> str:
+        """The VAPID ``sub`` claim: the operator's contact for push services."""
+        if self.webpush_subject:
+            return self.webpush_subject
+        if self.public_url.startswith("https://"):
+            return self.public_url.rstrip("/")
+        return "mailto:postmaster@localhost"
 
     @model_validator(mode="after")
     def _stream_budget_leaves_threads(self) -> Settings:

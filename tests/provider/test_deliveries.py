@@ -204,7 +204,7 @@ def test_a_kind_without_a_sender_here_is_left_to_processes_that_know_it(
     with authy.services.db.write() as conn:
         store.enqueue(
             conn,
-            kind="webpush",
+            kind="not_known_here",
             target="push:example",
             subject="device:1",
             url="https://push.example/endpoint",
@@ -213,7 +213,7 @@ def test_a_kind_without_a_sender_here_is_left_to_processes_that_know_it(
         )
     assert callbacks.deliver_due() == []
     with authy.services.db.read() as conn:
-        row = conn.execute(select(deliveries).where(deliveries.c.kind == "webpush")).one()
+        row = conn.execute(select(deliveries).where(deliveries.c.kind == "not_known_here")).one()
     assert row.status == "pending" and row.lease_until is None and row.attempts == 0
 
 

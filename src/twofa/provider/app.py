@@ -25,6 +25,7 @@ from twofa.provider.api import (
     verify_limits,
     verify_messaging,
     verify_webhooks,
+    webpush,
 )
 from twofa.provider.api.docs import PlainRoute, plain_route
 from twofa.provider.api.verify_plumbing import install as install_verify
@@ -80,6 +81,11 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await services.bus.start()
+        try:
+            # The deployment's VAPID key is made on first start, not on a device's first visit.
+            await asyncio.to_thread(services.webpush.vapid_key)
+        except Exception:
+            log.exception("web push: the VAPID key is unusable; no wake-ups will be sent")
         tasks: list[asyncio.Task[None]] = []
         if workers:
             wake = asyncio.Event()
@@ -164,6 +170,7 @@ def create_app(
     app.include_router(verify_factors.router)
     app.include_router(verify_webhooks.router)
     app.include_router(verify_messaging.router)
+    app.include_router(webpush.router)
     if settings.env == "dev" and settings.sms_gateway == "outbox":
         app.include_router(outbox.router)
     web_files.mount(app)

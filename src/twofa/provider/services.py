@@ -31,6 +31,9 @@ from twofa.provider.retention import Retention
 from twofa.provider.users.service import UserService
 from twofa.provider.verify.bundle import Verify, build_verify
 from twofa.provider.verify.webhook_sender import VerifyWebhookSender
+from twofa.provider.webpush.queue import WebPushSender
+from twofa.provider.webpush.service import WebPushService, tls_context
+from twofa.provider.webpush.store import WebPushStore
 from twofa.settings import Settings
 from twofa.storage.database import Database
 from twofa.storage.engine import make_engine
@@ -55,6 +58,7 @@ class Services:
     retention: Retention
     devices: DeviceService
     verify: Verify
+    webpush: WebPushService
 
     def close(self) -> None:
         self.db.dispose()
@@ -85,6 +89,7 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
 
     bus = bus or make_bus(settings.redis_url, feed=feed)
     push = PushService(db, settings, bus, limits, audit)
+    webpush = WebPushService(WebPushStore(db), keyring, settings)
     usage = UsageCounters(db)
     verifier = TokenVerifier(
         VerificationStore(db), keyring, settings, limits, audit, usage, guard=fraud
@@ -96,6 +101,10 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     senders: dict[str, Sender] = {
         AuthyCallbackSender.kind: AuthyCallbackSender(keyring),
         VerifyWebhookSender.kind: VerifyWebhookSender(verify.accounts),
+        **{
+            sender.kind: sender
+            for sender in (WebPushSender(webpush), WebPushSender(webpush, ended=True))
+        },
     }
     return Services(
         settings=settings,
@@ -113,7 +122,7 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         ),
         phones=PhoneVerificationService(db, keyring, settings, messaging, limits, fraud),
         push=push,
-        deliveries=DeliveryDispatcher(db, settings, audit, senders),
+        deliveries=DeliveryDispatcher(db, settings, audit, senders, verify=tls_context(settings)),
         retention=Retention(db, settings),
         devices=DeviceService(
             db,
@@ -127,4 +136,5 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
             approvals.DeviceApprovals(db, bus, messaging, audit),
         ),
         verify=verify,
+        webpush=webpush,
     )

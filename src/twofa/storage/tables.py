@@ -246,6 +246,32 @@ delivery_circuits = Table(
     Column("updated_at", When, nullable=False),
 )
 
+webpush_keys = Table(
+    "webpush_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1: one per deployment
+    Column("public_key", String(100), nullable=False),  # base64url uncompressed P-256 point
+    Column("private_key_enc", Text, nullable=False),  # PKCS#8 PEM, encrypted with the keyring
+    Column("created_at", When, nullable=False),
+)
+
+webpush_subscriptions = Table(
+    "webpush_subscriptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "device_id",
+        ForeignKey("devices.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,  # one browser, one subscription
+    ),
+    Column("endpoint", String(2000), nullable=False),
+    Column("p256dh", String(100), nullable=False),
+    Column("auth", String(50), nullable=False),
+    Column("created_at", When, nullable=False),
+    Column("updated_at", When, nullable=False),
+)
+
 usage = Table(
     "usage",
     metadata,

@@ -5,6 +5,7 @@ import { CodesView } from "./codes.js";
 import * as db from "./db.js";
 import { JoiningView } from "./joining.js";
 import { renderDevices, renderHistory } from "./lists.js";
+import * as notifications from "./notifications.js";
 import { runRegistration } from "./register.js";
 import { RequestsView } from "./requests.js";
 import { connectEvents } from "./stream.js";
@@ -39,6 +40,7 @@ class App {
     this.requests = new RequestsView($("#requests"), {
       getDevice: () => this.device,
       onAnswered: () => this.refreshTab(),
+      onRemoved: (uuid) => notifications.close(uuid).catch(() => {}),
     });
   }
 
@@ -48,6 +50,8 @@ class App {
       node.textContent = formatPhone(this.device.phone);
     });
     this.setupTabs();
+    this.setupNotifications();
+    this.openFromNotification();
     const cached = await db.get(ACCOUNTS);
     if (cached) this.codes.render(cached);
     this.loadAccounts();
@@ -77,6 +81,57 @@ class App {
     } catch (error) {
       if (!(await db.get(ACCOUNTS))) this.codes.render([]);
       if (api.isSignatureError(error)) this.onStreamState("unauthorized");
+    }
+  }
+
+  /** The Notifications switch: its state, and turning it on (a user gesture) or off. */
+  async setupNotifications() {
+    const toggle = $("#notify-switch");
+    const help = $("#notify-help");
+    const render = async () => {
+      const support = notifications.support();
+      toggle.checked = await notifications.enabled();
+      toggle.disabled = support !== "ok";
+      if (support === "unsupported") {
+        help.textContent = notifications.needsHomeScreen()
+          ? "On iPhone and iPad, add this app to the Home Screen first, then open it from there."
+          : "This browser cannot show notifications for this app.";
+      } else if (support === "denied") {
+        help.textContent = "Notifications are blocked for this site in the browser's settings.";
+      } else {
+        help.textContent = toggle.checked
+          ? "On: sign-in requests reach this device while the app is closed."
+          : "Hear of a sign-in request while this app is closed.";
+      }
+    };
+    toggle.addEventListener("change", async () => {
+      const wanted = toggle.checked;
+      toggle.disabled = true;
+      try {
+        if (wanted) await notifications.enable(this.device);
+        else await notifications.disable(this.device);
+        toast(wanted ? "Notifications are on." : "Notifications are off.", "success");
+      } catch (error) {
+        toast(`Could not change notifications: ${error.message}`, "danger");
+      }
+      await render();
+    });
+    await render();
+    notifications.refresh(this.device);
+  }
+
+  /** Opened from a notification (./?request=<uuid>), or told so by the service worker. */
+  openFromNotification() {
+    const focus = (uuid) => this.requests.reveal(uuid);
+    const wanted = new URLSearchParams(location.search).get("request");
+    if (wanted) {
+      focus(wanted);
+      history.replaceState(null, "", location.pathname);
+    }
+    if ("serviceWorker" in navigator) {
+      navigator.serviceWorker.addEventListener("message", (event) => {
+        if (event.data && event.data.type === "open-request") focus(String(event.data.uuid));
+      });
     }
   }
 

@@ -6,10 +6,12 @@ import { avatar, clear, formatDuration, h, icons, toast } from "./ui.js";
 const ENDED_TEXT = { approved: "approved", denied: "denied", expired: "expired" };
 
 export class RequestsView {
-  constructor(root, { getDevice, onAnswered }) {
+  constructor(root, { getDevice, onAnswered, onRemoved }) {
     this.root = root;
     this.getDevice = getDevice;
     this.onAnswered = onAnswered;
+    this.onRemoved = onRemoved || (() => {});
+    this.revealing = null; // a uuid to bring into view once its card exists
     this.cards = new Map(); // uuid → {request, node, timeLeft, receivedAt, busy}
     this.announcer = document.getElementById("announcer");
   }
@@ -29,6 +31,10 @@ export class RequestsView {
     this.cards.set(request.uuid, card);
     this.root.append(card.node);
     this.tick();
+    if (this.revealing === request.uuid) {
+      this.reveal(request.uuid);
+      return;
+    }
     this.announcer.textContent = `New request from ${request.app_name}: ${request.message}`;
     if (!document.activeElement || document.activeElement === document.body) {
       card.node.focus({ preventScroll: true });
@@ -48,7 +54,11 @@ export class RequestsView {
   /** The request ended elsewhere (another device, expiry): take the card away. */
   ended({ uuid, status }) {
     const card = this.cards.get(uuid);
-    if (!card || card.busy) return;
+    if (!card) {
+      this.onRemoved(uuid); // no card here, but a notification may still show it
+      return;
+    }
+    if (card.busy) return;
     this.remove(uuid);
     const what = ENDED_TEXT[status] || status;
     const where = status === "expired" ? "" : " on another device";
@@ -56,8 +66,22 @@ export class RequestsView {
     this.onAnswered();
   }
 
+  /** Bring a request's card into view and focus (now, or as soon as it arrives). */
+  reveal(uuid) {
+    const card = this.cards.get(uuid);
+    if (!card) {
+      this.revealing = uuid;
+      return;
+    }
+    this.revealing = null;
+    card.node.classList.add("revealed");
+    card.node.scrollIntoView({ block: "center" });
+    card.node.focus({ preventScroll: true });
+  }
+
   remove(uuid) {
     const card = this.cards.get(uuid);
+    this.onRemoved(uuid);
     if (!card) return;
     this.cards.delete(uuid);
     const hadFocus = card.node.contains(document.activeElement);

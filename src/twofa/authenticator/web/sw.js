@@ -1,10 +1,13 @@
-// Service worker: keeps the app shell cached so codes work offline. The device API is never
-// cached; it always goes to the network.
+// Service worker: keeps the app shell cached so codes work offline, and turns Web Push
+// wake-ups into notifications (sw-push.js). The device API is never cached.
 
-const VERSION = "twofa-authenticator-v2";
+importScripts("sw-push.js");
+
+const VERSION = "twofa-authenticator-v3";
 const SHELL = [
   "./", "index.html", "styles.css", "app.js", "api.js", "codes.js", "db.js", "joining.js",
-  "keys.js", "lists.js", "register.js", "requests.js", "stream.js", "totp.js", "ui.js",
+  "keys.js", "lists.js", "notifications.js", "register.js", "requests.js", "stream.js",
+  "totp.js", "ui.js",
   "manifest.webmanifest", "icons/icon.svg", "icons/icon-192.png", "icons/icon-512.png",
   "icons/maskable-512.png",
 ];

@@ -14,6 +14,7 @@ import functools
 import logging
 import os
 import socket
+import ssl
 import uuid as uuidlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from twofa.provider.deliveries.destination import (
     pin,
     system_resolver,
 )
-from twofa.provider.deliveries.model import PAUSED, Delivery, Outcome, Sender
+from twofa.provider.deliveries.model import PAUSED, Delivery, Outcome, Sender, Settling
 from twofa.provider.observability import metrics
 from twofa.settings import Settings
 from twofa.storage.database import Database, utcnow
@@ -94,7 +95,9 @@ class DeliveryDispatcher:
         senders: Mapping[str, Sender],
         *,
         resolver: Resolver = system_resolver,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
+        self._verify = verify  # extra trusted CAs, e.g. a self-hosted push service's
         self._db = db
         self._settings = settings
         self._audit = audit
@@ -138,8 +141,12 @@ class DeliveryDispatcher:
         except Exception as exc:  # a row this kind cannot sign will never be sendable
             log.exception("delivery %s cannot be prepared", delivery.id)
             return Outcome("refused", error=f"cannot prepare: {type(exc).__name__}", reached=False)
+        if outgoing is None:  # the kind says it is no longer worth sending (expired)
+            return Outcome("refused", error="no longer worth sending", reached=False)
         url, headers, extensions = delivery.url, dict(outgoing.headers), {}
-        if not self._settings.allow_private_callbacks:
+        # A kind may decide for itself whether private receivers are allowed (Web Push does).
+        allow_private = getattr(sender, "allow_private", self._settings.allow_private_callbacks)
+        if not allow_private:
             try:
                 pinned = await pin(delivery.url, self._resolver)
             except DestinationRefused as exc:
@@ -161,6 +168,8 @@ class DeliveryDispatcher:
         now = utcnow()
         metrics.DELIVERIES.labels(delivery.kind, outcome.result).inc()
         with self._db.write() as conn:
+            if isinstance(sender := self._senders.get(delivery.kind), Settling):
+                sender.settle(conn, delivery, outcome)
             if outcome.result == "delivered":
                 store.delivered(conn, delivery, now)
             elif outcome.result == "refused":
@@ -244,7 +253,7 @@ class DeliveryDispatcher:
     async def run(self, wake: asyncio.Event) -> None:
         """Deliver until cancelled, waking on ``wake`` or every poll interval."""
         async with httpx.AsyncClient(
-            timeout=self._settings.delivery_timeout, follow_redirects=False
+            timeout=self._settings.delivery_timeout, follow_redirects=False, verify=self._verify
         ) as client:
             while True:
                 # Clear before claiming: a change queued while we claim sets it again, so

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import httpx
+from sqlalchemy import Connection
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 CLOSED, PAUSED = "closed", "paused"
@@ -60,10 +61,19 @@ class Sender(Protocol):
 
     kind: str
 
-    def prepare(self, delivery: Delivery) -> Outgoing:
-        """The request of one attempt (signatures are made now, with a fresh nonce)."""
+    def prepare(self, delivery: Delivery) -> Outgoing | None:
+        """The request of one attempt (signatures are made now, with a fresh nonce); None when
+        the delivery is no longer worth sending (a wake-up for an expired request)."""
         ...
 
     def judge(self, response: httpx.Response | None, error: str | None) -> Outcome:
         """Read the receiver's answer (``response``), or the transport ``error`` if none came."""
         ...
+
+
+@runtime_checkable
+class Settling(Protocol):
+    """A sender that acts on an attempt's outcome in the attempt's own transaction (a Web Push
+    sender forgets a subscription the push service says is gone)."""
+
+    def settle(self, conn: Connection, delivery: Delivery, outcome: Outcome) -> None: ...

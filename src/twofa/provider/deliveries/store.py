@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, exists, func, insert, select, update
+from sqlalchemy import Connection, delete, exists, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from twofa.provider.deliveries.model import CLOSED, DELIVERED, FAILED, PAUSED, PENDING, Delivery
 from twofa.storage.database import aware
-from twofa.storage.tables import apps, deliveries, delivery_circuits
+from twofa.storage.tables import When, apps, deliveries, delivery_circuits
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +63,40 @@ def enqueue(
             created_at=now,
         )
     )
+
+
+def enqueue_follow_ups(
+    conn: Connection, *, kind: str, of_kind: str, subject: str, now: datetime
+) -> int:
+    """Queue a ``kind`` delivery to every receiver that was queued an ``of_kind`` one about
+    ``subject``, with the same body; how many. One INSERT … SELECT: no read round trip."""
+    source = select(
+        literal(kind),
+        deliveries.c.app_id,
+        deliveries.c.target,
+        deliveries.c.subject,
+        deliveries.c.url,
+        deliveries.c.body,
+        literal(PENDING),
+        literal(0),
+        literal(now, When),
+        literal(now, When),
+        literal(now, When),
+    ).where(deliveries.c.kind == of_kind, deliveries.c.subject == subject[:200])
+    columns = [
+        "kind",
+        "app_id",
+        "target",
+        "subject",
+        "url",
+        "body",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "window_start",
+        "created_at",
+    ]
+    return int(conn.execute(insert(deliveries).from_select(columns, source)).rowcount)
 
 
 def _leased(conn: Connection, ids: list[int], worker: str, probe: bool = False) -> list[Delivery]:

@@ -28,6 +28,7 @@ from twofa.provider.push.view import NUMBER_HIGH, NUMBER_LOW, number_key
 from twofa.provider.ratelimit import Limits
 from twofa.provider.users.model import User
 from twofa.provider.users.store import load_user
+from twofa.provider.webpush.queue import queue_ended, queue_wake_ups
 from twofa.settings import Settings
 from twofa.storage.database import Database, utcnow
 
@@ -77,7 +78,16 @@ class PushService:
                 data={"uuid": request.uuid},
                 conn=conn,
             )
+            woken = queue_wake_ups(
+                conn,
+                uuid=request.uuid,
+                phone_e164=user.phone.e164,
+                expires_at=request.expires_at,
+                now=now,
+            )
         self._bus.publish(phone_topic(user.phone.e164), self.device_event(request, app, user))
+        if woken:
+            self._bus.publish("deliveries", {"type": "enqueued"})
         return request
 
     def device_event(self, request: ApprovalRequest, app: App, user: User) -> dict[str, Any]:
@@ -111,8 +121,11 @@ class PushService:
         with self._db.write() as conn:
             won = store.expire(conn, request.id, now)
             current = store.by_id(conn, request.id)
+            woken = won and queue_ended(conn, uuid=request.uuid, now=now) > 0
         if won:
             self._announce_end(request.uuid, "expired", phone_e164, now)
+        if woken:
+            self._bus.publish("deliveries", {"type": "enqueued"})
         return current
 
     def expire_due(self, limit: int = 500) -> int:
@@ -121,12 +134,17 @@ class PushService:
         with self._db.read() as conn:
             due = store.due_for_expiry(conn, now, limit)
         expired = 0
+        woken = False
         for row in due:
             with self._db.write() as conn:
                 won = store.expire(conn, row.id, now)
+                if won:
+                    woken |= queue_ended(conn, uuid=row.uuid, now=now) > 0
             if won:
                 expired += 1
                 self._announce_end(row.uuid, "expired", row.phone_e164, now)
+        if woken:
+            self._bus.publish("deliveries", {"type": "enqueued"})
         return expired
 
     def pending_for_phone(self, phone_e164: str) -> list[Addressed]:
@@ -170,6 +188,7 @@ class PushService:
                 raise ApprovalRequestNotPending()
             body = callback_body(app, user, decided, decision)
             enqueued = enqueue_callback(conn, app, decided.uuid, body)
+            enqueued |= queue_ended(conn, uuid=decided.uuid, now=now) > 0
             self._audit.record(
                 "request.answered",
                 app_id=app.id,

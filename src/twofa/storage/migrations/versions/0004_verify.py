@@ -1,7 +1,7 @@
 """Twilio Verify v2: credentials, services, verifications, rate limits, TOTP factors, webhooks
 
 Revision ID: 0004_verify
-Revises: 0003_fraud
+Revises: 0003_webpush
 Create Date: 2026-12-02 04:45:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "0004_verify"
-down_revision = "0003_devices"
+down_revision = "0003_webpush"
 branch_labels = None
 depends_on = None
 

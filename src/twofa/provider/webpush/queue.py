@@ -1,0 +1,104 @@
+"""Wake-ups on the one delivery queue: queued with the change, sent by the queue's workers.
+
+``queue_wake_ups`` runs in the transaction that creates or ends an approval request, so a
+request is never recorded without its wake-ups, and never waits for a push service: the
+queue's workers lease and send them, retry with back-off (honouring ``Retry-After``), and a
+push service outage pauses that service's deliveries without dropping any.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from datetime import datetime
+from typing import Literal
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import Connection
+
+from twofa.provider.deliveries import store as deliveries
+from twofa.provider.deliveries.model import Delivery, Outcome, Outgoing
+from twofa.provider.deliveries.policy import retry_after
+from twofa.provider.webpush.sender import ENDED_KIND, KIND, WakeUp, push_request, read_answer
+from twofa.provider.webpush.service import WebPushService
+from twofa.provider.webpush.store import forget_gone, subscriptions_of_phone
+
+log = logging.getLogger(__name__)
+
+
+def target_of(endpoint: str) -> str:
+    """The breaker key: one push service (an outage at FCM pauses nothing at Mozilla)."""
+    return f"webpush:{(urlsplit(endpoint).hostname or '')[:180]}"
+
+
+def queue_wake_ups(
+    conn: Connection, *, uuid: str, phone_e164: str, expires_at: datetime | None, now: datetime
+) -> int:
+    """Queue a wake-up for every subscribed, active device of the phone; how many."""
+    subscriptions = subscriptions_of_phone(conn, phone_e164)
+    for subscription in subscriptions:
+        deliveries.enqueue(
+            conn,
+            kind=KIND,
+            target=target_of(subscription.endpoint),
+            subject=uuid,
+            url=subscription.endpoint,
+            body=WakeUp.of("request", uuid, subscription, expires_at).body(),
+            now=now,
+        )
+    return len(subscriptions)
+
+
+def queue_ended(conn: Connection, *, uuid: str, now: datetime) -> int:
+    """Queue an "ended" wake-up for every device that was woken for the request; how many.
+
+    Copied from the request's own wake-ups in one statement, so answering a request (the path
+    every push login waits on) reads nothing more for it.
+    """
+    return deliveries.enqueue_follow_ups(conn, kind=ENDED_KIND, of_kind=KIND, subject=uuid, now=now)
+
+
+class WebPushSender:
+    """Encrypts and signs each attempt afresh, and reads the push service's answer."""
+
+    def __init__(self, service: WebPushService, *, ended: bool = False) -> None:
+        self.kind = ENDED_KIND if ended else KIND
+        self._message: Literal["request", "ended"] = "ended" if ended else "request"
+        self._service = service
+        # The queue pins every attempt to checked public addresses unless this is true: only
+        # when the operator allowed loopback (dev, test) or private push service hosts.
+        self.allow_private = service.policy.allow_loopback or service.policy.allow_private
+
+    def prepare(self, delivery: Delivery) -> Outgoing | None:
+        """The attempt's request; None when the request's time is up (nothing worth sending)."""
+        try:
+            wake_up = replace(WakeUp.from_body(delivery.body), kind=self._message)
+            built = push_request(self._service, delivery.url, wake_up, time.time())
+        except (KeyError, TypeError, ValueError):
+            # A row that cannot be sent must not stop the queue's round; it is logged and
+            # marked failed, and the rest go out.
+            log.exception("web push: delivery %s cannot be sent", delivery.id)
+            return None
+        if built is None:
+            return None
+        body, headers = built
+        return Outgoing("POST", body, headers)
+
+    def judge(self, response: httpx.Response | None, error: str | None) -> Outcome:
+        answer = read_answer(
+            response.status_code if response is not None else None,
+            retry_after(response) if response is not None else None,
+            error,
+        )
+        if answer.verdict == "gone":
+            return Outcome("refused", error=answer.error)
+        return Outcome(answer.verdict, answer.error, answer.retry_after, answer.reached)
+
+    def settle(self, conn: Connection, delivery: Delivery, outcome: Outcome) -> None:
+        """After a 404/410 (in the attempt's transaction): forget the subscription, unless the
+        device has sent a new one since this wake-up was queued."""
+        if outcome.result != "refused" or outcome.error not in ("HTTP 404", "HTTP 410"):
+            return
+        forget_gone(conn, int(delivery.body["subscription_id"]), delivery.url)

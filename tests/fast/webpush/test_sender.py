@@ -1,0 +1,127 @@
+"""Reading a push service's answer, the TTL of a wake-up, and what the queue sends."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from tests.fakepush import b64e, check_vapid, decrypt
+from twofa.crypto import Keyring
+from twofa.provider.deliveries.model import Delivery
+from twofa.provider.webpush.crypto import raw_public_key
+from twofa.provider.webpush.queue import WebPushSender, target_of
+from twofa.provider.webpush.sender import WakeUp, read_answer
+from twofa.provider.webpush.service import WebPushService
+from twofa.provider.webpush.store import WebPushStore
+from twofa.settings import load_settings
+from twofa.storage.database import Database, utcnow
+from twofa.storage.engine import make_engine, upgrade
+
+
+def wake_up(kind: str = "request", expires_in: float | None = 120.0) -> WakeUp:
+    browser = ec.generate_private_key(ec.SECP256R1())
+    return WakeUp(
+        kind,  # type: ignore[arg-type]
+        "4d7f1c2e-0000-4000-8000-000000000001",
+        7,
+        3,
+        b64e(raw_public_key(browser)),
+        b64e(b"0123456789abcdef"),
+        None if expires_in is None else time.time() + expires_in,
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "verdict", "reached"),
+    [
+        (201, "delivered", True),
+        (404, "gone", True),
+        (410, "gone", True),
+        (413, "refused", True),
+        (400, "refused", True),
+        (403, "refused", True),
+        (301, "refused", True),
+        (429, "retry", False),
+        (500, "retry", False),
+        (503, "retry", False),
+        (None, "retry", False),
+    ],
+)
+def test_answers(status: int | None, verdict: str, reached: bool) -> None:
+    answer = read_answer(status, 7.0, "ConnectError" if status is None else None)
+    assert (answer.verdict, answer.reached) == (verdict, reached)
+    if status == 429:
+        assert answer.retry_after == 7.0
+
+
+def test_413_is_logged_as_a_bug(caplog: pytest.LogCaptureFixture) -> None:
+    read_answer(413, None, None)
+    assert any(r.levelname == "ERROR" and "bug" in r.getMessage() for r in caplog.records)
+
+
+def test_ttl_is_the_remaining_lifetime() -> None:
+    now = time.time()
+    assert 118 <= wake_up(expires_in=120).ttl(now) <= 120
+    assert wake_up(expires_in=-1).ttl(now) == 0  # too late: not sent at all
+    assert wake_up("ended", expires_in=-1).ttl(now) == 60
+    assert wake_up(expires_in=None).ttl(now) == 28 * 24 * 3600
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> WebPushService:
+    url = f"sqlite:///{tmp_path / 'provider.db'}"
+    upgrade(url)
+    settings = load_settings(webpush_subject="mailto:ops@example.org")
+    return WebPushService(WebPushStore(Database(make_engine(url))), Keyring(b"k" * 40), settings)
+
+
+def delivery(body: WakeUp, url: str) -> Delivery:
+    now = utcnow()
+    return Delivery(
+        id=1,
+        kind="webpush",
+        app_id=None,
+        target=target_of(url),
+        subject=body.uuid,
+        url=url,
+        body=body.body(),
+        attempts=0,
+        created_at=now,
+        window_start=now,
+        app_key_salt=None,
+    )
+
+
+def test_sender_encrypts_signs_and_sets_the_headers(service: WebPushService) -> None:
+    browser = ec.generate_private_key(ec.SECP256R1())
+    auth = b"0123456789abcdef"
+    body = WakeUp("request", "u-1", 1, 1, b64e(raw_public_key(browser)), b64e(auth), None)
+    url = "https://fcm.googleapis.com/fcm/send/abc"
+    sender = WebPushSender(service)
+    outgoing = sender.prepare(delivery(body, url))
+    assert outgoing is not None and outgoing.method == "POST"
+    assert json.loads(decrypt(outgoing.body, browser, auth)) == {"t": "request", "uuid": "u-1"}
+    headers = outgoing.headers
+    assert headers["Urgency"] == "high" and headers["Content-Encoding"] == "aes128gcm"
+    assert headers["TTL"] == str(28 * 24 * 3600) and headers["Topic"] == "twofa-requests"
+    check_vapid(headers["Authorization"], aud="https://fcm.googleapis.com", now=time.time())
+    assert target_of(url) == "webpush:fcm.googleapis.com"
+    assert sender.allow_private is False  # the queue pins FCM to checked public addresses
+    assert sender.prepare(delivery(wake_up(expires_in=-5), url)) is None
+    gone = sender.judge(httpx.Response(410), None)
+    assert (gone.result, gone.error) == ("refused", "HTTP 410")
+    limited = sender.judge(httpx.Response(429, headers={"Retry-After": "30"}), None)
+    assert (limited.result, limited.retry_after) == ("retry", 30.0)
+
+
+def test_a_row_that_cannot_be_sent_does_not_raise(service: WebPushService) -> None:
+    broken = delivery(wake_up(), "https://fcm.googleapis.com/fcm/send/abc")
+    broken = Delivery(**{**{f: getattr(broken, f) for f in broken.__slots__}, "body": {"t": 1}})
+    assert WebPushSender(service).prepare(broken) is None
+    ended = WebPushSender(service, ended=True)
+    assert ended.kind == "webpush_ended"
