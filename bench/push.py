@@ -110,13 +110,12 @@ class BenchDevice:
 
         timestamp = str(int(time.time()))
         nonce = secrets.token_urlsafe(18)
+        text = request_text(method, "127.0.0.1", target, self.uuid, timestamp, nonce, body)
         return {
             "X-Twofa-Device": self.uuid,
             "X-Twofa-Timestamp": timestamp,
             "X-Twofa-Nonce": nonce,
-            "X-Twofa-Signature": sign(
-                self.key, request_text(method, target, timestamp, nonce, body)
-            ),
+            "X-Twofa-Signature": sign(self.key, text),
         }
 
     def decision_body(self, uuid: str, approve: bool = True) -> bytes:

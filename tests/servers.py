@@ -32,6 +32,9 @@ from twofa.storage.engine import upgrade
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 TEST_SECRET = "test-secret-key-" + "x" * 40
+# How long a server may take to answer after it starts. Generous: on a loaded machine a start
+# takes many times its usual second or two, and a server that dies fails the wait at once.
+START_TIMEOUT = 180.0
 T = TypeVar("T")
 
 
@@ -148,8 +151,13 @@ class LiveProvider:
         *,
         name: str = "Test phone",
         os_type: str = "cli",
+        approve: bool = True,
     ) -> TestDevice:
-        """Register a new authenticator device for ``phone`` with the code from the outbox."""
+        """Register a new authenticator device for ``phone`` with the code from the outbox.
+
+        A further device of the phone waits for approval; with ``approve`` (the default) the
+        operator approves it at once, so tests about something else get a working device.
+        """
         self.know_number(country_code, phone)
         started = start_registration(self.url, country_code=str(country_code), phone_number=phone)
         code = self.last_code(e164(phone, country_code), 6)
@@ -162,6 +170,8 @@ class LiveProvider:
             os_type=os_type,
             public_key=keys.public_jwk(key),
         )
+        if device.get("state") == "pending" and approve:
+            self.services.devices.approvals.operator_approve(device["uuid"])
         return TestDevice(self.url, device["uuid"], key)
 
     def stop(self) -> None:
@@ -222,6 +232,7 @@ def start_provider(
         url + "/healthz",
         env=env,
         log_path=log_path,
+        timeout=START_TIMEOUT,
     )
     overrides = {k[len("TWOFA_") :].lower(): v for k, v in env.items() if k.startswith("TWOFA_")}
     services = build_services(load_settings(**overrides))

@@ -173,6 +173,25 @@ class UserNotRegistered(TwofaError):
     default_message = "User is not registered for OneTouch"
 
 
+class DeviceNotApproved(TwofaError):
+    """A further device of a phone that an existing device has not approved (yet)."""
+
+    status = 403
+    code = "60031"
+    default_message = "This device is waiting for approval on another device of this phone"
+
+
+class MultiDeviceDisabled(TwofaError):
+    """An application turned multi-device off: its users' phones keep the one device they have."""
+
+    status = 403
+    code = "60031"
+    default_message = (
+        "Adding a device is turned off for this phone; revoke the existing device first or ask "
+        "the operator"
+    )
+
+
 class DeviceNotFound(TwofaError):
     status = 404
     code = "60051"

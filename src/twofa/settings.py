@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     totp_window: int = Field(1, ge=0, le=3)
     phone_verification_ttl: int = Field(600, gt=0)
     onetouch_default_ttl: int = Field(86400, ge=0)
+    # Device event streams: a keep-alive, and a check that the device may still listen, this often
+    stream_heartbeat: float = Field(15.0, gt=0, le=60)
 
     # Rate limits, "COUNT/SECONDS": moving windows (at most COUNT per SECONDS)...
     limit_sms_per_phone: str = "5/600"  # per (application, phone)

@@ -24,7 +24,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.servers import TEST_SECRET, LiveProvider
+from tests.servers import START_TIMEOUT, TEST_SECRET, LiveProvider
 from twofa import process
 from twofa.process import clean_env, free_port, twofa_command
 
@@ -123,9 +123,18 @@ def shot(page: Page, name: str) -> None:
 
 
 def register_device(
-    page: Page, user: PhoneUser, *, name: str | None = None, screenshots: bool = False
+    page: Page,
+    user: PhoneUser,
+    *,
+    name: str | None = None,
+    screenshots: bool = False,
+    approve_on: Page | None = None,
 ) -> None:
-    """Walk the registration screens with the code from the outbox."""
+    """Walk the registration screens with the code from the outbox.
+
+    A further device of the phone waits for approval: ``approve_on`` (a page of an existing
+    device) types the number it shows; without one, the operator approves it.
+    """
     page.goto("/authenticator/")
     phone_step = page.locator("#step-phone")
     expect(phone_step).to_be_visible()
@@ -147,6 +156,19 @@ def register_device(
     if screenshots:
         shot(page, "03-register-name")
     page.get_by_role("button", name="Finish").click()
+    expect(page.locator("#app:visible, #step-approval:visible")).to_have_count(1)
+    if page.locator("#step-approval").is_visible():
+        number = page.locator("[data-approval-number]").inner_text()
+        if approve_on is None:
+            approvals = user.provider.services.devices.approvals
+            asking = approvals.pending(user.e164)[-1]
+            approvals.operator_approve(asking["uuid"])
+        else:
+            joining = approve_on.locator("[data-device-request]")
+            expect(joining).to_be_visible()
+            joining.get_by_label("Number shown on the new device").fill(number)
+            joining.get_by_role("button", name="Approve").click()
+            expect(joining).to_have_count(0)
     expect(page.locator("#app")).to_be_visible()
     expect(page.locator(".status")).to_have_attribute("data-status", "live")
 
@@ -220,6 +242,7 @@ def start_site(
         env=env,
         log_path=log_path,
         cwd=data_dir,  # no stray .env file is read
+        timeout=START_TIMEOUT,
     )
     return LiveSite(url, provider, api_key, database, proc, log_path)
 

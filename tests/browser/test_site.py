@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from tests.browser.conftest import LiveSite, register_device, shot, start_site
-from tests.servers import LiveProvider, start_provider
+from tests.servers import START_TIMEOUT, LiveProvider, start_provider
 from twofa import process
 from twofa.process import twofa_command
 
@@ -151,10 +151,8 @@ def request_card(phone_page: Page, uuid: str) -> Locator:
 
 
 def approve_with_number(card: Locator, number: int) -> None:
-    buttons = card.locator(".numbers button")
-    expect(buttons).to_have_count(3)
-    assert number in [int(t) for t in buttons.all_inner_texts()]
-    card.get_by_role("button", name=f"Approve with {number}").click()
+    card.get_by_label("Number shown on the login screen").fill(str(number))
+    card.get_by_role("button", name="Approve").click()
 
 
 # Scenarios -----------------------------------------------------------------------------------
@@ -393,4 +391,9 @@ def restart(provider: LiveProvider) -> None:
         log_path=provider.log_path,
         append=True,
     )
-    process.wait_until_up(provider.url + "/healthz", provider.proc, log_path=provider.log_path)
+    process.wait_until_up(
+        provider.url + "/healthz",
+        provider.proc,
+        timeout=START_TIMEOUT,
+        log_path=provider.log_path,
+    )

@@ -184,7 +184,10 @@ class Authy:
             },
         )
         assert confirmed.status_code == 200, confirmed.text
-        return Phone(self.http, confirmed.json()["device"]["uuid"], key)
+        device = confirmed.json()["device"]
+        if device["state"] == "pending":  # a further device: the operator lets it in
+            self.services.devices.approvals.operator_approve(device["uuid"])
+        return Phone(self.http, device["uuid"], key)
 
 
 class Callbacks:

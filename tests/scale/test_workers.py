@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.scale.conftest import wait_until
-from tests.servers import provider_env
+from tests.servers import START_TIMEOUT, provider_env
 from twofa import process
 from twofa.storage.engine import upgrade
 
@@ -75,6 +75,7 @@ def workers(tmp_path: Path) -> Iterator[tuple[str, int, process.subprocess.Popen
         env=provider_env(tmp_path, url),
         log_path=tmp_path / "provider.log",
         ok=process.healthy,
+        timeout=START_TIMEOUT,
     )
     try:
         wait_until(lambda: len(_children(proc.pid)) >= 2, what="two worker processes")

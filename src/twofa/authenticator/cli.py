@@ -12,6 +12,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -23,17 +24,21 @@ from twofa.authenticator.device import (
     DeviceApiError,
     DeviceClient,
     Event,
+    PendingDevice,
     confirm_registration,
     start_registration,
 )
 from twofa.authenticator.state import State, key_path
+from twofa.text import terminal_safe as safe
 
 F = TypeVar("F", bound=Callable[..., Any])
 RECONNECT_SECONDS = 2.0
+APPROVAL_POLL_SECONDS = 1.0
+APPROVAL_WAIT_SECONDS = 600.0
 
 
 def fail(message: str) -> NoReturn:
-    click.echo(f"twofa: {message}", err=True)
+    click.echo(f"twofa: {safe(message)}", err=True)
     sys.exit(1)
 
 
@@ -98,8 +103,13 @@ def register_command(provider_url: str, country_code: str, phone: str, via: str)
 @authenticator_group.command("confirm")
 @click.argument("code")
 @click.option("--name", default=None, help="A name for this device (default: the host name).")
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    help="Wait for an existing device to approve this one (when the phone has one).",
+)
 @refusals
-def confirm_command(code: str, name: str | None) -> None:
+def confirm_command(code: str, name: str | None, wait: bool) -> None:
     """Finish registering with the code that was sent."""
     state = State.load()
     if not state.provider_url or not state.registration_id:
@@ -122,7 +132,39 @@ def confirm_command(code: str, name: str | None) -> None:
     state.phone = device["phone"]
     state.registration_id = None
     state.save()
-    click.echo(f"Registered device {device['uuid']} ({device['name']}) for {device['phone']}.")
+    if device.get("state") == "pending":
+        number = device.get("approval", {}).get("number")
+        click.echo(
+            f"This phone already has an authenticator. On it, approve {safe(device['name'])!r} "
+            f"by typing the number {safe(number)}."
+        )
+        if not wait:
+            return
+        _wait_for_approval(state)
+    click.echo(
+        f"Registered device {safe(device['uuid'])} ({safe(device['name'])}) "
+        f"for {safe(device['phone'])}."
+    )
+
+
+def _wait_for_approval(state: State) -> None:
+    """Poll until an existing device approves this one; a denial forgets the key."""
+    client = DeviceClient(state.provider_url or "", state.device_uuid or "", keys.load(key_path()))
+    deadline = time.monotonic() + APPROVAL_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            if client.me()["device"].get("state") == "active":
+                return
+        except DeviceApiError as exc:
+            if exc.status == 401:
+                state.device_uuid = None
+                state.save()
+                key_path().unlink(missing_ok=True)
+                fail("this device was denied (or its approval ran out); register again")
+            if exc.status != 0:
+                raise
+        time.sleep(APPROVAL_POLL_SECONDS)
+    fail("no approval yet; run `twofa authenticator status` to check again")
 
 
 @authenticator_group.command("codes")
@@ -148,7 +190,7 @@ def codes_command(as_json: bool) -> None:
         click.echo("No accounts for this phone yet.")
     for row in rows:
         click.echo(
-            f"{row['code']}  {row['app_name']} (authy id {row['authy_id']}), "
+            f"{row['code']}  {safe(row['app_name'])} (authy id {row['authy_id']}), "
             f"{row['seconds_left']} s left"
         )
 
@@ -161,14 +203,17 @@ def _request_json(request: ApprovalRequest) -> dict[str, Any]:
         "details": request.details,
         "expires_at": request.expires_at,
         **({"numbers": request.numbers} if request.numbers else {}),
+        **({"number_matching": True} if request.number_matching else {}),
     }
 
 
 def _describe(request: ApprovalRequest) -> str:
-    lines = [f"{request.uuid}  {request.app_name}: {request.message}"]
-    lines += [f"    {label}: {value}" for label, value in request.details.items()]
+    lines = [f"{safe(request.uuid)}  {safe(request.app_name)}: {safe(request.message)}"]
+    lines += [f"    {safe(label)}: {safe(value)}" for label, value in request.details.items()]
     if request.numbers:
         lines.append(f"    Pick the number shown on the login page: {request.numbers}")
+    elif request.number_matching:
+        lines.append("    Type the number shown on the login page to approve.")
     return "\n".join(lines)
 
 
@@ -198,6 +243,8 @@ def approve_command(uuid: str, number: int | None) -> None:
     request = client.request(uuid)
     if request.numbers and number is None:
         fail(f"this request needs --number (one of {', '.join(map(str, request.numbers))})")
+    if request.number_matching and number is None:
+        fail("this request needs --number: the number shown on the login page")
     status = client.decide(uuid, approve=True, number=number)
     if status != "approved":
         fail(f"the request was {status}: the number did not match")
@@ -222,14 +269,18 @@ def _answer_interactively(client: DeviceClient, request: ApprovalRequest) -> Non
     number = None
     if choice == "a" and request.numbers:
         number = click.prompt("Number", type=click.Choice([str(n) for n in request.numbers]))
+    elif choice == "a" and request.number_matching:
+        number = click.prompt("Number shown on the login page", type=str)
+        if not number.strip().isdigit() or len(number.strip()) > 3:
+            number = "0"  # not a number the page shows: the provider records a denial
     try:
         status = client.decide(
             request.uuid, approve=choice == "a", number=int(number) if number else None
         )
     except DeviceApiError as exc:
-        click.echo(f"twofa: {exc.message}", err=True)
+        click.echo(f"twofa: {safe(exc.message)}", err=True)
         return
-    click.echo(f"Request {request.uuid}: {status}.")
+    click.echo(f"Request {safe(request.uuid)}: {safe(status)}.")
 
 
 def _handle(client: DeviceClient, event: Event, as_json: bool) -> None:
@@ -237,10 +288,22 @@ def _handle(client: DeviceClient, event: Event, as_json: bool) -> None:
         _emit_json({"event": event.event, "id": event.id, "data": event.data})
     elif event.event == "request":
         _answer_interactively(client, ApprovalRequest.from_json(event.data))
+    elif event.event == "device.request":
+        click.echo(_describe_pending(PendingDevice(**event.data)))
+        click.echo(f"  run `twofa authenticator approve-device {safe(event.data.get('uuid'))}`")
+    elif event.event == "accounts.changed":
+        click.echo("The secrets of this phone were renewed; `codes` shows the new codes.")
+    elif event.event in ("device.added", "device.revoked"):
+        what = "added" if event.event == "device.added" else "revoked"
+        click.echo(f"Device {safe(event.data.get('name'))!r} was {what}.")
     elif event.event == "request.ended":
-        click.echo(f"Request {event.data.get('uuid')} ended: {event.data.get('status')}.")
+        click.echo(
+            f"Request {safe(event.data.get('uuid'))} ended: {safe(event.data.get('status'))}."
+        )
     if event.event == "revoked":
         fail("this device was revoked")
+    if event.event == "closed":
+        fail("stopped: this device opened a newer stream elsewhere (at most 3 at once)")
 
 
 @authenticator_group.command("watch")
@@ -261,12 +324,40 @@ def watch_command(as_json: bool) -> None:
         time.sleep(RECONNECT_SECONDS)
 
 
+@authenticator_group.command("status")
+@refusals
+def status_command() -> None:
+    """Show whether this device is active or still waiting for approval."""
+    client, _ = _client()
+    device = client.me()["device"]
+    click.echo(f"{safe(device['uuid'])}  {safe(device.get('state', 'active'))}")
+
+
+def _describe_pending(device: PendingDevice) -> str:
+    where = f" from {safe(device.registered_from)}" if device.registered_from else ""
+    return (
+        f"{safe(device.uuid)}  new {safe(device.os_type)} device {safe(device.name)!r}{where}; "
+        "approve it by typing the number it shows"
+    )
+
+
 @authenticator_group.command("devices")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--pending", is_flag=True, help="Only devices waiting for this one's approval.")
 @refusals
-def devices_command(as_json: bool) -> None:
-    """List the devices registered for this phone."""
+def devices_command(as_json: bool, pending: bool) -> None:
+    """List the devices registered for this phone (or those asking to join)."""
     client, _ = _client()
+    if pending:
+        waiting = client.pending_devices()
+        if as_json:
+            _emit_json([asdict(d) for d in waiting])
+            return
+        if not waiting:
+            click.echo("No device is waiting for approval.")
+        for waiting_device in waiting:
+            click.echo(_describe_pending(waiting_device))
+        return
     found = client.devices()
     if as_json:
         _emit_json(
@@ -285,7 +376,32 @@ def devices_command(as_json: bool) -> None:
         return
     for d in found:
         mark = "*" if d.current else " "
-        click.echo(f"{mark} {d.uuid}  {d.os_type:4}  {d.name}")
+        click.echo(f"{mark} {safe(d.uuid)}  {safe(d.os_type):4}  {safe(d.name)}")
+
+
+@authenticator_group.command("approve-device")
+@click.argument("uuid")
+@click.option("--number", type=int, default=None, help="The number the new device shows.")
+@refusals
+def approve_device_command(uuid: str, number: int | None) -> None:
+    """Let a new device of this phone in, by typing the number it shows."""
+    client, _ = _client()
+    if number is None:
+        number = click.prompt("Number shown on the new device", type=int)
+    status = client.decide_device(uuid, approve=True, number=number)
+    if status != "approved":
+        fail("the number did not match: the new device was denied")
+    click.echo(f"Approved device {safe(uuid)}.")
+
+
+@authenticator_group.command("deny-device")
+@click.argument("uuid")
+@refusals
+def deny_device_command(uuid: str) -> None:
+    """Refuse a new device of this phone."""
+    client, _ = _client()
+    client.decide_device(uuid, approve=False)
+    click.echo(f"Denied device {safe(uuid)}.")
 
 
 @authenticator_group.command("revoke")

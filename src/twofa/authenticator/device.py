@@ -61,6 +61,7 @@ class ApprovalRequest:
     expires_at: int | None
     status: str
     numbers: list[int] | None
+    number_matching: bool = False  # approve with the number the login page shows
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ApprovalRequest:
@@ -75,6 +76,7 @@ class ApprovalRequest:
             expires_at=data.get("expires_at"),
             status=data["status"],
             numbers=data.get("numbers"),
+            number_matching=bool(data.get("number_matching")),
         )
 
 
@@ -86,6 +88,18 @@ class DeviceInfo:
     created_at: int
     last_seen_at: int | None
     current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PendingDevice:
+    """A further device of this phone asking to join; approve it by typing its number."""
+
+    uuid: str
+    name: str
+    os_type: str
+    registered_from: str | None
+    created_at: int
+    expires_at: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +119,20 @@ def decision_text(uuid: str, status: str, signing_time: int, number: int | None)
     return text.encode()
 
 
-def request_text(method: str, target: str, timestamp: str, nonce: str, body: bytes) -> bytes:
-    """``METHOD\\nPATH?QUERY\\nTIMESTAMP\\nNONCE\\nhex(sha256(body))``."""
-    return f"{method}\n{target}\n{timestamp}\n{nonce}\n{hashlib.sha256(body).hexdigest()}".encode()
+def signed_host(netloc: str) -> str:
+    """The host name the signature covers: lower case, no user info, no port."""
+    host = netloc.rpartition("@")[2].lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1]
+    return host.partition(":")[0]
+
+
+def request_text(
+    method: str, host: str, target: str, device: str, timestamp: str, nonce: str, body: bytes
+) -> bytes:
+    """``METHOD\\nHOST\\nPATH?QUERY\\nDEVICE\\nTIMESTAMP\\nNONCE\\nhex(sha256(body))``."""
+    digest = hashlib.sha256(body).hexdigest()
+    return "\n".join((method, host, target, device, timestamp, nonce, digest)).encode()
 
 
 def _raise_for(response: httpx.Response) -> dict[str, Any]:
@@ -167,6 +192,8 @@ def confirm_registration(
         timeout,
     )
     device: dict[str, Any] = body["device"]
+    if "approval" in body:  # a further device of the phone: it shows this number
+        device["approval"] = body["approval"]
     return device
 
 
@@ -183,6 +210,7 @@ class DeviceClient:
     ) -> None:
         self._base = provider_url.rstrip("/")
         self._prefix = urlsplit(self._base).path
+        self._host = signed_host(urlsplit(self._base).netloc)
         self.device_uuid = device_uuid
         self._key = key
         self._timeout = timeout
@@ -210,7 +238,9 @@ class DeviceClient:
         """The four signature headers for one request to ``path`` (query included)."""
         timestamp = str(int(time.time()))
         nonce = secrets.token_urlsafe(18)
-        text = request_text(method, self._prefix + path, timestamp, nonce, body)
+        text = request_text(
+            method, self._host, self._prefix + path, self.device_uuid, timestamp, nonce, body
+        )
         headers = {
             "X-Twofa-Device": self.device_uuid,
             "X-Twofa-Timestamp": timestamp,
@@ -276,6 +306,18 @@ class DeviceClient:
 
     def devices(self) -> list[DeviceInfo]:
         return [DeviceInfo(**d) for d in self.call("GET", "/device/v1/devices")["devices"]]
+
+    def pending_devices(self) -> list[PendingDevice]:
+        body = self.call("GET", "/device/v1/devices/pending")
+        return [PendingDevice(**d) for d in body["devices"]]
+
+    def decide_device(self, uuid: str, *, approve: bool, number: int | None = None) -> str:
+        """Approve a waiting device (with the number it shows) or deny it; the status."""
+        body: dict[str, Any] = {"decision": "approve" if approve else "deny"}
+        if number is not None:
+            body["number"] = number
+        answer = self.call("POST", f"/device/v1/devices/{uuid}/approval", body)
+        return str(answer["device"]["status"])
 
     def revoke(self, uuid: str | None = None) -> None:
         self.call("DELETE", f"/device/v1/devices/{uuid or self.device_uuid}")

@@ -318,8 +318,18 @@ def audit_verify(as_json: bool) -> None:
 
 def register(cli: click.Group) -> None:
     """Add the provider's commands to the ``twofa`` group."""
+    from twofa.provider.devices_cli import apps_multi_device, apps_number_choices, devices_group
     from twofa.provider.fraud_cli import fraud_group
 
-    for command in (provider_command, apps_group, outbox_command, db_group, audit_group):
+    apps_group.add_command(apps_multi_device)
+    apps_group.add_command(apps_number_choices)
+    for command in (
+        provider_command,
+        apps_group,
+        outbox_command,
+        db_group,
+        audit_group,
+        devices_group,
+    ):
         cli.add_command(command)
     cli.add_command(fraud_group)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from twofa.crypto import Keyring
 from twofa.events import EventBus, make_bus
@@ -14,6 +15,7 @@ from twofa.provider.codes.usage import UsageCounters
 from twofa.provider.codes.verification import TokenVerifier
 from twofa.provider.deliveries.authy import AuthyCallbackSender
 from twofa.provider.deliveries.dispatcher import DeliveryDispatcher
+from twofa.provider.devices import approvals
 from twofa.provider.devices.auth import RequestAuthenticator
 from twofa.provider.devices.registration import RegistrationService
 from twofa.provider.devices.service import DeviceService
@@ -69,8 +71,13 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     limits = make_limits(settings, on_limited=audit.rate_limited)
     fraud = FraudGuard(db, settings, audit)
     messaging = MessagingService(db, make_gateway(settings))
-    # While Redis is down, the bus replays approval-request changes read from the database.
-    feed = PushService.feed(db, number_key(settings))
+    # While Redis is down, the bus replays approval-request changes and device revocations
+    # read from the database.
+    requests_feed = PushService.feed(db, number_key(settings))
+
+    def feed(since: float) -> list[tuple[str, dict[str, Any]]]:
+        return requests_feed(since) + approvals.changes_since(db, since)
+
     bus = bus or make_bus(settings.redis_url, feed=feed)
     push = PushService(db, settings, bus, limits, audit)
     usage = UsageCounters(db)
@@ -109,5 +116,6 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
             audit,
             registrations,
             RequestAuthenticator(db),
+            approvals.DeviceApprovals(db, bus, messaging, audit),
         ),
     )

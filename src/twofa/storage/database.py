@@ -1,7 +1,7 @@
 """A thin handle on the engine with read and write transactions.
 
 On SQLite, writers queue on a lock; another process can hold it for a while (an admin command,
-a second provider process, a ``sqlite3`` shell). Nothing waits for it longer than
+a second provider process, a ``sqlite3`` shell). Nothing waits for a lock longer than
 ``lock_timeout``: past that, ``DatabaseBusy`` (503). Work run on the event loop
 (``without_waiting``) does not wait at all: it raises ``WouldBlock`` before its first write, and
 the caller runs it again in a worker thread, so the loop (and ``/healthz``) never stalls.
@@ -181,28 +181,32 @@ class Database:
         if no_wait is not None:
             no_wait.wrote = True
 
-    def _busy_timeout(self, deadline: float | None) -> str:
-        left = 0.0 if deadline is None else max(deadline - time.monotonic(), 0.0)
-        return f"PRAGMA busy_timeout={int(left * 1000)}"
+    def _busy(self, execute: Callable[[str], object], info: dict[Any, Any], wait: bool) -> None:
+        """SQLite's own wait for another connection's lock: the lock timeout, or none at all.
+
+        The connection remembers its setting (``info``), so the PRAGMA runs only when a
+        connection moves between the event loop and a worker thread, not on every write.
+        """
+        wanted = int(self.lock_timeout * 1000) if wait else 0
+        if info.get("busy_ms") != wanted:
+            execute(f"PRAGMA busy_timeout={wanted}")
+            info["busy_ms"] = wanted
 
     def _immediate(
         self, conn: Connection, deadline: float | None, refusal: BaseException
     ) -> Iterator[Connection]:
-        """BEGIN IMMEDIATE within the time left (none at all on the event loop), then the work."""
+        """BEGIN IMMEDIATE, waiting for a foreign lock (not at all on the event loop)."""
         driver = conn.connection.driver_connection  # outside SQLAlchemy's transaction
         assert driver is not None
-        driver.execute(self._busy_timeout(deadline))
+        self._busy(driver.execute, conn.connection.info, deadline is not None)
         try:
-            try:
-                transaction = conn.begin()
-            except OperationalError as exc:
-                if _locked(exc):
-                    raise refusal from exc
-                raise
-            with transaction:
-                yield conn
-        finally:
-            driver.execute(f"PRAGMA busy_timeout={int(self.lock_timeout * 1000)}")
+            transaction = conn.begin()
+        except OperationalError as exc:
+            if _locked(exc):
+                raise refusal from exc
+            raise
+        with transaction:
+            yield conn
 
     def time(self, moment: datetime) -> Any:
         """``moment`` as the driver takes it in a statement run by ``cursor()``."""
@@ -238,22 +242,20 @@ class Database:
             yield cursor
             return
         with self._locks() as (deadline, refusal):
-            cursor.execute(self._busy_timeout(deadline))
+            info = self._local.__dict__.setdefault("info", {})
+            self._busy(cursor.execute, info, deadline is not None)
             try:
-                try:
-                    cursor.execute("BEGIN IMMEDIATE")
-                except sqlite3.OperationalError as exc:
-                    if "locked" in str(exc) or "busy" in str(exc):
-                        raise refusal from exc
-                    raise
-                try:
-                    yield cursor
-                except BaseException:
-                    cursor.execute("ROLLBACK")
-                    raise
-                cursor.execute("COMMIT")
-            finally:
-                cursor.execute(f"PRAGMA busy_timeout={int(self.lock_timeout * 1000)}")
+                cursor.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise refusal from exc
+                raise
+            try:
+                yield cursor
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
 
     def checkpoint(self) -> None:
         """Copy the SQLite write-ahead log into the database file (no-op elsewhere)."""

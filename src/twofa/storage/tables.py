@@ -17,6 +17,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 
 metadata = MetaData(
     naming_convention={
@@ -45,6 +47,10 @@ apps = Table(
     Column("calls_enabled", Boolean, nullable=False, default=True),
     Column("onetouch_enabled", Boolean, nullable=False, default=True),
     Column("generic_tokens_enabled", Boolean, nullable=False, default=True),
+    # A further device of a user's phone needs approval on an existing one (Authy multi-device).
+    Column("multi_device", Boolean, nullable=False, default=True, server_default=sa_true()),
+    # Number matching offers three numbers to tap instead of asking to type the one shown.
+    Column("number_choices", Boolean, nullable=False, default=False, server_default=sa_false()),
     Column("created_at", When, nullable=False),
     # ISO country codes this application may send codes to, comma-separated; NULL: deployment's.
     Column("allowed_countries", String(1000)),
@@ -161,7 +167,23 @@ devices = Table(
     Column("public_key", JSON, nullable=False),  # ECDSA P-256 public key as a JWK
     Column("created_at", When, nullable=False),
     Column("last_seen_at", When),
-    Column("revoked_at", When),
+    Column("revoked_at", When, index=True),
+    # RFC 7638 thumbprint of public_key: one key enrols one device, ever.
+    Column("key_thumbprint", String(64), unique=True),
+    # active; pending (a further device waiting for an existing one); denied
+    Column("state", String(10), nullable=False, default="active", server_default="active"),
+    Column("approval_number", Integer),  # the number the new device shows, typed on the old
+    Column("registered_ip", String(64)),
+    Column("decided_by", Id),  # the device that approved or denied this one
+    Column("decided_at", When),
+)
+
+device_streams = Table(
+    "device_streams",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("device_id", ForeignKey("devices.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("opened_at", When, nullable=False),
 )
 
 device_registrations = Table(

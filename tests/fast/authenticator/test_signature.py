@@ -45,10 +45,9 @@ def test_client_signature_verifies_on_the_provider() -> None:
     key = keys.generate()
     jwk = keys.public_jwk(key)
     public = public_key_from_jwk(jwk)
-    text = provider_side.request_text("POST", "/device/v1/x?a=1", "1700000000", "n" * 16, b"{}")
-    assert text == client_side.request_text(
-        "POST", "/device/v1/x?a=1", "1700000000", "n" * 16, b"{}"
-    )
+    args = ("/device/v1/x?a=1", "dev-1", "1700000000", "n" * 16, b"{}")
+    text = provider_side.request_text("POST", "auth.example.com:8443", *args)
+    assert text == client_side.request_text("POST", "auth.example.com", *args)
     assert text.endswith(hashlib.sha256(b"{}").hexdigest().encode())
     signature = keys.sign(key, text)
     assert len(b64url_decode(signature)) == 64 and "=" not in signature
@@ -60,10 +59,12 @@ def test_client_signature_verifies_on_the_provider() -> None:
 
 
 def test_empty_body_hash() -> None:
-    text = provider_side.request_text("get", "/p", "1", "n", b"")
+    text = provider_side.request_text("get", "Example.COM", "/p", "d", "1", "n", b"")
     assert text.split(b"\n") == [
         b"GET",
+        b"example.com",
         b"/p",
+        b"d",
         b"1",
         b"n",
         b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
@@ -99,3 +100,25 @@ def test_decision_text() -> None:
     )
     for args in (("u", "approved", 1, None), ("u", "denied", 2, 7)):
         assert client_side.decision_text(*args) == provider_side.decision_text(*args)
+
+
+@pytest.mark.parametrize(
+    "header,host",
+    [
+        ("example.com", "example.com"),
+        ("Example.com:8443", "example.com"),
+        ("127.0.0.1:8000", "127.0.0.1"),
+        ("[::1]:8000", "[::1]"),
+        ("[::1]", "[::1]"),
+    ],
+)
+def test_signed_host_matches_on_both_sides(header: str, host: str) -> None:
+    assert provider_side.signed_host(header) == host
+    assert client_side.signed_host(f"user@{header}") == host
+
+
+def test_key_thumbprint_is_rfc7638() -> None:
+    # RFC 7638 section 3.1 uses an RSA key; for EC the members are crv, kty, x, y, sorted.
+    jwk = {"kty": "EC", "crv": "P-256", "x": "a", "y": "b", "kid": "ignored"}
+    expected = keys.b64url(hashlib.sha256(b'{"crv":"P-256","kty":"EC","x":"a","y":"b"}').digest())
+    assert provider_side.key_thumbprint(jwk) == expected

@@ -68,7 +68,8 @@ def test_new_request_arrives_and_its_end_reaches_the_other_device(
     created = account.push("Log in", number_matching=True)
     event = first.next("request")
     assert event.data["uuid"] == created["uuid"]
-    assert event.data["message"] == "Log in" and created["number"] in event.data["numbers"]
+    assert event.data["message"] == "Log in" and event.data["number_matching"] is True
+    assert "numbers" not in event.data and created["number"] not in event.data.values()
     assert "hidden_details" not in event.data
     assert event.id is not None and int(event.id) >= event.data["created_at"] * 1000
     assert second.next("request").data["uuid"] == created["uuid"]

@@ -40,20 +40,13 @@ def test_register_and_read_me(provider: LiveProvider) -> None:
     registration = start(provider, national)
     message = provider.outbox(e164(national))[-1]
     assert message.channel == "sms" and "authenticator code" in message.body
-    response = post(
-        provider,
-        f"/registrations/{registration}/confirm",
-        confirm_body(provider.last_code(e164(national), 6)),
-    )
+    code = provider.last_code(e164(national), 6)
+    response = post(provider, f"/registrations/{registration}/confirm", confirm_body(code))
     assert response.status_code == 200, response.text
     device = response.json()["device"]
     assert device["phone"] == e164(national)
     assert device["name"] == "Alice's phone" and device["os_type"] == "web"
-    again = post(
-        provider,
-        f"/registrations/{registration}/confirm",
-        confirm_body(provider.last_code(e164(national), 6)),
-    )
+    again = post(provider, f"/registrations/{registration}/confirm", confirm_body(code))
     assert again.status_code == 404 and again.json()["error_code"] == "60023"
 
 

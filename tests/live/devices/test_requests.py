@@ -8,10 +8,11 @@ import httpx
 import pytest
 
 from tests.live.devices.conftest import Account, enrol, new_account
-from tests.servers import LiveProvider
+from tests.servers import LiveProvider, run_cli
 from twofa import otp
 from twofa.authenticator import keys
 from twofa.authenticator.device import DeviceApiError, DeviceClient, decision_text
+from twofa.provider.apps.service import AUTH_CACHE_SECONDS as APP_CACHE_SECONDS
 
 
 def refused(call: object, status: int, code: str) -> None:
@@ -106,7 +107,36 @@ def test_bad_decision_signature(
     assert account.status(uuid) == "pending"
 
 
-def test_number_matching(provider: LiveProvider, account: Account, device: DeviceClient) -> None:
+def test_typed_number_matching(
+    provider: LiveProvider, account: Account, device: DeviceClient
+) -> None:
+    """The device is shown no number: the user types the one on the login page."""
+    created = account.push(number_matching=True)
+    seen = device.request(created["uuid"])
+    assert seen.number_matching and seen.numbers is None
+    assert device.decide(created["uuid"], approve=True, number=created["number"]) == "approved"
+    # A wrong number is a denial, recorded as such.
+    other = account.push(number_matching=True)
+    wrong = 10 + (other["number"] - 9) % 90
+    assert device.decide(other["uuid"], approve=True, number=wrong) == "denied"
+    assert account.status(other["uuid"]) == "denied"
+    recorded = provider.services.audit.entries(event="request.number_mismatch", limit=100)
+    assert any(
+        e.data.get("uuid") == other["uuid"] and e.data.get("typed") == wrong for e in recorded
+    )
+    # Guessing is hopeless: one try per request, and 1 in 90 at best.
+    third = account.push(number_matching=True)
+    assert device.decide(third["uuid"], approve=True) == "denied"
+
+
+def test_number_choices_only_as_an_app_setting(
+    provider: LiveProvider, account: Account, device: DeviceClient
+) -> None:
+    """The old three-number mode, for an application that turns it on."""
+    app_id = provider.services.apps.authenticate(account.api_key).id
+    done = run_cli("apps", "number-choices", str(app_id), "on", env=provider.env)
+    assert done.returncode == 0, done.stderr
+    time.sleep(APP_CACHE_SECONDS)  # the provider caches an application for a few seconds
     second = enrol(provider, account.national, name="second")
     right_uuid, numbers = [], []
     for _ in range(3):

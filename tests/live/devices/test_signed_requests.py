@@ -65,7 +65,9 @@ def test_clock_skew(provider: LiveProvider, device: DeviceClient) -> None:
     for offset in (-120, 120):
         timestamp = str(int(time.time()) + offset)
         nonce = "n" * 20 + str(offset + 1000)
-        text = request_text("GET", "/device/v1/me", timestamp, nonce, b"")
+        text = request_text(
+            "GET", "127.0.0.1", "/device/v1/me", device.device_uuid, timestamp, nonce, b""
+        )
         headers = {
             "X-Twofa-Device": device.device_uuid,
             "X-Twofa-Timestamp": timestamp,

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, select
 
 from tests.live.site_served.conftest import WebBrowser
-from tests.servers import LiveProvider, postgres_database, provider_env, run_cli
+from tests.servers import START_TIMEOUT, LiveProvider, postgres_database, provider_env, run_cli
 from twofa import process
 from twofa.process import free_port, twofa_command
 from twofa.site.db import VERSION_TABLE, login_attempts, users
@@ -50,7 +50,7 @@ def test_push_login_with_the_site_database_on_postgresql(
             )
             browser = WebBrowser(url, live)
             try:
-                process.wait_until_up(url + "/", proc, log_path=log_path)
+                process.wait_until_up(url + "/", proc, timeout=START_TIMEOUT, log_path=log_path)
                 _sign_up_enrol_and_approve(browser, live)
             except BaseException:
                 print(log_path.read_text())

@@ -88,6 +88,11 @@ export const accounts = (device) => call("GET", `${API_BASE}/accounts`, { device
 export const pending = (device) => call("GET", `${API_BASE}/requests`, { device });
 export const history = (device) => call("GET", `${API_BASE}/history`, { device });
 export const devices = (device) => call("GET", `${API_BASE}/devices`, { device });
+export const pendingDevices = (device) => call("GET", `${API_BASE}/devices/pending`, { device });
+/** Approve a device asking to join (typing the number it shows) or deny it. */
+export const decideDevice = (device, uuid, decision, number) =>
+  call("POST", `${API_BASE}/devices/${encodeURIComponent(uuid)}/approval`,
+    { device, body: number === undefined ? { decision } : { decision, number } });
 export const revoke = (device, uuid) =>
   call("DELETE", `${API_BASE}/devices/${encodeURIComponent(uuid)}`, { device });
 

@@ -3,6 +3,7 @@
 import * as api from "./api.js";
 import { CodesView } from "./codes.js";
 import * as db from "./db.js";
+import { JoiningView } from "./joining.js";
 import { renderDevices, renderHistory } from "./lists.js";
 import { runRegistration } from "./register.js";
 import { RequestsView } from "./requests.js";
@@ -13,7 +14,7 @@ const DEVICE = "device";
 const ACCOUNTS = "accounts";
 const ACCOUNTS_REFRESH_MS = 5 * 60 * 1000;
 const STATUS_TEXT = { connecting: "Connecting", live: "Live", reconnecting: "Offline",
-  unauthorized: "Not accepted" };
+  unauthorized: "Not accepted", paused: "Paused" };
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -34,6 +35,7 @@ class App {
     this.device = device;
     this.tab = "codes";
     this.codes = new CodesView($("#accounts"));
+    this.joining = new JoiningView($("#device-requests"), { getDevice: () => this.device });
     this.requests = new RequestsView($("#requests"), {
       getDevice: () => this.device,
       onAnswered: () => this.refreshTab(),
@@ -82,6 +84,15 @@ class App {
     if (name === "request") this.requests.upsert(payload);
     else if (name === "request.ended") this.requests.ended(payload);
     else if (name === "revoked") this.forget("This device was revoked.");
+    else if (name === "accounts.changed") this.loadAccounts(); // secrets were rotated
+    else if (name === "device.request") this.joining.upsert(payload);
+    else if (name === "device.ended") this.joining.ended(payload);
+    else if (name === "device.added" || name === "device.revoked") {
+      if (payload.uuid !== this.device.uuid) {
+        toast(`Device “${payload.name}” was ${name === "device.added" ? "added" : "revoked"}.`);
+      }
+      if (this.tab === "devices") this.refreshTab();
+    }
   }
 
   async onStreamState(state) {
@@ -97,6 +108,13 @@ class App {
         h("span", {}, "The provider no longer accepts this device. It may have been revoked."),
         h("button", { class: "button small", type: "button",
           onclick: () => this.forget() }, "Register again"));
+    } else if (state === "paused") {
+      banner.hidden = false;
+      banner.dataset.kind = "warning";
+      banner.replaceChildren(
+        h("span", {}, "Live updates paused: this device is listening in too many places."),
+        h("button", { class: "button small", type: "button",
+          onclick: () => this.stream.reconnectNow() }, "Resume here"));
     } else if (state === "reconnecting" && !navigator.onLine) {
       banner.hidden = false;
       banner.dataset.kind = "warning";
@@ -107,6 +125,7 @@ class App {
       try {
         const { requests } = await api.pending(this.device);
         this.requests.sync(requests, startedAt);
+        this.joining.sync((await api.pendingDevices(this.device)).devices);
       } catch {
         // the stream already delivered the pending requests; this only prunes stale cards
       }

@@ -40,16 +40,20 @@ export async function sign(privateKey, text) {
   return base64url(signature);
 }
 
-/** The text a request signature covers: METHOD, PATH?QUERY, TIMESTAMP, NONCE, body hash. */
-export async function canonicalRequest(method, pathAndQuery, timestamp, nonce, body) {
-  return [method.toUpperCase(), pathAndQuery, String(timestamp), nonce,
-    await sha256Hex(body || "")].join("\n");
+/** The text a request signature covers: METHOD, HOST, PATH?QUERY, DEVICE, TIMESTAMP, NONCE,
+ * body hash. The host name (lower case, no port) and the device uuid bind the signature to
+ * this provider and this device. */
+export async function canonicalRequest(method, host, pathAndQuery, deviceUuid, timestamp, nonce,
+  body) {
+  return [method.toUpperCase(), host.toLowerCase(), pathAndQuery, deviceUuid, String(timestamp),
+    nonce, await sha256Hex(body || "")].join("\n");
 }
 
-/** The four X-Twofa-* headers for one request. */
+/** The four X-Twofa-* headers for one request to this page's own origin. */
 export async function signedHeaders(device, method, pathAndQuery, body, timestamp) {
   const nonce = newNonce();
-  const text = await canonicalRequest(method, pathAndQuery, timestamp, nonce, body);
+  const text = await canonicalRequest(method, location.hostname, pathAndQuery, device.uuid,
+    timestamp, nonce, body);
   return {
     "X-Twofa-Device": device.uuid,
     "X-Twofa-Timestamp": String(timestamp),

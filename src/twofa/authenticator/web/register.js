@@ -1,6 +1,6 @@
 // Registration: phone number → code by SMS or call → device name, then enrol a fresh key.
 
-import { ApiError, confirmRegistration, startRegistration } from "./api.js";
+import { ApiError, confirmRegistration, me, startRegistration } from "./api.js";
 import { generateKeyPair, publicJwk } from "./keys.js";
 import { deviceLabel } from "./ui.js";
 
@@ -38,6 +38,7 @@ export function runRegistration(root) {
     phone: root.querySelector("#step-phone"),
     code: root.querySelector("#step-code"),
     name: root.querySelector("#step-name"),
+    approval: root.querySelector("#step-approval"),
   };
   const state = { registrationId: null, request: null, code: null, keyPair: null };
   const keyPairReady = () => (state.keyPair ||= generateKeyPair());
@@ -45,12 +46,13 @@ export function runRegistration(root) {
   const show = (step) => {
     for (const [name, form] of Object.entries(forms)) form.hidden = name !== step;
     root.querySelectorAll(".steps li").forEach((item) => {
-      const order = ["phone", "code", "name"];
+      const order = ["phone", "code", "name", "approval"];
       item.classList.toggle("done", order.indexOf(item.dataset.step) < order.indexOf(step));
       if (item.dataset.step === step) item.setAttribute("aria-current", "step");
       else item.removeAttribute("aria-current");
     });
     const first = forms[step].querySelector("input:not([type=radio])");
+    if (step === "approval") forms.approval.focus();
     if (first) first.focus();
   };
   const setError = (form, message) => {
@@ -68,7 +70,7 @@ export function runRegistration(root) {
     try {
       await action();
     } catch (error) {
-      setError(form, friendly(error));
+      if (!(error instanceof Denied)) setError(form, friendly(error));
     } finally {
       button.disabled = false;
       button.removeAttribute("aria-busy");
@@ -139,8 +141,13 @@ export function runRegistration(root) {
         try {
           const response = await confirmRegistration(state.registrationId, {
             code: state.code, name, publicKey: await publicJwk(keyPair.publicKey) });
-          resolve({ ...response.device, privateKey: keyPair.privateKey,
-            publicKey: keyPair.publicKey });
+          const device = { ...response.device, privateKey: keyPair.privateKey,
+            publicKey: keyPair.publicKey };
+          if (response.device.state === "pending") {
+            await waitForApproval(device, response.approval.number);
+            device.state = "active";
+          }
+          resolve(device);
         } catch (error) {
           if (error instanceof ApiError && (error.code === "60022" || error.code === "60023")) {
             const step = error.code === "60022" ? "code" : "phone";
@@ -153,6 +160,30 @@ export function runRegistration(root) {
       });
     });
 
+    /** A further device of this phone: show its number until another device approves it. */
+    const waitForApproval = async (device, number) => {
+      forms.approval.querySelector("[data-approval-number]").textContent = String(number);
+      show("approval");
+      for (;;) {
+        await new Promise((done) => setTimeout(done, APPROVAL_POLL_MS));
+        try {
+          const answer = await me(device);
+          if (answer.device.state === "active") return;
+        } catch (error) {
+          if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+            state.keyPair = null; // the key of a denied device is spent: a new one next time
+            show("phone");
+            setError(forms.phone, "The other device did not approve this one. Start again.");
+            throw new Denied();
+          }
+        }
+      }
+    };
+
     show("phone");
   });
 }
+
+/** Thrown when the device was denied; the registration screen has already started over. */
+class Denied extends Error {}
+const APPROVAL_POLL_MS = 1500;

@@ -129,6 +129,30 @@ export class RequestsView {
         h("button", { class: "button danger-outline block", type: "button",
           onclick: () => this.answer(uuid, "deny") }, "None of these — deny"));
     }
+    if (request.number_matching) {
+      // Typed, not tapped: a user approving at random cannot guess a two-digit number.
+      const input = h("input", { class: "otp-input typed-number", inputmode: "numeric",
+        maxlength: "2", pattern: "[0-9]{2}", autocomplete: "off",
+        "aria-label": "Number shown on the login screen" });
+      const approve = () => {
+        const typed = input.value.trim();
+        if (!/^[0-9]{2}$/.test(typed)) {
+          const card = this.cards.get(uuid);
+          if (card) card.status.textContent = "Type the two-digit number shown on the login screen.";
+          input.focus();
+          return;
+        }
+        this.answer(uuid, "approve", Number(typed));
+      };
+      input.addEventListener("keydown", (event) => { if (event.key === "Enter") approve(); });
+      return h("div", { class: "actions" },
+        h("p", { class: "number-prompt" }, "Type the number shown on the login screen"), input,
+        h("div", { class: "actions two" },
+          h("button", { class: "button danger-outline", type: "button",
+            onclick: () => this.answer(uuid, "deny") }, h("span", { html: icons.cross }), "Deny"),
+          h("button", { class: "button approve", type: "button", onclick: approve },
+            h("span", { html: icons.check }), "Approve")));
+    }
     return h("div", { class: "actions two" },
       h("button", { class: "button danger-outline", type: "button",
         onclick: () => this.answer(uuid, "deny") }, h("span", { html: icons.cross }), "Deny"),

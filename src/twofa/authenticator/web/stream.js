@@ -38,7 +38,10 @@ export async function readEventStream(body, onMessage, onBytes = () => {}) {
 
 /**
  * Keep a live stream open for a device.
- * onEvent(name, payload, id); onState("connecting" | "live" | "reconnecting" | "unauthorized").
+ * onEvent(name, payload, id);
+ * onState("connecting" | "live" | "reconnecting" | "unauthorized" | "paused").
+ * A stream the provider closed because the device opened too many ("closed") is not reopened
+ * by itself (two tabs would take turns closing each other); reconnectNow() reopens it.
  * Returns {stop(), reconnectNow()}.
  */
 export function connectEvents(device, { onEvent, onState }) {
@@ -48,6 +51,7 @@ export function connectEvents(device, { onEvent, onState }) {
   let controller = null;
   let retryTimer = null;
   let watchdog = null;
+  let paused = false;
 
   const resetWatchdog = () => {
     clearTimeout(watchdog);
@@ -81,6 +85,7 @@ export function connectEvents(device, { onEvent, onState }) {
         onState("live");
         resetWatchdog();
         await readEventStream(response.body, (message) => {
+          if (message.event === "closed") paused = true;
           if (message.id) lastEventId = message.id;
           let payload = null;
           try {
@@ -96,10 +101,11 @@ export function connectEvents(device, { onEvent, onState }) {
     } finally {
       clearTimeout(watchdog);
     }
-    if (controller === mine && !stopped) schedule(state);
+    if (controller === mine && !stopped && paused) onState("paused");
+    else if (controller === mine && !stopped) schedule(state);
   }
 
-  const onOnline = () => { attempt = 0; connect(); };
+  const onOnline = () => { attempt = 0; paused = false; connect(); };
   window.addEventListener("online", onOnline);
   connect();
   return {

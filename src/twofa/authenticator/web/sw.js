@@ -1,10 +1,10 @@
 // Service worker: keeps the app shell cached so codes work offline. The device API is never
 // cached; it always goes to the network.
 
-const VERSION = "twofa-authenticator-v1";
+const VERSION = "twofa-authenticator-v2";
 const SHELL = [
-  "./", "index.html", "styles.css", "app.js", "api.js", "codes.js", "db.js", "keys.js",
-  "lists.js", "register.js", "requests.js", "stream.js", "totp.js", "ui.js",
+  "./", "index.html", "styles.css", "app.js", "api.js", "codes.js", "db.js", "joining.js",
+  "keys.js", "lists.js", "register.js", "requests.js", "stream.js", "totp.js", "ui.js",
   "manifest.webmanifest", "icons/icon.svg", "icons/icon-192.png", "icons/icon-512.png",
   "icons/maskable-512.png",
 ];

@@ -11,12 +11,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from twofa.errors import InvalidRequest
+from twofa.errors import DeviceNotFound, InvalidRequest
 from twofa.provider.api.guards import run_db, services
 from twofa.provider.devices.auth import SignedRequest
 from twofa.provider.devices.model import EnrolledDevice
 from twofa.provider.devices.registration import parse_new_device, parse_new_registration
-from twofa.provider.devices.service import DeviceService, parse_signed_decision
+from twofa.provider.devices.service import (
+    UUID,
+    DeviceService,
+    parse_device_decision,
+    parse_signed_decision,
+)
 from twofa.provider.devices.stream import device_events, parse_last_event_id
 
 router = APIRouter(prefix="/device/v1", tags=["Device API"])
@@ -64,7 +69,8 @@ async def json_body(request: Request) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
+        # RecursionError: the parser recurses once per nesting level ([[[[…).
         raise InvalidRequest("The body must be a JSON object") from exc
     if not isinstance(body, dict):
         raise InvalidRequest("The body must be a JSON object")
@@ -79,6 +85,15 @@ def code_param(params: dict[str, Any]) -> str | None:
 
 async def signed_device(request: Request) -> EnrolledDevice:
     """Authenticate the request's device signature (docs/device-api.md section 2)."""
+    return await _authenticate(request, pending=False)
+
+
+async def signed_device_maybe_pending(request: Request) -> EnrolledDevice:
+    """Like ``signed_device``, but a device still waiting for approval may ask about itself."""
+    return await _authenticate(request, pending=True)
+
+
+async def _authenticate(request: Request, *, pending: bool) -> EnrolledDevice:
     body = await request.body()
     path = request.scope.get("raw_path") or request.scope["path"].encode()
     query = request.scope.get("query_string", b"")
@@ -86,6 +101,7 @@ async def signed_device(request: Request) -> EnrolledDevice:
     headers = request.headers
     signed = SignedRequest(
         method=request.method,
+        host=request.headers.get("host", ""),
         target=target,
         body=body,
         device=headers.get("x-twofa-device"),
@@ -94,11 +110,12 @@ async def signed_device(request: Request) -> EnrolledDevice:
         signature=headers.get("x-twofa-signature"),
     )
     service = device_service(request)
-    return await run_db(request, lambda: service.authenticate(signed))
+    return await run_db(request, lambda: service.authenticate(signed, pending=pending))
 
 
 Service = Annotated[DeviceService, Depends(device_service)]
 Device = Annotated[EnrolledDevice, Depends(signed_device)]
+MaybePendingDevice = Annotated[EnrolledDevice, Depends(signed_device_maybe_pending)]
 Body = Annotated[dict[str, Any], Depends(json_body)]
 
 
@@ -143,7 +160,9 @@ def start_registration(request: Request, body: Body, service: Service) -> JSONRe
         ["code", "name", "os_type", "public_key"],
     ),
 )
-def confirm_registration(registration_id: str, body: Body, service: Service) -> JSONResponse:
+def confirm_registration(
+    request: Request, registration_id: str, body: Body, service: Service
+) -> JSONResponse:
     """Check the code and enrol the device's P-256 public key.
 
     Example: `{"code": "123456", "name": "Alice's phone", "os_type": "web", "public_key":
@@ -151,13 +170,21 @@ def confirm_registration(registration_id: str, body: Body, service: Service) -> 
     "success": true}`
     """
     new = parse_new_device(body)
-    device = service.registrations.confirm(registration_id, code_param(body), new)
-    return ok({"device": device.json()})
+    ip = request.client.host if request.client else None
+    device = service.enrol(registration_id, code_param(body), new, ip=ip)
+    answer: dict[str, Any] = {"device": device.json()}
+    if not device.active:
+        answer["approval"] = {"number": device.approval_number}
+    return ok(answer)
 
 
 @router.get("/me", openapi_extra=SIGNED)
-def me(device: Device) -> JSONResponse:
-    """This device. Example response: `{"device": {…}, "phone": "+12015550123", "success": true}`"""
+def me(device: MaybePendingDevice) -> JSONResponse:
+    """This device (also while it waits for approval: `"state": "pending"`).
+
+    Example response: `{"device": {…, "state": "active"}, "phone": "+12015550123",
+    "success": true}`
+    """
     return ok({"device": device.json(), "phone": device.phone_e164})
 
 
@@ -226,6 +253,46 @@ def list_devices(device: Device, service: Service) -> JSONResponse:
     return ok({"devices": service.devices(device)})
 
 
+@router.get("/devices/pending", openapi_extra=SIGNED)
+def pending_devices(device: Device, service: Service) -> JSONResponse:
+    """Devices of this phone waiting for approval.
+
+    Example: `{"devices": [{"uuid": "…", "name": "New phone", "os_type": "web",
+    "registered_from": "203.0.113.7", "created_at": 1764150000, "expires_at": 1764150600}],
+    "success": true}`
+    """
+    return ok({"devices": service.approvals.pending(device.phone_e164)})
+
+
+@router.post(
+    "/devices/{uuid}/approval",
+    openapi_extra={
+        **SIGNED,
+        **_json_body(
+            {
+                "decision": {"type": "string", "enum": ["approve", "deny"]},
+                "number": {"type": "integer"},
+            },
+            ["decision"],
+        ),
+    },
+)
+def decide_device(uuid: str, device: Device, body: Body, service: Service) -> JSONResponse:
+    """Approve a waiting device by typing the number it shows, or deny it.
+
+    Example: `{"decision": "approve", "number": 42}` → `{"device": {"uuid": "…",
+    "status": "approved"}, "success": true}`. A wrong number denies the device.
+    """
+    choice, number = parse_device_decision(body)
+    if not UUID.match(uuid):
+        raise DeviceNotFound()
+    status = service.approvals.decide(device, uuid, approve=choice, number=number)
+    answer: dict[str, Any] = {"device": {"uuid": uuid, "status": status}}
+    if choice and status == "denied":
+        answer["message"] = "The number did not match the one shown; the device was denied."
+    return ok(answer)
+
+
 @router.delete("/devices/{uuid}", openapi_extra=SIGNED)
 def revoke_device(uuid: str, device: Device, service: Service) -> JSONResponse:
     """Revoke a device of this phone (itself included). Example response: `{"success": true}`"""
@@ -240,7 +307,10 @@ async def events(request: Request, device: Device, service: Service) -> Streamin
     Example frame: `id: 1764150000123\\nevent: request\\ndata: {"uuid": "…", …}`
     """
     last = parse_last_event_id(request.headers.get("last-event-id"))
-    stream = device_events(service, services(request).bus, device, last)
+    wired = services(request)
+    stream = device_events(
+        service, wired.bus, device, last, heartbeat=wired.settings.stream_heartbeat
+    )
     return StreamingResponse(
         stream,
         media_type="text/event-stream",

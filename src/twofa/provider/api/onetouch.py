@@ -12,6 +12,7 @@ from twofa.provider.api.docs import BOOL, INT, OBJECT, STRING, doc
 from twofa.provider.api.guards import api_key, read_params, run_db, services
 from twofa.provider.params import as_bool, as_int, as_str, required, string_map
 from twofa.provider.push.model import ApprovalRequest, NewRequest
+from twofa.text import clean, clean_map
 
 router = APIRouter(tags=["Authy: OneTouch"])
 Params = Annotated[dict[str, Any], Depends(read_params)]
@@ -55,9 +56,9 @@ def parse_new_request(params: dict[str, Any]) -> NewRequest:
     if len(details) > 50 or len(hidden) > 50:
         raise MissingParameter("details", "at most 50 entries")
     return NewRequest(
-        message=message,
-        details=details,
-        hidden_details=hidden,
+        message=clean(message),
+        details=clean_map(details),
+        hidden_details=clean_map(hidden),
         logos=_logos(params.get("logos")),
         seconds_to_expire=ttl,
         number_matching=as_bool(params.get("number_matching")),

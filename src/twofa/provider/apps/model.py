@@ -23,6 +23,7 @@ class App:
     generic_tokens_enabled: bool
     api_key_salt: str
     created_at: datetime
+    number_choices: bool = False  # number matching offers 3 numbers to tap (not recommended)
 
     @classmethod
     def from_row(cls, row: Any) -> App:
@@ -39,6 +40,7 @@ class App:
             generic_tokens_enabled=row.generic_tokens_enabled,
             api_key_salt=row.api_key_salt,
             created_at=aware(row.created_at),
+            number_choices=bool(getattr(row, "number_choices", False)),
         )
 
 

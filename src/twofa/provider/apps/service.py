@@ -17,6 +17,7 @@ from twofa.provider.deliveries.authy import KIND as CALLBACK_KIND
 from twofa.provider.deliveries.authy import app_target
 from twofa.provider.deliveries.destination import DestinationRefused
 from twofa.storage.database import Database, aware, utcnow
+from twofa.text import clean
 
 AUTH_CACHE_SECONDS = 5.0
 
@@ -61,7 +62,7 @@ class AppService:
 
     def create(self, name: str, *, callback_url: str | None = None) -> CreatedApp:
         """A new application with a fresh API key (returned once)."""
-        name = name.strip()
+        name = clean(name).strip()  # shown on devices and terminals: no controls, no bidi
         if not name or len(name) > 100:
             raise InvalidRequest("application name must be 1 to 100 characters")
         salt = new_salt()

@@ -18,15 +18,19 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from twofa.errors import InvalidSignature
+from twofa.errors import DeviceNotApproved, InvalidSignature
 from twofa.provider.devices.model import EnrolledDevice
 from twofa.provider.devices.signature import InvalidKey, public_key_from_jwk, request_text, verify
-from twofa.storage.database import Database, utcnow
+from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import device_nonces, devices
 
 SKEW = 60
 NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# Unix seconds as ASCII digits, bounded before any arithmetic: ``int`` accepts any number of
+# digits (and non-ASCII ones), and a 400-digit value overflows the float clock comparison.
+TIMESTAMP = re.compile(r"^[0-9]{1,12}$", re.ASCII)
 TOUCH_EVERY = timedelta(seconds=60)
+APPROVAL_WINDOW = timedelta(minutes=10)  # a further device must be approved within this
 SWEEP_EVERY = 60.0
 
 
@@ -35,6 +39,7 @@ class SignedRequest:
     """The parts of an HTTP request that the signature covers, plus its four headers."""
 
     method: str
+    host: str  # the Host header
     target: str  # PATH?QUERY exactly as sent
     body: bytes
     device: str | None
@@ -44,12 +49,15 @@ class SignedRequest:
 
 
 def load_device(db: Database, uuid: str) -> EnrolledDevice | None:
-    """The active device ``uuid`` with its key, or None (unknown, revoked or unusable key)."""
+    """The device ``uuid`` with its key, or None (unknown, revoked, denied, a pending one whose
+    approval ran out, or an unusable key)."""
     with db.read() as conn:
         row = conn.execute(
             select(devices).where(devices.c.uuid == uuid, devices.c.revoked_at.is_(None))
         ).first()
-    if row is None:
+    if row is None or row.state not in ("active", "pending"):
+        return None
+    if row.state == "pending" and aware(row.created_at) + APPROVAL_WINDOW <= utcnow():
         return None
     try:
         return EnrolledDevice.from_row(row, public_key_from_jwk(row.public_key))
@@ -65,16 +73,19 @@ class RequestAuthenticator:
         self._last_sweep = 0.0
         self._sweep_lock = threading.Lock()
 
-    def authenticate(self, request: SignedRequest) -> EnrolledDevice:
-        """The device that signed ``request``; 401/60087 for any failure."""
+    def authenticate(self, request: SignedRequest, *, pending: bool = False) -> EnrolledDevice:
+        """The device that signed ``request``; 401/60087 for any failure.
+
+        A device still waiting for approval is refused (403) unless ``pending`` allows it: it
+        may only ask about itself.
+        """
         if not (request.device and request.timestamp and request.nonce and request.signature):
             raise InvalidSignature("This request must be signed by a registered device")
         if not NONCE.match(request.nonce) or len(request.device) > 64:
             raise InvalidSignature()
-        try:
-            timestamp = int(request.timestamp)
-        except ValueError as exc:
-            raise InvalidSignature() from exc
+        if not TIMESTAMP.match(request.timestamp):
+            raise InvalidSignature("Request timestamp must be unix seconds")
+        timestamp = int(request.timestamp)
         now = time.time()
         if abs(now - timestamp) > SKEW:
             raise InvalidSignature("Request timestamp is too far from the server's clock")
@@ -82,11 +93,19 @@ class RequestAuthenticator:
         if device is None:
             raise InvalidSignature()
         text = request_text(
-            request.method, request.target, request.timestamp, request.nonce, request.body
+            request.method,
+            request.host,
+            request.target,
+            device.uuid,
+            request.timestamp,
+            request.nonce,
+            request.body,
         )
         if not verify(device.public_key, request.signature, text):
             raise InvalidSignature()
         self._spend_nonce(device, request.nonce, timestamp)
+        if not device.active and not pending:
+            raise DeviceNotApproved()
         return device
 
     def _spend_nonce(self, device: EnrolledDevice, nonce: str, timestamp: int) -> None:

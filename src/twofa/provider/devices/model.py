@@ -24,6 +24,12 @@ class EnrolledDevice:
     public_key: ec.EllipticCurvePublicKey
     created_at: datetime
     last_seen_at: datetime | None
+    state: str = "active"  # or "pending": a further device waiting for an existing one
+    approval_number: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.state == "active"
 
     @classmethod
     def from_row(cls, row: Any, key: ec.EllipticCurvePublicKey) -> EnrolledDevice:
@@ -36,6 +42,8 @@ class EnrolledDevice:
             public_key=key,
             created_at=aware(row.created_at),
             last_seen_at=aware(row.last_seen_at),
+            state=row.state,
+            approval_number=row.approval_number,
         )
 
     def json(self) -> dict[str, Any]:
@@ -46,6 +54,7 @@ class EnrolledDevice:
             "os_type": self.os_type,
             "phone": self.phone_e164,
             "created_at": unix(self.created_at),
+            "state": self.state,
         }
 
     def callback_json(self) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from twofa.crypto import Keyring, random_digits
 from twofa.errors import (
@@ -25,8 +26,14 @@ from twofa.errors import (
     VerificationIncorrect,
 )
 from twofa.provider.audit.service import AuditLog
+from twofa.provider.devices.approvals import initial_state
 from twofa.provider.devices.model import EnrolledDevice
-from twofa.provider.devices.signature import InvalidKey, normalized_jwk, public_key_from_jwk
+from twofa.provider.devices.signature import (
+    InvalidKey,
+    key_thumbprint,
+    normalized_jwk,
+    public_key_from_jwk,
+)
 from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import Message, MessagingService
 from twofa.provider.phone_numbers import Phone
@@ -73,6 +80,7 @@ class NewDevice:
     os_type: str
     public_jwk: dict[str, str]
     public_key: ec.EllipticCurvePublicKey
+    thumbprint: str
 
 
 def parse_new_device(params: dict[str, Any]) -> NewDevice:
@@ -84,13 +92,29 @@ def parse_new_device(params: dict[str, Any]) -> NewDevice:
     if len(name) > MAX_NAME or not name.isprintable():
         raise MissingParameter("name", f"must be 1 to {MAX_NAME} printable characters")
     os_type = params.get("os_type")
-    if os_type not in OS_TYPES:
+    if not isinstance(os_type, str) or os_type not in OS_TYPES:
         raise MissingParameter("os_type", "must be web or cli")
     try:
         jwk = normalized_jwk(params.get("public_key"))
     except InvalidKey as exc:
         raise MissingParameter("public_key", str(exc)) from exc
-    return NewDevice(name, str(os_type), jwk, public_key_from_jwk(jwk))
+    return NewDevice(name, os_type, jwk, public_key_from_jwk(jwk), key_thumbprint(jwk))
+
+
+def _insert_once(conn: Connection, statement: Any) -> Any:
+    """Run the device INSERT; the same key confirmed twice at once: one wins, one is refused."""
+    try:
+        return conn.execute(statement).one()
+    except IntegrityError as exc:  # the transaction is rolled back: the code stays unused
+        raise KeyAlreadyEnrolled() from exc
+
+
+class KeyAlreadyEnrolled(MissingParameter):
+    """One key, one device: a second enrolment of a key would let either device's captured
+    requests pass as the other's."""
+
+    def __init__(self) -> None:
+        super().__init__("public_key", "is already enrolled; generate a new key")
 
 
 class RegistrationService:
@@ -155,8 +179,14 @@ class RegistrationService:
     def _code_hash(self, registration_id: str, code: str) -> str:
         return self._keyring.code_hash(f"device-registration:{registration_id}", code)
 
-    def confirm(self, registration_id: str, code: str | None, new: NewDevice) -> EnrolledDevice:
-        """Check the code once; on success record the device and close the registration."""
+    def confirm(
+        self, registration_id: str, code: str | None, new: NewDevice, *, ip: str | None = None
+    ) -> EnrolledDevice:
+        """Check the code once; on success record the device and close the registration.
+
+        A phone's first device is active at once; a further one is ``pending`` until an
+        existing device approves it (devices/approvals.py).
+        """
         if not isinstance(registration_id, str) or len(registration_id) > 64:
             raise RegistrationNotFound()
         now = utcnow()
@@ -170,6 +200,11 @@ class RegistrationService:
         if not hmac.compare_digest(given, row.code_hash):
             raise VerificationIncorrect()
         with self._db.write() as conn:
+            if conn.execute(
+                select(devices.c.id).where(devices.c.key_thumbprint == new.thumbprint)
+            ).first():
+                raise KeyAlreadyEnrolled()
+            state, number = initial_state(conn, row.phone_e164)
             won = conn.execute(
                 update(device_registrations)
                 .where(
@@ -180,7 +215,8 @@ class RegistrationService:
             ).rowcount
             if not won:
                 raise RegistrationNotFound()
-            created = conn.execute(
+            created = _insert_once(
+                conn,
                 insert(devices)
                 .values(
                     uuid=str(uuidlib.uuid4()),
@@ -188,16 +224,20 @@ class RegistrationService:
                     name=new.name,
                     os_type=new.os_type,
                     public_key=new.public_jwk,
+                    key_thumbprint=new.thumbprint,
+                    state=state,
+                    approval_number=number,
+                    registered_ip=ip[:64] if ip else None,
                     created_at=now,
                     last_seen_at=now,
                 )
-                .returning(*devices.c)
-            ).one()
+                .returning(*devices.c),
+            )
             self._limits.reset("device_registrations_per_number", row.phone_e164)
             self._audit.record(
                 "device.registered",
                 subject=f"device:{created.uuid}",
-                data={"os_type": new.os_type},
+                data={"os_type": new.os_type, "state": state},
                 conn=conn,
             )
         return EnrolledDevice.from_row(created, new.public_key)

@@ -8,12 +8,13 @@ unknown one.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Connection, select, update
 
 from twofa.crypto import Keyring
 from twofa.errors import (
@@ -23,13 +24,20 @@ from twofa.errors import (
     MissingParameter,
 )
 from twofa.events import EventBus
+from twofa.otp import random_secret
 from twofa.provider.apps.model import App
 from twofa.provider.audit.service import AuditLog
+from twofa.provider.devices.approvals import (
+    DEVICE_EVENTS,
+    DeviceApprovals,
+    accounts_changed_event,
+)
 from twofa.provider.devices.auth import SKEW, RequestAuthenticator, SignedRequest
 from twofa.provider.devices.model import EnrolledDevice
-from twofa.provider.devices.registration import RegistrationService
+from twofa.provider.devices.registration import NewDevice, RegistrationService
 from twofa.provider.devices.signature import decision_text, verify
-from twofa.provider.push.events import millis
+from twofa.provider.devices.streams import StreamRegistry, device_topic, revoked_event
+from twofa.provider.push.events import millis, phone_topic
 from twofa.provider.push.model import ApprovalRequest, Decision
 from twofa.provider.push.service import PushService
 from twofa.provider.push.view import number_key, request_view, unix
@@ -37,14 +45,12 @@ from twofa.provider.users.store import active_devices, app_accounts
 from twofa.settings import Settings
 from twofa.storage.database import Database, utcnow
 from twofa.storage.tables import devices as device_rows
+from twofa.storage.tables import totp_secrets, users
 
 HISTORY = 50
+UUID = re.compile(r"^[0-9a-fA-F-]{1,64}$", re.ASCII)
+MAX_SIGNING_TIME = 10**11  # unix seconds, year 5138: far beyond any clock, far below overflow
 REPLAY = 200
-
-
-def device_topic(uuid: str) -> str:
-    """The bus topic that tells a device's open streams it was revoked."""
-    return f"device:{uuid}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +70,23 @@ class SignedDecision:
     signature: str
 
 
-def _int_param(params: dict[str, Any], name: str, *, required: bool) -> int | None:
+def _int_param(
+    params: dict[str, Any], name: str, *, required: bool, low: int, high: int
+) -> int | None:
+    """An integer within [low, high]; bounded before any arithmetic (JSON ints are unbounded)."""
     value = params.get(name)
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise MissingParameter(name, "must be an integer")
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise MissingParameter(name, f"must be an integer from {low} to {high}")
     return value
+
+
+def _uuid_param(uuid: str) -> str:
+    """A uuid path parameter; anything else is simply not found (no NUL reaches the database)."""
+    if not UUID.match(uuid):
+        raise ApprovalRequestNotFound(uuid[:64].encode("ascii", "replace").decode())
+    return uuid
 
 
 def parse_signed_decision(params: dict[str, Any]) -> SignedDecision:
@@ -78,13 +94,21 @@ def parse_signed_decision(params: dict[str, Any]) -> SignedDecision:
     choice = params.get("decision")
     if choice not in ("approve", "deny"):
         raise MissingParameter("decision", "must be approve or deny")
-    signing_time = _int_param(params, "signing_time", required=True)
-    number = _int_param(params, "number", required=False)
+    signing_time = _int_param(params, "signing_time", required=True, low=0, high=MAX_SIGNING_TIME)
+    number = _int_param(params, "number", required=False, low=0, high=999)
     signature = params.get("signature")
     if not isinstance(signature, str) or not signature:
         raise MissingParameter("signature")
     assert signing_time is not None
     return SignedDecision(choice == "approve", signing_time, number, signature)
+
+
+def parse_device_decision(params: dict[str, Any]) -> tuple[bool, int | None]:
+    """``decision`` (approve/deny) and the ``number`` typed for a waiting device."""
+    choice = params.get("decision")
+    if choice not in ("approve", "deny"):
+        raise MissingParameter("decision", "must be approve or deny")
+    return choice == "approve", _int_param(params, "number", required=False, low=0, high=999)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +133,7 @@ class DeviceService:
         audit: AuditLog,
         registrations: RegistrationService,
         authenticator: RequestAuthenticator,
+        approvals: DeviceApprovals,
     ) -> None:
         self._db = db
         self._audit = audit
@@ -118,10 +143,21 @@ class DeviceService:
         self._number_key = number_key(settings)
         self.registrations = registrations
         self.authenticator = authenticator
+        self.streams = StreamRegistry(db, bus)
+        self.approvals = approvals
 
-    def authenticate(self, request: SignedRequest) -> EnrolledDevice:
-        """The device that signed ``request``; 401/60087 otherwise."""
-        return self.authenticator.authenticate(request)
+    def authenticate(self, request: SignedRequest, *, pending: bool = False) -> EnrolledDevice:
+        """The device that signed ``request``; 401/60087 otherwise (403 while it is pending,
+        unless ``pending`` allows a device awaiting approval)."""
+        return self.authenticator.authenticate(request, pending=pending)
+
+    def enrol(
+        self, registration_id: str, code: str | None, new: NewDevice, *, ip: str | None
+    ) -> EnrolledDevice:
+        """Confirm a registration; a further device then waits for approval on the others."""
+        device = self.registrations.confirm(registration_id, code, new, ip=ip)
+        self.approvals.announce(device)
+        return device
 
     # Accounts ------------------------------------------------------------------------------
 
@@ -152,7 +188,7 @@ class DeviceService:
 
     def request(self, device: EnrolledDevice, uuid: str) -> dict[str, Any]:
         """One request addressed to this phone; 404/60049 for any other."""
-        return self.view(*self._push.load_for_phone(uuid, device.phone_e164))
+        return self.view(*self._push.load_for_phone(_uuid_param(uuid), device.phone_e164))
 
     def history(self, device: EnrolledDevice) -> list[dict[str, Any]]:
         """The latest answered or expired requests of this phone, newest first."""
@@ -163,6 +199,7 @@ class DeviceService:
         self, device: EnrolledDevice, uuid: str, decision: SignedDecision
     ) -> DecisionOutcome:
         """Verify the signed decision, apply number matching, record it once."""
+        _uuid_param(uuid)
         if abs(time.time() - decision.signing_time) > SKEW:
             raise DecisionSignatureInvalid("The decision's signing time is too far from now")
         found = self._push.load_for_phone(uuid, device.phone_e164)
@@ -187,6 +224,15 @@ class DeviceService:
                 signing_time=decision.signing_time,
             ),
         )
+        if mismatch:
+            with self._db.write() as conn:
+                self._audit.record(
+                    "request.number_mismatch",
+                    app_id=request.app_id,
+                    subject=f"device:{device.uuid}",
+                    data={"uuid": uuid, "typed": decision.number},
+                    conn=conn,
+                )
         return DecisionOutcome(uuid, decided.status, mismatch)
 
     # Devices -------------------------------------------------------------------------------
@@ -209,23 +255,66 @@ class DeviceService:
 
     def revoke(self, device: EnrolledDevice, uuid: str) -> None:
         """Revoke a device of the same phone (itself included) and end its open streams."""
+        self._revoke(uuid, phone_e164=device.phone_e164, by=device.uuid)
+
+    def operator_revoke(self, uuid: str) -> None:
+        """Revoke any device (``twofa devices revoke``: a lost phone's recovery)."""
+        self._revoke(uuid, phone_e164=None, by="operator")
+
+    def _revoke(self, uuid: str, *, phone_e164: str | None, by: str) -> None:
+        if not UUID.match(uuid):
+            raise DeviceNotFound()
+        which = [device_rows.c.uuid == uuid, device_rows.c.revoked_at.is_(None)]
+        if phone_e164 is not None:
+            which.append(device_rows.c.phone_e164 == phone_e164)
         with self._db.write() as conn:
-            revoked = conn.execute(
-                update(device_rows)
-                .where(
-                    device_rows.c.uuid == uuid,
-                    device_rows.c.phone_e164 == device.phone_e164,
-                    device_rows.c.revoked_at.is_(None),
+            target = conn.execute(
+                select(device_rows.c.name, device_rows.c.state, device_rows.c.phone_e164).where(
+                    *which
                 )
-                .values(revoked_at=utcnow())
+            ).first()
+            revoked = conn.execute(
+                update(device_rows).where(*which).values(revoked_at=utcnow())
             ).rowcount
+            rotated = 0
+            if revoked and target is not None and target.state == "active":
+                rotated = self._rotate_secrets(conn, target.phone_e164)
             if revoked:
                 self._audit.record(
-                    "device.revoked", subject=f"device:{uuid}", data={"by": device.uuid}, conn=conn
+                    "device.revoked",
+                    subject=f"device:{uuid}",
+                    data={"by": by, "secrets_rotated": rotated},
+                    conn=conn,
                 )
-        if not revoked:
+        if not revoked or target is None:
             raise DeviceNotFound()
-        self._bus.publish(device_topic(uuid), {"type": "revoked", "uuid": uuid})
+        self._bus.publish(device_topic(uuid), revoked_event(uuid))
+        if target.state == "active":
+            self._bus.publish(phone_topic(target.phone_e164), accounts_changed_event(uuid))
+            self.approvals.revoked(target.phone_e164, uuid, target.name)
+
+    def _rotate_secrets(self, conn: Connection, phone_e164: str) -> int:
+        """Give every application user of this phone a new authenticator TOTP secret.
+
+        The revoked device may have copied the secrets; from this commit on, codes computed
+        from them fail. Generic-authenticator (QR) secrets are another factor and stay.
+        """
+        rows = conn.execute(
+            select(totp_secrets.c.id)
+            .join(users, users.c.id == totp_secrets.c.user_id)
+            .where(users.c.phone_e164 == phone_e164, totp_secrets.c.kind == "app")
+        ).all()
+        for row in rows:
+            conn.execute(
+                update(totp_secrets)
+                .where(totp_secrets.c.id == row.id)
+                .values(
+                    secret_enc=self._keyring.encrypt(random_secret()),
+                    last_step=0,
+                    created_at=utcnow(),
+                )
+            )
+        return len(rows)
 
     # Event stream --------------------------------------------------------------------------
 
@@ -240,6 +329,10 @@ class DeviceService:
         events = [
             StreamEvent(millis(request.created_at), "request", self.view(request, app, user))
             for request, app, user in self._push.pending_for_phone(device.phone_e164)
+        ]
+        events += [
+            StreamEvent(at, "device.request", view)
+            for at, view in self.approvals.pending_events(device.phone_e164)
         ]
         if last_event_id is not None:
             since = datetime.fromtimestamp(last_event_id / 1000, UTC)
@@ -259,6 +352,8 @@ class DeviceService:
         kind = event.get("type")
         if kind == "revoked":
             return StreamEvent(millis(utcnow()), "revoked", {"uuid": device.uuid})
+        if kind in DEVICE_EVENTS and isinstance(event.get("data"), dict) and "id" in event:
+            return StreamEvent(int(event["id"]), str(kind), event["data"])
         uuid = event.get("uuid")
         if kind not in ("request", "request.ended") or not isinstance(uuid, str):
             return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -112,10 +113,36 @@ def verify(key: ec.EllipticCurvePublicKey, signature_b64url: Any, message: bytes
     return True
 
 
-def request_text(method: str, target: str, timestamp: str, nonce: str, body: bytes) -> bytes:
-    """The text a device signs for one request (docs/device-api.md section 2)."""
+def signed_host(host: str) -> str:
+    """The host name a request signature covers: lower case, without the port.
+
+    The port is left out because a proxy in front (nginx's ``$host``) may drop it, and it adds
+    nothing: a signature for one host name cannot be replayed on another.
+    """
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if ":" in host else host
+
+
+def request_text(
+    method: str, host: str, target: str, device: str, timestamp: str, nonce: str, body: bytes
+) -> bytes:
+    """The text a device signs for one request (docs/device-api.md section 2).
+
+    It names the host and the device, so a request captured on one deployment or from one
+    device never verifies as another's, even under the same key.
+    """
     digest = hashlib.sha256(body).hexdigest()
-    return f"{method.upper()}\n{target}\n{timestamp}\n{nonce}\n{digest}".encode()
+    parts = (method.upper(), signed_host(host), target, device, timestamp, nonce, digest)
+    return "\n".join(parts).encode()
+
+
+def key_thumbprint(jwk: Mapping[str, str]) -> str:
+    """The RFC 7638 thumbprint of a public EC JWK: the identity of the key, whoever sends it."""
+    members = {name: jwk[name] for name in ("crv", "kty", "x", "y")}
+    text = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
+    return b64url_encode(hashlib.sha256(text).digest())
 
 
 def decision_text(uuid: str, status: str, signing_time: int, number: int | None) -> bytes:

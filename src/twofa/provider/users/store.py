@@ -96,10 +96,14 @@ def set_email(conn: Connection, user_id: int, email: str) -> None:
 
 
 def active_devices(conn: Connection, phone_e164: str) -> list[Device]:
-    """The phone's devices that are not revoked, oldest first."""
+    """The phone's devices that are not revoked (nor waiting for approval), oldest first."""
     rows = conn.execute(
         select(devices)
-        .where(devices.c.phone_e164 == phone_e164, devices.c.revoked_at.is_(None))
+        .where(
+            devices.c.phone_e164 == phone_e164,
+            devices.c.revoked_at.is_(None),
+            devices.c.state == "active",
+        )
         .order_by(devices.c.id)
     ).all()
     return [
