@@ -19,16 +19,17 @@ from tests.servers import LiveProvider, postgres_database, start_provider
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-def _start(tmp: Path, backend: str) -> Iterator[LiveProvider]:
+def _start(tmp: Path, backend: str, **env: str) -> Iterator[LiveProvider]:
+    """A provider on ``backend``; ``env`` adds or overrides its settings (``TWOFA_*``)."""
     if backend == "postgres":
         with postgres_database() as url:
-            live = start_provider(tmp, url)
+            live = start_provider(tmp, url, **env)
             try:
                 yield live
             finally:
                 live.stop()
     else:
-        live = start_provider(tmp, f"sqlite:///{tmp / 'provider.db'}")
+        live = start_provider(tmp, f"sqlite:///{tmp / 'provider.db'}", **env)
         try:
             yield live
         finally:

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import _start
+from tests.conftest import BACKENDS, _start
 from tests.live.test_callbacks import Setup, decide
 from tests.servers import LiveProvider, run_cli
 
@@ -81,7 +81,7 @@ class Receiver:
             return list(self.answered)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def short(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveProvider]:
