@@ -20,6 +20,7 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 def _start(tmp: Path, backend: str, **env: str) -> Iterator[LiveProvider]:
+    """A provider on ``backend``; ``env`` adds or overrides its settings (``TWOFA_*``)."""
     if backend == "postgres":
         with postgres_database() as url:
             live = start_provider(tmp, url, **env)
