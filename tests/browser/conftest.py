@@ -43,13 +43,16 @@ ARTIFACTS = Path(__file__).with_name("artifacts")
 PHONE_VIEWPORT: ViewportSize = {"width": 390, "height": 844}
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in the test
+# thread while it is open, and a test that follows in the same worker process (an in-process
+# provider test calling asyncio.run) would find it there.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as pw:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """Chromium from the system; in CI a missing browser is a failure, never a skip."""
     if not os.path.exists(CHROMIUM):

@@ -30,6 +30,7 @@ SHORT = {
     "TWOFA_DELIVERY_PAUSE_AFTER_ATTEMPTS": "6",
     "TWOFA_DELIVERY_PROBE_INTERVAL": "1",
     "TWOFA_WORKER_POLL_INTERVAL": "0.1",
+    "TWOFA_LIMIT_PUSH_PER_USER": "100/600",  # these tests push more often than a person would
 }
 
 

@@ -25,7 +25,7 @@ import anyio.to_thread
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from twofa.errors import DatabaseBusy
+from twofa.errors import DatabaseBusy, ServiceUnavailable
 from twofa.storage.tables import When
 
 T = TypeVar("T")
@@ -221,11 +221,21 @@ class Database:
         ``write()``; a read runs without one (each statement sees a consistent snapshot).
         """
         if not self.is_sqlite:
-            raw = self.engine.raw_connection()
+            # The server down or gone away (a restart, a failover): the driver's own errors
+            # reach us here, so they become the 503 that SQLAlchemy's path answers too.
+            dbapi = self.engine.dialect.loaded_dbapi
+            unavailable = (dbapi.OperationalError, dbapi.InterfaceError)
+            try:
+                raw = self.engine.raw_connection()
+            except unavailable as exc:
+                raise ServiceUnavailable() from exc
             try:
                 cursor = raw.cursor()
                 yield cursor
                 raw.commit()
+            except unavailable as exc:
+                raw.invalidate()  # never hand a broken session to the next caller
+                raise ServiceUnavailable() from exc
             finally:
                 raw.close()  # back to the pool, which rolls back anything left open
             return
