@@ -73,6 +73,11 @@ class Waitress:
     def close(self) -> None:
         for browser in self.browsers:
             browser.close()
+        # Streams end at their next keep-alive once their client has gone; closing the site's
+        # provider client under a live stream would fail that stream's thread after the test.
+        deadline = time.monotonic() + KEEPALIVE_SECONDS + 30
+        while self.open_streams and time.monotonic() < deadline:
+            time.sleep(0.1)
         self.server.close()
         self.thread.join(10)
         close_site(self.app)
