@@ -50,6 +50,17 @@ def _established(port: int) -> set[int]:
     return inodes
 
 
+def _listening(port: int) -> set[int]:
+    """Socket inodes of listening sockets on ``port``."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
+                inodes.add(int(fields[9]))
+    return inodes
+
+
 def _owners(pids: list[int], inodes: set[int]) -> Counter[int]:
     owners: Counter[int] = Counter()
     for pid in pids:
@@ -89,6 +100,12 @@ def test_keep_alive_connections_spread_over_the_processes(
 ) -> None:
     base, port, proc = workers
     pids = _children(proc.pid)
+    # Each process binds its own socket once its application is built: wait until both listen.
+    wait_until(
+        lambda: all(_owners([pid], _listening(port)) for pid in pids),
+        timeout=60,
+        what="both processes listening",
+    )
     # Both processes must be accepting before the burst (each binds its own socket).
     wait_until(
         lambda: (
