@@ -54,6 +54,8 @@ apps = Table(
     Column("created_at", When, nullable=False),
     # ISO country codes this application may send codes to, comma-separated; NULL: deployment's.
     Column("allowed_countries", String(1000)),
+    # A sandbox application never reaches a real gateway and accepts Authy's fixed test codes.
+    Column("sandbox", Boolean, nullable=False, default=False, server_default=sa_false()),
     sqlite_autoincrement=True,
 )
 
@@ -68,6 +70,8 @@ users = Table(
     Column("phone_e164", String(20), nullable=False),
     Column("confirmed", Boolean, nullable=False, default=False),
     Column("created_at", When, nullable=False),
+    # Set for users moved in from Authy with their Authy id kept (``twofa users import``).
+    Column("imported_at", When),
     UniqueConstraint("app_id", "phone_e164", name="uq_users_app_phone"),
     sqlite_autoincrement=True,
 )
