@@ -337,6 +337,7 @@ def register(cli: click.Group) -> None:
     """Add the provider's commands to the ``twofa`` group."""
     from twofa.provider.devices_cli import apps_multi_device, apps_number_choices, devices_group
     from twofa.provider.fraud_cli import fraud_group
+    from twofa.provider.users_cli import users_group
     from twofa.provider.verify.cli import register_app_commands
 
     register_app_commands(apps_group, _services, _fail)
@@ -352,3 +353,4 @@ def register(cli: click.Group) -> None:
     ):
         cli.add_command(command)
     cli.add_command(fraud_group)
+    cli.add_command(users_group)

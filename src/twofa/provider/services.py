@@ -28,6 +28,7 @@ from twofa.provider.push.service import PushService
 from twofa.provider.push.view import number_key
 from twofa.provider.ratelimit import Limits, make_limits
 from twofa.provider.retention import Retention
+from twofa.provider.users.importer import UserImporter
 from twofa.provider.users.service import UserService
 from twofa.provider.verify.bundle import Verify, build_verify
 from twofa.provider.verify.webhook_sender import VerifyWebhookSender
@@ -50,6 +51,7 @@ class Services:
     fraud: FraudGuard
     apps: AppService
     users: UserService
+    importer: UserImporter
     messaging: MessagingService
     codes: CodeService
     phones: PhoneVerificationService
@@ -121,6 +123,7 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
             allow_sandbox=settings.sandbox_allowed,
         ),
         users=UserService(db, keyring, settings, audit),
+        importer=UserImporter(db, keyring, settings, audit),
         messaging=messaging,
         codes=CodeService(
             db, keyring, settings, messaging, limits, audit, usage, verifier, guard=fraud
