@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import click
 
@@ -42,6 +42,11 @@ def _bar(label: str, length: int | None) -> Iterator[Any]:
         yield bar.update
 
 
+def _fail(message: str) -> NoReturn:
+    click.echo(f"twofa: {message}", err=True)
+    sys.exit(1)
+
+
 @click.group("users")
 def users_group() -> None:
     """Application users (Authy ids)."""
@@ -59,10 +64,11 @@ def users_import(app: str, file: str, dry_run: bool, as_json: bool) -> None:
     those keys; "-" reads standard input. All or nothing: with any bad row nothing is written,
     and the exit status is 1. Running it again changes nothing.
     """
-    from twofa.provider.cli import _fail, _services
+    from twofa.provider.services import build_services
     from twofa.provider.users.importer import read_import
+    from twofa.settings import load_settings
 
-    services = _services()
+    services = build_services(load_settings())
     try:
         found = services.apps.find(app)
     except TwofaError as exc:
