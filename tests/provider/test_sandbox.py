@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -16,6 +17,7 @@ from tests.servers import RecordedPath
 from twofa import signing
 from twofa.errors import InvalidRequest
 from twofa.provider.app import create_app
+from twofa.provider.cli import apps_group
 from twofa.provider.services import Services, build_services
 from twofa.settings import Settings
 from twofa.storage.tables import deliveries, users
@@ -262,3 +264,42 @@ def test_a_sandbox_user_is_a_user(sandbox: Authy) -> None:
         assert conn.execute(select(users.c.app_id).where(users.c.id == first.id)).scalar() == (
             sandbox.app_id
         )
+
+
+def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
+    return {
+        "TWOFA_ENV": "test",
+        "TWOFA_SECRET_KEY": settings.key.decode(),
+        "TWOFA_DATABASE_URL": settings.provider_database_url,
+        "TWOFA_DATA_DIR": str(settings.data_dir),
+        **extra,
+    }
+
+
+def test_listings_mark_the_sandbox(settings: Settings, services: Services) -> None:
+    runner = CliRunner()
+    made = runner.invoke(apps_group, ["create", "Playground", "--sandbox"], env=cli_env(settings))
+    assert made.exit_code == 0, made.output
+    assert "Sandbox application 'Playground'" in made.stdout
+    assert "API key: sandbox_" in made.stdout
+    services.apps.create("Shop")
+    listed = runner.invoke(apps_group, ["list"], env=cli_env(settings)).stdout
+    assert "[sandbox] Playground" in listed and "[sandbox] Shop" not in listed
+    rows = json.loads(runner.invoke(apps_group, ["list", "--json"], env=cli_env(settings)).stdout)
+    assert {row["name"]: row["sandbox"] for row in rows} == {"Playground": True, "Shop": False}
+    rotated = runner.invoke(apps_group, ["rotate-key", "Playground"], env=cli_env(settings))
+    assert "sandbox_" in rotated.stdout
+
+
+def test_production_refuses_to_create_a_sandbox(settings: Settings) -> None:
+    env = cli_env(settings, TWOFA_ENV="prod")
+    refused = CliRunner().invoke(apps_group, ["create", "Playground", "--sandbox"], env=env)
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("twofa: sandbox applications are not allowed")
+    allowed = CliRunner().invoke(
+        apps_group,
+        ["create", "Playground", "--sandbox", "--json"],
+        env={**env, "TWOFA_ALLOW_SANDBOX": "true"},
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert json.loads(allowed.stdout)["sandbox"] is True
