@@ -163,6 +163,29 @@ def test_no_sandbox_message_reaches_the_gateway(
     assert sandbox.last_code(tester.phone, 7)
 
 
+def test_a_phone_only_sandboxes_know_gets_its_device_codes_in_the_outbox(
+    gateway: tuple[Authy, Authy], receiver: RecordedPath
+) -> None:
+    """A device registration belongs to a phone, not to an application: its code reaches a
+    real gateway only when some real application knows the phone."""
+    real, sandbox = gateway
+    tester = sandbox.new_user(national="201-555-0166")
+    phone = sandbox.enrol(tester)  # the code came from the outbox
+    assert receiver.received() == []
+    stored = sandbox.services.messaging.list(to=tester.phone)
+    assert {m.gateway for m in stored} == {"sandbox"}
+    assert any("authenticator code" in m.body for m in stored)
+
+    real.new_user(national="201-555-0166")  # now a real application knows the phone too
+    started = real.http.post(
+        "/device/v1/registrations", json={"country_code": "1", "phone_number": "201-555-0166"}
+    )
+    assert started.status_code == 200, started.text
+    (sent,) = receiver.wait_for(1)
+    assert json.loads(sent.body)["to"] == tester.phone
+    assert phone.me()  # the sandbox-registered device is a device like any other
+
+
 def test_a_sandbox_push_wakes_no_push_service(authy: Authy, sandbox: Authy) -> None:
     national = "201-555-0190"
     real_user = authy.new_user(national=national)

@@ -14,6 +14,7 @@ from twofa.provider.apps.sandbox import SANDBOX_GATEWAY
 from twofa.provider.messaging.email import Email, EmailGateway, OutboxEmail, SandboxEmail
 from twofa.provider.messaging.gateways import Gateway, GatewayError, Message, SandboxGateway
 from twofa.provider.observability import metrics
+from twofa.provider.users import store as user_store
 from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import messages
 
@@ -42,15 +43,20 @@ class MessagingService:
         self._sandbox_email = SandboxEmail()
         self._sandboxes: dict[int, bool] = {}
 
-    def is_sandbox(self, app_id: int | None) -> bool:
-        """Whether messages of ``app_id`` stay in the outbox (a sandbox application).
+    def is_sandbox(self, app_id: int | None, to: str | None = None) -> bool:
+        """Whether a message stays in the outbox: it is a sandbox application's, or (sent for
+        no application: a device registration code, a device notice) its phone is known to
+        sandbox applications only.
 
         Decided here, for every message, rather than by each caller, so no path that sends
-        for an application can reach a real gateway for a sandbox. Remembered per process:
-        an application is a sandbox or not from its creation on.
+        for a sandbox can reach a real gateway. Remembered per process: an application is a
+        sandbox or not from its creation on.
         """
         if app_id is None:
-            return False
+            if to is None or not to.startswith("+"):
+                return False
+            with self._db.read() as conn:
+                return user_store.known_only_to_sandboxes(conn, to)
         known = self._sandboxes.get(app_id)
         if known is None:
             with self._db.read() as conn:
@@ -67,7 +73,7 @@ class MessagingService:
         though the caller's work is rolled back. A sandbox application's message is recorded
         and goes to no gateway.
         """
-        gateway = self._sandbox_gateway if self.is_sandbox(app_id) else self.gateway
+        gateway = self._sandbox_gateway if self.is_sandbox(app_id, message.to) else self.gateway
         error: str | None = None
         try:
             gateway.send(message)

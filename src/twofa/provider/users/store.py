@@ -109,6 +109,17 @@ def set_email(conn: Connection, user_id: int, email: str) -> None:
     conn.execute(update(users).where(users.c.id == user_id).values(email=email))
 
 
+def known_only_to_sandboxes(conn: Connection, phone_e164: str) -> bool:
+    """Whether the phone is a user's of sandbox applications only (and of at least one)."""
+    flags = conn.execute(
+        select(apps.c.sandbox)
+        .join(users, users.c.app_id == apps.c.id)
+        .where(users.c.phone_e164 == phone_e164)
+    ).scalars()
+    seen = [bool(flag) for flag in flags]
+    return bool(seen) and all(seen)
+
+
 def active_devices(conn: Connection, phone_e164: str) -> list[Device]:
     """The phone's devices that are not revoked (nor waiting for approval), oldest first."""
     rows = conn.execute(
