@@ -249,3 +249,35 @@ def test_the_command_line(authy: Authy, services: Services, settings: Settings) 
     assert "nothing was imported" in refused.stderr and "Traceback" not in refused.output
     missing = runner.invoke(users_group, ["import", "no-such-app", str(good)], env=env)
     assert missing.exit_code == 1 and missing.stderr.startswith("twofa: ")
+
+
+def test_hostile_files_through_the_command_line(authy: Authy, settings: Settings) -> None:
+    env = {
+        "TWOFA_ENV": "test",
+        "TWOFA_SECRET_KEY": settings.key.decode(),
+        "TWOFA_DATABASE_URL": settings.provider_database_url,
+        "TWOFA_DATA_DIR": str(settings.data_dir),
+    }
+    long_line = settings.data_dir / "long.csv"
+    with long_line.open("wb") as out:
+        out.write(b"authy_id,email,country_code,phone,name\n1,a@example.com,1,2015550101,")
+        out.write(b"A" * (10 * 1024 * 1024) + b"\n")
+    binary = settings.data_dir / "users.xlsx"
+    binary.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 100)
+    formula = settings.data_dir / "formula.csv"
+    formula.write_text(
+        "authy_id,email,country_code,phone,name\n"
+        "1,a@example.com,1,2015550101,\"=cmd|' /C calc'!A0\"\n"
+    )
+    runner = CliRunner()
+    expected = {
+        long_line: "line 2: line is longer than 4096 bytes",
+        binary: "line 1: the file is not UTF-8 text",
+        formula: "line 2 (authy_id 1): name must not start with =",
+    }
+    for path, message in expected.items():
+        done = runner.invoke(users_group, ["import", str(authy.app_id), str(path)], env=env)
+        assert done.exit_code == 1, done.output
+        assert message in done.stderr
+        assert "Traceback" not in done.output and len(done.output) < 2000
+    assert snapshot(authy.services)[:-1] == []

@@ -115,11 +115,12 @@ def _print(report: ImportReport, app_name: str) -> None:
     if hidden > 0:
         click.echo(f"... and {hidden:,} more (--json lists up to {len(report.errors):,})", err=True)
     if report.error_count:
-        click.echo(
-            f"{report.error_count:,} of {report.total:,} records refused: nothing was imported "
-            f"into {target!r}.",
-            err=True,
+        refused = (
+            f"{report.error_count:,} of {report.total:,} records refused"
+            if report.total
+            else "the file was refused"
         )
+        click.echo(f"{refused}: nothing was imported into {target!r}.", err=True)
         return
     verb = "would be created" if report.dry_run else "created"
     click.echo(

@@ -56,7 +56,9 @@ def parse_authy_id(raw: str | int) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """Why one line of an import file was refused; line 0 names the file as a whole."""
+    """Why a line of an import file was refused (a problem with the file as a whole, such as
+    its header or its encoding, names the line where it showed); line 0: no line of the file
+    (the database changed while the import ran)."""
 
     line: int
     authy_id: str | None  # as written in the file, when one could be read
