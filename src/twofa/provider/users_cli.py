@@ -89,14 +89,18 @@ def users_import(app: str, file: str, dry_run: bool, as_json: bool) -> None:
             advance(rows - done)
             done = rows
 
-        report = services.importer.run(
-            app=found,
-            parsed=parsed,
-            dry_run=dry_run,
-            actor=f"cli:{getpass.getuser()}",
-            progress=progress,
-        )
-    services.close()
+        try:
+            report = services.importer.run(
+                app=found,
+                parsed=parsed,
+                dry_run=dry_run,
+                actor=f"cli:{getpass.getuser()}",
+                progress=progress,
+            )
+        except TwofaError as exc:  # the database busy or away: nothing was written
+            _fail(f"{exc.message}; nothing was imported")
+        finally:
+            services.close()
     if as_json:
         click.echo(json.dumps(report.json()))
     else:

@@ -118,6 +118,7 @@ class UserImporter:
             if write:
                 with self._db.write() as conn:
                     # Before the rows go in: a user created meanwhile gets an id past them.
+                    # Should the import then be refused, the ids skipped are only a gap.
                     store.advance_user_ids(conn, max(row.authy_id for row in rows))
                 with self._db.write() as conn:
                     counts = self._apply(conn, app, rows, errors, write=True, progress=progress)
