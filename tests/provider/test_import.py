@@ -150,7 +150,7 @@ def test_conflicts_with_stored_users_are_refused(authy: Authy, services: Service
 def test_a_conflict_late_in_a_big_file_undoes_the_rows_before_it(
     authy: Authy, services: Services
 ) -> None:
-    """The first chunks are written before the last is checked: one transaction undoes them."""
+    """Thousands of rows are fine, the last is not: none of them is written."""
     taken = authy.new_user(national="201-599-9999")
     rows = [(BIG + n, f"u{n}@example.com", f"201-{500 + n // 10000}-{n % 10000:04d}")
             for n in range(7000)]  # fmt: skip
@@ -159,6 +159,24 @@ def test_a_conflict_late_in_a_big_file_undoes_the_rows_before_it(
     report = run(services, authy.app_id, csv_file(*rows))
     assert [(e.line, e.authy_id) for e in report.errors] == [(7001, str(taken.id))]
     assert not report.written and snapshot(services) == before
+
+
+def test_a_change_while_the_import_runs_refuses_it_whole(authy: Authy, services: Services) -> None:
+    """The comparison takes no write lock; a user created meanwhile with a phone of the file
+    is caught by the table's constraint, and the import writes nothing."""
+    data = csv_file(*[(BIG + n, f"u{n}@example.com", f"201-555-{n:04d}") for n in range(1, 4)])
+
+    def meanwhile(done: int) -> None:
+        services.users.create(
+            authy.app_id, email="quick@example.com", cellphone="201-555-0002", country_code=1
+        )
+
+    report = run(services, authy.app_id, data, progress=meanwhile)
+    assert not report.written and report.error_count == 1
+    assert report.errors[0].line == 0 and "changed while the import ran" in report.errors[0].reason
+    assert authy.get(f"/protected/json/users/{BIG + 1}/status").status_code == 404
+    again = run(services, authy.app_id, data)
+    assert [(e.line, e.authy_id) for e in again.errors] == [(3, str(BIG + 2))]
 
 
 def test_a_dry_run_writes_nothing(authy: Authy, services: Services) -> None:

@@ -48,10 +48,6 @@ CHUNK = 5000  # rows per lookup and per INSERT: bounded statements, a progress s
 Progress = Callable[[int], None]
 
 
-class _Refused(Exception):
-    """Rolls the import's transaction back once an error is found."""
-
-
 class _Errors:
     def __init__(self, parsed: ParsedImport) -> None:
         self.listed = list(parsed.errors)
@@ -104,41 +100,43 @@ class UserImporter:
         """Import ``parsed`` into ``app``, or with ``dry_run`` only report what would happen.
 
         Every valid row is compared with the database even when the file has errors, so one
-        report lists every problem. ``progress`` is called with the number of rows handled so
-        far. One audit event per import that writes (``users.imported``) or is refused
+        report lists every problem. ``progress`` is called with the number of rows compared
+        so far. One audit event per import that writes (``users.imported``) or is refused
         (``users.import_refused``); a dry run records none.
+
+        The comparison reads without a write lock; only the new rows' INSERTs run in the
+        write transaction (on SQLite, the time other writers wait). What changes in between
+        is caught there by the table's constraints (an id or a phone taken meanwhile: the
+        whole import is refused, and a re-run reports the row).
         """
         started = time.monotonic()
         errors = _Errors(parsed)
         rows = parsed.rows
         write = not dry_run and parsed.ok and bool(rows)
-        counts = (0, 0)
+        fresh: list[ImportRow] = []
+        unchanged = 0
         written = False
         try:
             if write:
                 with self._db.write() as conn:
-                    # Before the rows go in: a user created meanwhile gets an id past them.
-                    # Should the import then be refused, the ids skipped are only a gap.
+                    # Before anything else: a user created from now on gets an id past the
+                    # file's. Should the import be refused, the ids skipped are only a gap.
                     store.advance_user_ids(conn, max(row.authy_id for row in rows))
+            with self._db.read() as conn:
+                unchanged = self._compare(conn, app, rows, errors, fresh, progress)
+            if write and not errors.count:
                 with self._db.write() as conn:
-                    counts = self._apply(conn, app, rows, errors, write=True, progress=progress)
-                    if errors.count:
-                        raise _Refused()
+                    for start in range(0, len(fresh), CHUNK):
+                        self._insert(conn, app, fresh[start : start + CHUNK], utcnow())
                     self._audit.record(
                         "users.imported",
                         app_id=app.id,
                         subject=f"app:{app.id}",
-                        data=self._summary(actor, parsed, counts, errors),
+                        data=self._summary(actor, parsed, (len(fresh), unchanged), errors),
                         conn=conn,
                     )
                 written = True
-            else:
-                with self._db.read() as conn:
-                    counts = self._apply(conn, app, rows, errors, write=False, progress=progress)
-        except _Refused:
-            pass
         except IntegrityError:
-            # Only a change made while the import ran gets here (every row was checked first).
             errors.add(
                 0, None, "users changed while the import ran; nothing was imported: run it again"
             )
@@ -147,13 +145,13 @@ class UserImporter:
                 "users.import_refused",
                 app_id=app.id,
                 subject=f"app:{app.id}",
-                data=self._summary(actor, parsed, counts, errors),
+                data=self._summary(actor, parsed, (len(fresh), unchanged), errors),
             )
         return ImportReport(
             app_id=app.id,
             total=parsed.total,
-            created=counts[0],
-            unchanged=counts[1],
+            created=len(fresh),
+            unchanged=unchanged,
             errors=tuple(errors.listed),
             error_count=errors.count,
             dry_run=dry_run,
@@ -173,25 +171,22 @@ class UserImporter:
             "errors": errors.count,
         }
 
-    def _apply(
-        self,
+    @staticmethod
+    def _compare(
         conn: Connection,
         app: App,
         rows: Sequence[ImportRow],
         errors: _Errors,
-        *,
-        write: bool,
+        fresh: list[ImportRow],
         progress: Progress | None,
-    ) -> tuple[int, int]:
-        """Compare ``rows`` with the database a chunk at a time, inserting each chunk's new
-        users while no error has been found; (new, unchanged)."""
-        now = utcnow()
-        created = unchanged = 0
+    ) -> int:
+        """Compare ``rows`` with the database a chunk at a time: errors added, new rows
+        appended to ``fresh``; the number of rows already imported alike."""
+        unchanged = 0
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
             stored = store.stored_users(conn, [row.authy_id for row in chunk])
             holders = store.phone_holders(conn, app.id, [row.phone.e164 for row in chunk])
-            fresh: list[ImportRow] = []
             for row in chunk:
                 found = stored.get(row.authy_id)
                 if found is not None:
@@ -210,12 +205,9 @@ class UserImporter:
                     )
                     continue
                 fresh.append(row)
-            created += len(fresh)
-            if write and not errors.count:
-                self._insert(conn, app, fresh, now)
             if progress is not None:
                 progress(start + len(chunk))
-        return created, unchanged
+        return unchanged
 
     def _insert(self, conn: Connection, app: App, fresh: list[ImportRow], now: datetime) -> None:
         """The chunk's new users and their secrets (columns: ``store.IMPORTED_USER`` and

@@ -19,6 +19,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
 
 from twofa.errors import UserNotFound
 from twofa.provider.phone_numbers import Phone
@@ -233,6 +234,20 @@ def insert_imported(
     """
     if not new_users:
         return
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        _insert_imported(conn, new_users, new_secrets, now=now)
+    except dbapi.IntegrityError as exc:  # the driver's own: SQLAlchemy did not run these
+        raise IntegrityError("insert_imported", None, exc) from exc
+
+
+def _insert_imported(
+    conn: Connection,
+    new_users: list[tuple[Any, ...]],
+    new_secrets: list[tuple[Any, ...]],
+    *,
+    now: datetime,
+) -> None:
     driver = conn.connection.driver_connection
     assert driver is not None
     bind = When.dialect_impl(conn.dialect).bind_processor(conn.dialect)
