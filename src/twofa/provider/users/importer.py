@@ -136,6 +136,9 @@ class UserImporter:
                         conn=conn,
                     )
                 written = True
+                if len(fresh) >= CHUNK:
+                    with self._db.write() as conn:
+                        store.refresh_statistics(conn)
         except IntegrityError:
             errors.add(
                 0, None, "users changed while the import ran; nothing was imported: run it again"
