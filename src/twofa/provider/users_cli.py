@@ -20,15 +20,22 @@ SHOWN_ERRORS = 50  # listed on a terminal; --json carries every reported one
 
 
 class _Counted:
-    """A binary file that tells a progress bar how far it has been read."""
+    """A binary file that tells a progress bar how far it has been read (every 256 KiB: a
+    bar redrawn per line would cost more than reading it)."""
+
+    STEP = 256 * 1024
 
     def __init__(self, stream: IO[bytes], advance: Any) -> None:
         self._stream = stream
         self._advance = advance
+        self._unreported = 0
 
     def readline(self, limit: int = -1) -> bytes:
         line = self._stream.readline(limit)
-        self._advance(len(line))
+        self._unreported += len(line)
+        if self._unreported >= self.STEP or not line:
+            self._advance(self._unreported)
+            self._unreported = 0
         return line
 
 
