@@ -134,8 +134,11 @@ def _print(report: ImportReport, app_name: str) -> None:
         click.echo(f"{refused}: nothing was imported into {target!r}.", err=True)
         return
     verb = "would be created" if report.dry_run else "created"
+    timing = f"{report.seconds:.1f} s"
+    if report.written:
+        timing += f", {report.write_seconds:.1f} s of it writing"
     click.echo(
         f"{report.total:,} records for {target!r}: {report.created:,} users {verb}, "
-        f"{report.unchanged:,} already imported ({report.seconds:.1f} s)."
+        f"{report.unchanged:,} already imported ({timing})."
         + (" Dry run: nothing was written." if report.dry_run else "")
     )

@@ -116,6 +116,7 @@ class UserImporter:
         fresh: list[ImportRow] = []
         unchanged = 0
         written = False
+        write_seconds = 0.0
         try:
             if write:
                 with self._db.write() as conn:
@@ -125,6 +126,7 @@ class UserImporter:
             with self._db.read() as conn:
                 unchanged = self._compare(conn, app, rows, errors, fresh, progress)
             if write and not errors.count:
+                writing = time.monotonic()
                 with self._db.write() as conn:
                     for start in range(0, len(fresh), CHUNK):
                         self._insert(conn, app, fresh[start : start + CHUNK], utcnow())
@@ -136,6 +138,7 @@ class UserImporter:
                         conn=conn,
                     )
                 written = True
+                write_seconds = time.monotonic() - writing
                 if len(fresh) >= CHUNK:
                     with self._db.write() as conn:
                         store.refresh_statistics(conn)
@@ -160,6 +163,7 @@ class UserImporter:
             dry_run=dry_run,
             written=written,
             seconds=time.monotonic() - started,
+            write_seconds=write_seconds,
         )
 
     @staticmethod

@@ -104,6 +104,7 @@ class ImportReport:
     dry_run: bool
     written: bool  # True only when the users were committed
     seconds: float
+    write_seconds: float = 0.0  # of which in the write transaction (SQLite: its lock held)
 
     @property
     def ok(self) -> bool:
@@ -122,6 +123,7 @@ class ImportReport:
             "dry_run": self.dry_run,
             "written": self.written,
             "seconds": round(self.seconds, 3),
+            "write_seconds": round(self.write_seconds, 3),
         }
 
 
