@@ -158,7 +158,7 @@ class UserImporter:
             total=parsed.total,
             created=len(fresh),
             unchanged=unchanged,
-            errors=tuple(errors.listed),
+            errors=tuple(sorted(errors.listed, key=lambda error: error.line)),
             error_count=errors.count,
             dry_run=dry_run,
             written=written,
