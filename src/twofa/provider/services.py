@@ -27,6 +27,7 @@ from twofa.provider.phones.service import PhoneVerificationService
 from twofa.provider.push.service import PushService
 from twofa.provider.push.view import number_key
 from twofa.provider.ratelimit import Limits, make_limits
+from twofa.provider.reports.service import ReportService
 from twofa.provider.retention import Retention
 from twofa.provider.users.service import UserService
 from twofa.provider.verify.bundle import Verify, build_verify
@@ -59,6 +60,7 @@ class Services:
     devices: DeviceService
     verify: Verify
     webpush: WebPushService
+    reports: ReportService
 
     def close(self) -> None:
         self.db.dispose()
@@ -137,4 +139,5 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         ),
         verify=verify,
         webpush=webpush,
+        reports=ReportService(db, audit, settings),
     )
