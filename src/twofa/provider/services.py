@@ -23,6 +23,9 @@ from twofa.provider.devices.service import DeviceService
 from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import MessagingService, make_gateway
 from twofa.provider.messaging.email import make_email_gateway
+from twofa.provider.operators.passkeys import OperatorPasskeys
+from twofa.provider.operators.service import OperatorService
+from twofa.provider.operators.sessions import ConsoleSessions
 from twofa.provider.phones.service import PhoneVerificationService
 from twofa.provider.push.service import PushService
 from twofa.provider.push.view import number_key
@@ -59,6 +62,9 @@ class Services:
     devices: DeviceService
     verify: Verify
     webpush: WebPushService
+    operators: OperatorService
+    console_sessions: ConsoleSessions
+    passkeys: OperatorPasskeys
 
     def close(self) -> None:
         self.db.dispose()
@@ -137,4 +143,7 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         ),
         verify=verify,
         webpush=webpush,
+        operators=OperatorService(db, keyring, settings, audit),
+        console_sessions=ConsoleSessions(db, settings, audit),
+        passkeys=OperatorPasskeys(db, audit),
     )
