@@ -23,6 +23,9 @@ from twofa.provider.devices.service import DeviceService
 from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import MessagingService, make_gateway
 from twofa.provider.messaging.email import make_email_gateway
+from twofa.provider.operators.passkeys import OperatorPasskeys
+from twofa.provider.operators.service import OperatorService
+from twofa.provider.operators.sessions import ConsoleSessions
 from twofa.provider.phones.service import PhoneVerificationService
 from twofa.provider.push.service import PushService
 from twofa.provider.push.view import number_key
@@ -60,6 +63,9 @@ class Services:
     devices: DeviceService
     verify: Verify
     webpush: WebPushService
+    operators: OperatorService
+    console_sessions: ConsoleSessions
+    passkeys: OperatorPasskeys
     reports: ReportService
 
     def close(self) -> None:
@@ -139,5 +145,8 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         ),
         verify=verify,
         webpush=webpush,
+        operators=OperatorService(db, keyring, settings, audit),
+        console_sessions=ConsoleSessions(db, settings, audit),
+        passkeys=OperatorPasskeys(db, audit),
         reports=ReportService(db, audit, settings),
     )
