@@ -22,3 +22,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, migrated: Path) -> 
     with postgres_database() as url:
         upgrade(url)
         yield provider_settings(tmp_path, migrated, database_url=url)
+
+
+# The console's fixtures (an operator who signs in), on this folder's ``settings``.
+from tests.provider.console.conftest import clock, console  # noqa: E402,F401

@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from tests.provider.conftest import Authy, Callbacks
 from tests.provider.reports.seeding import UK_NATIONAL, seed_day

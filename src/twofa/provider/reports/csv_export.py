@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 
 from twofa.provider.reports.model import AuditRow
 
-COLUMNS = ("seq", "created_at", "event", "app_id", "subject", "data", "prev_hash", "hash")
+COLUMNS = ("seq", "created_at", "event", "app_id", "subject", "actor", "data", "prev_hash", "hash")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -43,6 +43,7 @@ def audit_csv(rows: Iterable[AuditRow]) -> Iterator[str]:
                 row.event,
                 row.app_id,
                 row.subject,
+                row.actor,
                 json.dumps(row.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
                 row.prev_hash,
                 row.hash,

@@ -198,7 +198,8 @@ class MessageRow:
 @dataclass(frozen=True, slots=True)
 class AuditFilter:
     event: str | None = None  # an exact name, or a prefix ending in "." or "*" ("verify.")
-    subject: str | None = None  # who or what the entry is about: user:12, device:…, operator:…
+    subject: str | None = None  # what the entry is about: user:12, device:… (``*`` ends a prefix)
+    actor: str | None = None  # who made the change by hand: operator:<name>, cli
     app_id: int | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -214,6 +215,7 @@ class AuditRow:
     event: str
     app_id: int | None
     subject: str
+    actor: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     hash: str | None = None
     prev_hash: str | None = None

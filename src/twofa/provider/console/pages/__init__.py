@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
-from twofa.provider.console.pages import applications, home, keys, signin
+from twofa.provider.console.pages import (
+    applications,
+    audit,
+    dashboard,
+    home,
+    keys,
+    messages,
+    requests,
+    settings,
+    signin,
+)
 
-PAGES = (signin, home, applications, keys)
+PAGES = (signin, home, dashboard, requests, applications, messages, audit, settings, keys)

@@ -7,9 +7,10 @@ which a read-only seat (a wall screen, an auditor's browsing account) has no nee
 
 from __future__ import annotations
 
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from twofa.provider.console.auth import SignedIn, require
@@ -20,11 +21,12 @@ from twofa.storage.database import utcnow
 
 router = APIRouter()
 NAV = Nav("Audit log", "/audit")
-FIELDS = ("event", "subject", "app", "since", "until", "limit")
+FIELDS = ("event", "subject", "actor", "app", "since", "until", "limit")
 EXPORT_ROLES = ("admin", "helpdesk")
+Exporter = Annotated[Operator, require(*EXPORT_ROLES)]
 
 
-def _page(request: Request, operator: Operator, **extra: object) -> HTMLResponse:
+def _page(request: Request, operator: Operator, **extra: Any) -> HTMLResponse:
     params = request.query_params
     found = services(request).reports
     page = found.audit(query.audit_filter(params))
@@ -60,9 +62,7 @@ def verify_chain(request: Request, operator: SignedIn) -> HTMLResponse:
 
 
 @router.get("/audit.csv")
-def export(
-    request: Request, operator: Operator = Depends(require(*EXPORT_ROLES))
-) -> StreamingResponse:
+def export(request: Request, operator: Exporter) -> StreamingResponse:
     wanted = query.audit_filter(request.query_params)
     lines = services(request).reports.audit_export(wanted)
     name = f"twofa-audit-{utcnow().strftime('%Y%m%dT%H%M%SZ')}.csv"

@@ -99,6 +99,7 @@ def audit_filter(params: Mapping[str, str]) -> AuditFilter:
     return AuditFilter(
         event=_text(params, "event"),
         subject=_text(params, "subject"),
+        actor=_text(params, "actor"),
         app_id=_int(params, "app"),
         since=_time(params, "since"),
         until=_time(params, "until"),

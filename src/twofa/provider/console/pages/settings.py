@@ -15,4 +15,6 @@ NAV = Nav("Settings", "/settings")
 
 @router.get("/settings", response_class=HTMLResponse)
 def effective(request: Request, operator: SignedIn) -> HTMLResponse:
-    return render(request, "console/reports/settings.html", rows=services(request).reports.settings())
+    return render(
+        request, "console/reports/settings.html", rows=services(request).reports.settings()
+    )

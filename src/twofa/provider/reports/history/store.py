@@ -204,6 +204,7 @@ def _audit(row: Any) -> AuditRow:
         event=row.event,
         app_id=row.app_id,
         subject=row.subject,
+        actor=row.actor,
         data=row.data or {},
         hash=row.hash,
         prev_hash=row.prev_hash,
@@ -224,6 +225,11 @@ def _audit_query(wanted: AuditFilter) -> Select[Any]:
         query = query.where(a.subject.startswith(subject.rstrip("*"), autoescape=True))
     elif subject:
         query = query.where(a.subject == subject)
+    actor = (wanted.actor or "").strip()
+    if actor.endswith("*"):
+        query = query.where(a.actor.startswith(actor.rstrip("*"), autoescape=True))
+    elif actor:
+        query = query.where(a.actor == actor)
     if wanted.app_id is not None:
         query = query.where(a.app_id == wanted.app_id)
     if wanted.since is not None:
