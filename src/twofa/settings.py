@@ -174,6 +174,22 @@ class Settings(BaseSettings):
     def json_logs(self) -> bool:
         return self.log_json if self.log_json is not None else self.env != "dev"
 
+    # Operator console (/console; docs/operations.md)
+    console_enabled: bool = True
+    # The console's origin as browsers see it (https://twofa.example.org). Every change must
+    # come with this Origin, and WebAuthn signatures must name it. Default: TWOFA_PUBLIC_URL's
+    # origin, else the origin the request was addressed to.
+    console_origin: str = ""
+    console_rp_id: str = ""  # WebAuthn relying party id; default: the console origin's host
+    console_session_idle: int = Field(1800, ge=60)  # a session ends after this long unused
+    console_session_max: int = Field(12 * 3600, ge=300)  # and this long after sign-in, always
+    # Key rotation, deletes and operator changes need a second factor this recent (seconds).
+    console_reauth_seconds: int = Field(300, ge=30)
+    console_password_min_length: int = Field(12, ge=8, le=64)
+    # Sign-in attempts "COUNT/SECONDS" (moving windows) per operator name and per address.
+    console_login_limit_operator: str = "10/900"
+    console_login_limit_ip: str = "50/900"
+
     # Site
     site_database_url: str = ""
     site_provider_url: str = "http://127.0.0.1:5001"
@@ -227,6 +243,8 @@ class Settings(BaseSettings):
         "site_login_limit_ip",
         "site_login_limit_account",
         "site_signup_limit_ip",
+        "console_login_limit_operator",
+        "console_login_limit_ip",
     )
     @classmethod
     def _limit_format(cls, value: str) -> str:
