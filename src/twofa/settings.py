@@ -20,6 +20,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from twofa.errors import SettingsError as SettingsError  # raised here; defined with the others
+
 MIN_SECRET_KEY_LENGTH = 32
 # Where codes may go unless TWOFA_FRAUD_ALLOWED_COUNTRIES says otherwise: North America, the
 # EEA, the UK, Switzerland, Australia, New Zealand and Japan (low fraud, low cost). Twilio enables
@@ -28,10 +30,6 @@ DEFAULT_ALLOWED_COUNTRIES = (
     "US,CA,PR,GB,IE,FR,DE,AT,CH,BE,NL,LU,DK,SE,NO,FI,IS,ES,PT,IT,PL,CZ,AU,NZ,JP"
 )
 WEAK_SECRET_KEYS = {"not-so-secret", "secret", "changeme", "dev", "development"}
-
-
-class SettingsError(ValueError):
-    """The configuration cannot be used (for example a missing secret key in production)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +175,22 @@ class Settings(BaseSettings):
     def json_logs(self) -> bool:
         return self.log_json if self.log_json is not None else self.env != "dev"
 
+    # Operator console (/console; docs/operations.md)
+    console_enabled: bool = True
+    # The console's origin as browsers see it (https://twofa.example.org). Every change must
+    # come with this Origin, and WebAuthn signatures must name it. Default: TWOFA_PUBLIC_URL's
+    # origin, else the origin the request was addressed to.
+    console_origin: str = ""
+    console_rp_id: str = ""  # WebAuthn relying party id; default: the console origin's host
+    console_session_idle: int = Field(1800, ge=60)  # a session ends after this long unused
+    console_session_max: int = Field(12 * 3600, ge=300)  # and this long after sign-in, always
+    # Key rotation, deletes and operator changes need a second factor this recent (seconds).
+    console_reauth_seconds: int = Field(300, ge=30)
+    console_password_min_length: int = Field(12, ge=8, le=64)
+    # Sign-in attempts "COUNT/SECONDS" (moving windows) per operator name and per address.
+    console_login_limit_operator: str = "10/900"
+    console_login_limit_ip: str = "50/900"
+
     # Site
     site_database_url: str = ""
     site_provider_url: str = "http://127.0.0.1:5001"
@@ -230,6 +244,8 @@ class Settings(BaseSettings):
         "site_login_limit_ip",
         "site_login_limit_account",
         "site_signup_limit_ip",
+        "console_login_limit_operator",
+        "console_login_limit_ip",
     )
     @classmethod
     def _limit_format(cls, value: str) -> str:

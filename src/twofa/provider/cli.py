@@ -292,6 +292,7 @@ def audit_group(ctx: click.Context, as_json: bool, limit: int, event: str | None
                         "app_id": e.app_id,
                         "subject": e.subject,
                         "data": e.data,
+                        "actor": e.actor,
                         "hash": e.hash,
                     }
                     for e in entries
@@ -304,6 +305,7 @@ def audit_group(ctx: click.Context, as_json: bool, limit: int, event: str | None
         click.echo(
             f"{seq!s:>6}  {e.created_at:%Y-%m-%d %H:%M:%S}  {e.event:<22} "
             f"{e.subject}  {json.dumps(e.data) if e.data else ''}"
+            f"{f'  by {e.actor}' if e.actor else ''}"
         )
 
 
@@ -337,6 +339,7 @@ def register(cli: click.Group) -> None:
     """Add the provider's commands to the ``twofa`` group."""
     from twofa.provider.devices_cli import apps_multi_device, apps_number_choices, devices_group
     from twofa.provider.fraud_cli import fraud_group
+    from twofa.provider.operators_cli import operators_group
     from twofa.provider.users_cli import users_group
     from twofa.provider.verify.cli import register_app_commands
 
@@ -353,4 +356,5 @@ def register(cli: click.Group) -> None:
     ):
         cli.add_command(command)
     cli.add_command(fraud_group)
+    cli.add_command(operators_group)
     cli.add_command(users_group)

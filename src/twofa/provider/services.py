@@ -23,10 +23,14 @@ from twofa.provider.devices.service import DeviceService
 from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import MessagingService, make_gateway
 from twofa.provider.messaging.email import make_email_gateway
+from twofa.provider.operators.passkeys import OperatorPasskeys
+from twofa.provider.operators.service import OperatorService
+from twofa.provider.operators.sessions import ConsoleSessions
 from twofa.provider.phones.service import PhoneVerificationService
 from twofa.provider.push.service import PushService
 from twofa.provider.push.view import number_key
 from twofa.provider.ratelimit import Limits, make_limits
+from twofa.provider.reports.service import ReportService
 from twofa.provider.retention import Retention
 from twofa.provider.users.importer import UserImporter
 from twofa.provider.users.service import UserService
@@ -61,6 +65,10 @@ class Services:
     devices: DeviceService
     verify: Verify
     webpush: WebPushService
+    operators: OperatorService
+    console_sessions: ConsoleSessions
+    passkeys: OperatorPasskeys
+    reports: ReportService
 
     def close(self) -> None:
         self.db.dispose()
@@ -145,4 +153,8 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         ),
         verify=verify,
         webpush=webpush,
+        operators=OperatorService(db, keyring, settings, audit),
+        console_sessions=ConsoleSessions(db, settings, audit),
+        passkeys=OperatorPasskeys(db, audit),
+        reports=ReportService(db, audit, settings),
     )
