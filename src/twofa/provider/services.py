@@ -120,7 +120,9 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         limits=limits,
         audit=audit,
         fraud=fraud,
-        apps=AppService(db, keyring, allow_private_callbacks=settings.allow_private_callbacks),
+        apps=AppService(
+            db, keyring, allow_private_callbacks=settings.allow_private_callbacks, audit=audit
+        ),
         users=UserService(db, keyring, settings, audit),
         messaging=messaging,
         codes=CodeService(
