@@ -33,8 +33,8 @@ class CreatedApp:
 
 def validate_callback_url(url: str, *, allow_private: bool = False) -> str:
     """Accept only absolute http(s) URLs for callbacks, on public addresses unless allowed."""
-    parts = urlsplit(url)
     try:
+        parts = urlsplit(url)  # raises on a malformed IPv6 host such as "http://[::1"
         valid = parts.scheme in {"http", "https"} and bool(parts.hostname) and len(url) <= 2000
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from twofa.provider.console.pages import applications, home, keys, signin
+from twofa.provider.console.pages import application, applications, home, keys, signin, users
 
-PAGES = (signin, home, applications, keys)
+PAGES = (signin, home, applications, application, users, keys)
