@@ -80,7 +80,7 @@ def test_pages_carry_the_security_headers(console: Console) -> None:
             assert directive in csp
         assert "unsafe-inline" not in csp
         assert headers["x-content-type-options"] == "nosniff"
-        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["referrer-policy"] == "same-origin"
         assert headers["cache-control"] == "no-store"
         assert "<script>" not in response.text  # scripts are files: the CSP allows no other
 
