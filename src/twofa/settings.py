@@ -205,6 +205,9 @@ class Settings(BaseSettings):
     site_resend_cooldown: int = Field(30, ge=0)
     site_max_code_failures: int = Field(5, ge=1)
     site_stream_max_seconds: int = Field(60, gt=0)  # an SSE stream closes after this; it reconnects
+    # A keep-alive comment this often: also how soon the server learns that a browser has left
+    # and frees the stream's thread and budget slot.
+    site_stream_keepalive_seconds: float = Field(15.0, ge=0.5)
     # A waiting login asks the provider this often too, so a lost callback costs only this long.
     site_decision_poll_interval: float = Field(3.0, ge=1)
     site_threads: int = Field(32, ge=4)
