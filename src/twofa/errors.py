@@ -10,6 +10,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 
+class SettingsError(ValueError):
+    """The configuration cannot be used (for example a missing secret key in production)."""
+
+
 class TwofaError(Exception):
     """Root of every error twofa raises on purpose."""
 

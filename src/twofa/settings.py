@@ -20,6 +20,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from twofa.errors import SettingsError as SettingsError  # raised here; defined with the others
+
 MIN_SECRET_KEY_LENGTH = 32
 # Where codes may go unless TWOFA_FRAUD_ALLOWED_COUNTRIES says otherwise: North America, the
 # EEA, the UK, Switzerland, Australia, New Zealand and Japan (low fraud, low cost). Twilio enables
@@ -28,10 +30,6 @@ DEFAULT_ALLOWED_COUNTRIES = (
     "US,CA,PR,GB,IE,FR,DE,AT,CH,BE,NL,LU,DK,SE,NO,FI,IS,ES,PT,IT,PL,CZ,AU,NZ,JP"
 )
 WEAK_SECRET_KEYS = {"not-so-secret", "secret", "changeme", "dev", "development"}
-
-
-class SettingsError(ValueError):
-    """The configuration cannot be used (for example a missing secret key in production)."""
 
 
 @dataclass(frozen=True, slots=True)

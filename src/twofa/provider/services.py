@@ -30,6 +30,7 @@ from twofa.provider.phones.service import PhoneVerificationService
 from twofa.provider.push.service import PushService
 from twofa.provider.push.view import number_key
 from twofa.provider.ratelimit import Limits, make_limits
+from twofa.provider.reports.service import ReportService
 from twofa.provider.retention import Retention
 from twofa.provider.users.service import UserService
 from twofa.provider.verify.bundle import Verify, build_verify
@@ -65,6 +66,7 @@ class Services:
     operators: OperatorService
     console_sessions: ConsoleSessions
     passkeys: OperatorPasskeys
+    reports: ReportService
 
     def close(self) -> None:
         self.db.dispose()
@@ -148,4 +150,5 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         operators=OperatorService(db, keyring, settings, audit),
         console_sessions=ConsoleSessions(db, settings, audit),
         passkeys=OperatorPasskeys(db, audit),
+        reports=ReportService(db, audit, settings),
     )

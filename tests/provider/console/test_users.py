@@ -129,10 +129,13 @@ def test_helpdesk_retries_a_failed_callback(
     assert reader.post(f"/console/deliveries/{row_id}/retry").status_code == 403
     helper = console.operator("helper", "helpdesk")
     helper.sign_in()
+    for hostile in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        sent = helper.post(f"/console/deliveries/{row_id}/retry", {"next": hostile})
+        assert sent.headers["location"] == "/console/"
+        assert callbacks.deliver_due() == ["HTTP 400"]
     receiver.server.status = 200
-    back = f"/console/users/{authy.app_id}/{user.id}"
-    done = helper.post(f"/console/deliveries/{row_id}/retry", {"back": back})
-    assert done.headers["location"] == back
+    done = helper.post(f"/console/deliveries/{row_id}/retry", {"next": f"/requests/{uuid}"})
+    assert done.headers["location"] == f"/console/requests/{uuid}"
     assert callbacks.deliver_due() == [None]
     assert helper.post(f"/console/deliveries/{row_id}/retry").status_code == 404  # delivered
     assert helper.post("/console/deliveries/99999999/retry").status_code == 404

@@ -29,7 +29,14 @@ class OperatorPasswords:
             time_cost=time_cost, memory_cost=memory_kib, parallelism=1, type=Type.ID
         )
         self._slots = threading.BoundedSemaphore(2)
-        self._dummy = self._hasher.hash(secrets.token_urlsafe(24))
+        # Made on first need (once per process), so building the services stays cheap.
+        self._dummy_hash: str | None = None
+
+    @property
+    def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(24))
+        return self._dummy_hash
 
     def hash(self, password: str) -> str:
         with self._slots:

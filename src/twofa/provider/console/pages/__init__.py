@@ -2,6 +2,30 @@
 
 from __future__ import annotations
 
-from twofa.provider.console.pages import application, applications, home, keys, signin, users
+from twofa.provider.console.pages import (
+    application,
+    applications,
+    audit,
+    dashboard,
+    home,
+    keys,
+    messages,
+    requests,
+    settings,
+    signin,
+    users,
+)
 
-PAGES = (signin, home, applications, application, users, keys)
+PAGES = (
+    signin,
+    home,
+    dashboard,
+    requests,
+    applications,
+    application,
+    users,
+    messages,
+    audit,
+    settings,
+    keys,
+)

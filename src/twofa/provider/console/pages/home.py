@@ -14,4 +14,4 @@ NAV = None
 
 @router.get("/")
 def home(request: Request, operator: SignedIn) -> RedirectResponse:
-    return redirect(request, "/apps")
+    return redirect(request, "/dashboard")

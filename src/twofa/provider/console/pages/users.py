@@ -98,12 +98,14 @@ def delete(
 def retry_delivery(
     request: Request,
     delivery_id: int,
-    back: Annotated[str, Form(max_length=2000)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
     operator: Operator = Helpdesk,
 ) -> Response:
-    """Send one delivery again now (the request timeline's button); back to ``back``."""
+    """Send one delivery again now (the request timeline's button); then back to ``next``, a
+    console path (``/requests/…`` or ``/console/requests/…``)."""
     found = services(request)
     found.deliveries.retry(delivery_id, actor=operator.actor)
     found.bus.publish("deliveries", {"type": "enqueued"})
-    target = auth.safe_next(back).removeprefix("/console") or "/"
+    inside = next if next.startswith("/console/") else "/console" + next
+    target = auth.safe_next(inside).removeprefix("/console") or "/"
     return redirect(request, target, flash=f"Delivery {delivery_id} queued again.")
