@@ -13,7 +13,9 @@ on 127.0.0.1.
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -64,7 +66,7 @@ class Codes:
 
     def next(self) -> str:
         step = wait_until(
-            lambda: (s := otp.time_step(__import__("time").time())) > self.last and s,
+            lambda: (s := otp.time_step(time.time())) > self.last and s,
             timeout=40,
             interval=0.5,
             what="a fresh TOTP step",
@@ -125,7 +127,7 @@ def test_an_operators_day(
     sqlite_provider: LiveProvider, console_url: str, desk: Any, tmp_path: Path
 ) -> None:
     provider = sqlite_provider
-    name = f"ops{__import__('secrets').token_hex(3)}"
+    name = f"ops{secrets.token_hex(3)}"
     codes = Codes(create_operator(provider, name, "admin"))
     context = desk()
     page = context.new_page()
@@ -156,12 +158,14 @@ def test_an_operators_day(
     password_step(page, console_url, name)
     shot(page, "04-second-factor-key")
     page.get_by_role("button", name="Use security key").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    page.get_by_role("link", name="Applications").click()
     expect(page.get_by_role("heading", name="Applications")).to_be_visible()
     shot(page, "05-applications")
 
     # A new application: its key is shown once and works.
     page.get_by_role("link", name="New application").click()
-    app_name = f"Console Shop {__import__('secrets').token_hex(3)}"
+    app_name = f"Console Shop {secrets.token_hex(3)}"
     page.get_by_label("Name").fill(app_name)
     shot(page, "06-new-application")
     page.get_by_role("button", name="Create application").click()
@@ -222,13 +226,13 @@ def test_an_operators_day(
     shot(page, "14-device-revoked")
 
     # A help-desk operator may look, but not rotate a key.
-    helper = f"help{__import__('secrets').token_hex(3)}"
+    helper = f"help{secrets.token_hex(3)}"
     helper_codes = Codes(create_operator(provider, helper, "helpdesk"))
     other = desk().new_page()
     password_step(other, console_url, helper)
     other.get_by_label("Authenticator code").fill(helper_codes.next())
     other.get_by_role("button", name="Verify").click()
-    expect(other.get_by_role("heading", name="Applications")).to_be_visible()
+    expect(other.get_by_role("heading", name="Dashboard")).to_be_visible()
     refused = other.goto(f"{console_url}/apps/{app_id}/rotate")
     assert refused is not None and refused.status == 403
     expect(other.get_by_role("heading", name="Not allowed")).to_be_visible()
