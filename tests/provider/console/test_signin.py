@@ -185,3 +185,27 @@ def test_a_code_from_a_step_already_used_is_refused_for_re_authentication(
     assert alice.post("/console/reauth/totp", {"code": used}).status_code == 400
     again = alice.post("/console/reauth/totp", {"code": alice.code(), "next": "/console/apps"})
     assert again.headers["location"] == "/console/apps"
+
+
+def test_an_admin_disables_another_operator_after_re_authenticating(console: Console) -> None:
+    alice = console.operator("alice")
+    bob = console.operator("bob", "helpdesk")
+    bob.sign_in()
+    alice.sign_in()
+    assert "bob" in alice.get("/console/operators").text
+    assert bob.get("/console/operators").status_code == 403
+    assert bob.post("/console/operators/alice/disable").status_code == 403
+    assert alice.get("/console/operators/alice/disable").status_code == 400  # not oneself
+    console.clock.offset += console.settings.console_reauth_seconds + 1
+    stale = alice.get("/console/operators/bob/disable")
+    assert stale.headers["location"] == "/console/reauth?next=/console/operators/bob/disable"
+    alice.get("/console/reauth")
+    alice.post(
+        "/console/reauth/totp", {"code": alice.code(), "next": "/console/operators/bob/disable"}
+    )
+    alice.get("/console/operators/bob/disable")
+    assert alice.post("/console/operators/bob/disable").headers["location"] == "/console/operators"
+    assert bob.get("/console/apps").status_code == 303  # bob's session ended
+    console.services.audit.flush_all()
+    disabled = console.services.audit.entries(event="operator.disabled")
+    assert [(e.subject, e.actor) for e in disabled] == [("operator:bob", "operator:alice")]

@@ -10,6 +10,7 @@ from twofa.provider.console.pages import (
     home,
     keys,
     messages,
+    operators,
     requests,
     settings,
     signin,
@@ -27,5 +28,6 @@ PAGES = (
     messages,
     audit,
     settings,
+    operators,
     keys,
 )
