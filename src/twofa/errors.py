@@ -64,6 +64,12 @@ class InvalidApiKey(TwofaError):
     default_message = "Invalid API key"
 
 
+class SandboxRefused(InvalidApiKey):
+    """A sandbox application's key where the operator allows none (production)."""
+
+    default_message = "Sandbox API keys are not accepted by this deployment"
+
+
 class RateLimited(TwofaError):
     status = 429
     code = "60003"

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     db_lock_timeout: float = Field(2.0, gt=0)  # SQLite: wait this long for a write lock, then 503
     redis_url: str | None = None
     public_url: str = ""
+    # Sandbox applications (Authy's fixed test codes, messages kept in the outbox); default:
+    # allowed except when TWOFA_ENV=prod, where creating or using one is refused.
+    allow_sandbox: bool | None = None
 
     # Messaging
     sms_gateway: Literal["outbox", "console", "http", "twilio"] = "outbox"
@@ -311,6 +314,13 @@ class Settings(BaseSettings):
         if self.callback_allow_private is not None:
             return self.callback_allow_private
         return self.env == "dev"
+
+    @property
+    def sandbox_allowed(self) -> bool:
+        """Whether sandbox applications may be created and used (default: outside prod)."""
+        if self.allow_sandbox is not None:
+            return self.allow_sandbox
+        return self.env != "prod"
 
     @cached_property
     def key(self) -> bytes:

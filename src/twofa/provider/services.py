@@ -32,6 +32,7 @@ from twofa.provider.push.view import number_key
 from twofa.provider.ratelimit import Limits, make_limits
 from twofa.provider.reports.service import ReportService
 from twofa.provider.retention import Retention
+from twofa.provider.users.importer import UserImporter
 from twofa.provider.users.service import UserService
 from twofa.provider.verify.bundle import Verify, build_verify
 from twofa.provider.verify.webhook_sender import VerifyWebhookSender
@@ -54,6 +55,7 @@ class Services:
     fraud: FraudGuard
     apps: AppService
     users: UserService
+    importer: UserImporter
     messaging: MessagingService
     codes: CodeService
     phones: PhoneVerificationService
@@ -123,9 +125,14 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         audit=audit,
         fraud=fraud,
         apps=AppService(
-            db, keyring, allow_private_callbacks=settings.allow_private_callbacks, audit=audit
+            db,
+            keyring,
+            allow_private_callbacks=settings.allow_private_callbacks,
+            allow_sandbox=settings.sandbox_allowed,
+            audit=audit,
         ),
         users=UserService(db, keyring, settings, audit),
+        importer=UserImporter(db, keyring, settings, audit),
         messaging=messaging,
         codes=CodeService(
             db, keyring, settings, messaging, limits, audit, usage, verifier, guard=fraud

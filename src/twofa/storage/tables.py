@@ -76,6 +76,7 @@ users = Table(
     Column("created_at", When, nullable=False),
     # Set for users moved in from Authy with their Authy id kept (``twofa users import``).
     Column("imported_at", When),
+    Column("name", String(100)),  # optional, from an import file; shown to operators only
     UniqueConstraint("app_id", "phone_e164", name="uq_users_app_phone"),
     sqlite_autoincrement=True,
 )

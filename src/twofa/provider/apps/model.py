@@ -28,6 +28,7 @@ class App:
     number_matching: bool = False  # the default for requests that do not say
     onetouch_ttl: int | None = None  # seconds to expire for requests that do not say
     allowed_countries: str | None = None  # ISO codes, comma-separated; None: the deployment's
+    sandbox: bool = False  # messages only to the outbox; Authy's test codes (apps/sandbox.py)
 
     @classmethod
     def from_row(cls, row: Any) -> App:
@@ -49,6 +50,7 @@ class App:
             number_matching=bool(getattr(row, "number_matching", False)),
             onetouch_ttl=getattr(row, "onetouch_ttl", None),
             allowed_countries=getattr(row, "allowed_countries", None),
+            sandbox=bool(getattr(row, "sandbox", False)),
         )
 
 

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection
 
-from twofa.crypto import Keyring, api_key_hash, new_salt, public_id
-from twofa.errors import InvalidApiKey, InvalidRequest, NotFound
+from twofa.crypto import Keyring, api_key_hash, is_sandbox_key, new_salt, public_id
+from twofa.errors import InvalidApiKey, InvalidRequest, NotFound, SandboxRefused
 from twofa.provider.apps import store
 from twofa.provider.apps.model import App
 from twofa.provider.audit.service import AuditLog
@@ -61,11 +61,13 @@ class AppService:
         keyring: Keyring,
         *,
         allow_private_callbacks: bool = False,
+        allow_sandbox: bool = True,
         audit: AuditLog | None = None,
     ) -> None:
         self._db = db
         self._keyring = keyring
         self._allow_private = allow_private_callbacks
+        self.allow_sandbox = allow_sandbox
         self._audit = audit or AuditLog(db)
         self._auth_cache: dict[str, tuple[App, float]] = {}
 
@@ -77,13 +79,26 @@ class AppService:
         )
 
     def create(
-        self, name: str, *, callback_url: str | None = None, actor: str | None = None
+        self,
+        name: str,
+        *,
+        callback_url: str | None = None,
+        sandbox: bool = False,
+        actor: str | None = None,
     ) -> CreatedApp:
-        """A new application with a fresh API key (returned once)."""
+        """A new application with a fresh API key (returned once).
+
+        A sandbox application (``apps/sandbox.py``) only where the deployment allows them.
+        """
         name = clean(name).strip()  # shown on devices and terminals: no controls, no bidi
         if not name or len(name) > 100:
             raise InvalidRequest("application name must be 1 to 100 characters")
-        salt = new_salt()
+        if sandbox and not self.allow_sandbox:
+            raise InvalidRequest(
+                "sandbox applications are not allowed on this deployment "
+                "(TWOFA_ALLOW_SANDBOX=false, the default when TWOFA_ENV=prod)"
+            )
+        salt = new_salt(sandbox=sandbox)
         key = self._keyring.api_key(salt)
         with self._db.write() as conn:
             app = store.insert_app(
@@ -94,8 +109,9 @@ class AppService:
                 callback_url=self._checked(callback_url),
                 public_id=public_id(),
                 now=utcnow(),
+                sandbox=sandbox,
             )
-            self._record(conn, "app.created", app.id, actor, name=name)
+            self._record(conn, "app.created", app.id, actor, name=name, sandbox=sandbox)
         return CreatedApp(app, key)
 
     def authenticate(self, api_key: str | None) -> App:
@@ -104,9 +120,14 @@ class AppService:
         Answers are cached for ``AUTH_CACHE_SECONDS``: every API call authenticates, and the
         cache saves a query on each. Changes made through this service clear it at once; other
         processes see a rotated key or a new callback URL within that many seconds.
+
+        Where sandboxes are not allowed, a sandbox application's key answers 401/60001 with
+        its own message, so nobody mistakes a test integration for a broken one.
         """
         if not api_key or len(api_key) > 200:
             raise InvalidApiKey()
+        if not self.allow_sandbox and is_sandbox_key(api_key):
+            raise SandboxRefused()
         digest = api_key_hash(api_key)
         cached = self._auth_cache.get(digest)
         now = time.monotonic()
@@ -116,6 +137,8 @@ class AppService:
             app = store.by_key_digest(conn, digest)
         if app is None:
             raise InvalidApiKey()
+        if app.sandbox and not self.allow_sandbox:
+            raise SandboxRefused()
         if len(self._auth_cache) > 10_000:
             self._auth_cache.clear()
         self._auth_cache[digest] = (app, now + AUTH_CACHE_SECONDS)
@@ -204,7 +227,11 @@ class AppService:
         """Replace the API key; the old one stops working at once here, and within
         ``AUTH_CACHE_SECONDS`` in other provider processes."""
         self._auth_cache.clear()
-        salt = new_salt()
+        with self._db.read() as conn:
+            current = store.by_id(conn, app_id)
+        if current is None:
+            raise NotFound(f"No application with id {app_id}")
+        salt = new_salt(sandbox=current.sandbox)  # a sandbox stays one
         key = self._keyring.api_key(salt)
         with self._db.write() as conn:
             replaced = store.set_api_key(conn, app_id, digest=api_key_hash(key), salt=salt)

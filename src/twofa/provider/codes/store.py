@@ -125,6 +125,11 @@ class VerificationStore:
                 self._confirm.execute(cursor, {"owner_id": user_id})
         return True
 
+    def confirm(self, user_id: int) -> None:
+        """Mark the user confirmed (a sandbox application's test token passed)."""
+        with self._db.cursor(write=True) as cursor:
+            self._confirm.execute(cursor, {"owner_id": user_id})
+
     def spend_code(self, user_id: int, code_id: int, at: datetime, *, confirm: bool) -> bool:
         """Use a sent code once; using any code spends every other code of the user too."""
         spent_at = self._db.time(at)

@@ -16,6 +16,7 @@ from twofa.crypto import Keyring
 from twofa.errors import TokenInvalid, TokenReused, UserNotFound
 from twofa.otp import decode_secret, match_step
 from twofa.provider.apps.model import App
+from twofa.provider.apps.sandbox import SANDBOX_TOKEN
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.codes.store import Material, VerificationStore
 from twofa.provider.codes.usage import UsageCounters
@@ -63,7 +64,10 @@ class TokenVerifier:
         # Reserve first: the attempt is counted before the comparison, so concurrent guesses
         # cannot all pass a check; a success gives the count back.
         self._limits.reserve("verify_failures_per_user", subject)
-        outcome, channel = self._check(app, material, token)
+        if app.sandbox and token == SANDBOX_TOKEN:
+            outcome, channel = self._sandbox_passed(app, material), "sandbox"
+        else:
+            outcome, channel = self._check(app, material, token)
         metrics.VERIFICATIONS.labels(outcome).inc()
         if outcome == "valid":
             self._limits.reset("verify_failures_per_user", subject)
@@ -131,6 +135,14 @@ class TokenVerifier:
                 return self._passed(app, user_id, secret.kind), secret.kind
             reused, channel = True, secret.kind
         return ("reused" if reused else "invalid"), channel
+
+    def _sandbox_passed(self, app: App, material: Material) -> Outcome:
+        """Authy's sandbox token: valid for any user of a sandbox application, every time
+        (the official clients' live tests verify it again and again), and it confirms the
+        user as any valid code does."""
+        if not material.confirmed:
+            self._store.confirm(material.user_id)
+        return self._passed(app, material.user_id, "sandbox")
 
     def _key(self, secret_enc: str) -> bytes:
         key = self._keys.get(secret_enc)

@@ -11,8 +11,8 @@ from twofa.errors import UserInvalid
 from twofa.otp import random_secret
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.fraud.policy import check_line_type
-from twofa.provider.phone_numbers import Phone, parse_phone
-from twofa.provider.users import store
+from twofa.provider.phone_numbers import Phone, parse_phone_number
+from twofa.provider.users import operator_store, store
 from twofa.provider.users.model import (
     CodeRecord,
     Device,
@@ -38,7 +38,7 @@ def validate_new_user(email: Any, cellphone: Any, country_code: Any) -> tuple[st
             normalized_email = validate_email(email, check_deliverability=False).normalized
         except EmailNotValidError:
             fields["email"] = "is invalid"
-    phone = None
+    parsed = None
     if country_code is None or country_code == "":
         country_code = 1
     if isinstance(cellphone, int) and not isinstance(cellphone, bool):
@@ -48,12 +48,14 @@ def validate_new_user(email: Any, cellphone: Any, country_code: Any) -> tuple[st
         and isinstance(country_code, int | str)
         and not isinstance(country_code, bool)
     ):
-        phone = parse_phone(country_code, cellphone)
-    if phone is None:
+        parsed = parse_phone_number(country_code, cellphone)
+    if parsed is None:
         fields["cellphone"] = "is invalid"
-    if fields or phone is None:
+    if fields or parsed is None:
         raise UserInvalid(fields=fields)
-    check_line_type(phone)  # 60083: premium-rate and similar numbers would cost every message
+    phone, number = parsed
+    # 60083: premium-rate and similar numbers would cost every message
+    check_line_type(phone, number=number)
     return normalized_email, phone
 
 
@@ -122,7 +124,7 @@ class UserService:
         phone = digits if len(digits) >= 6 and not query.count("@") else None
         email = query if "@" in query else None
         with self._db.read() as conn:
-            return store.search(
+            return operator_store.search(
                 conn, authy_id=authy_id, phone_digits=phone, email=email, limit=limit
             )
 
@@ -134,9 +136,9 @@ class UserService:
             user = load_user(conn, app_id, raw_id)
             return (
                 user,
-                store.phone_devices(conn, user.phone.e164),
-                store.recent_codes(conn, user.id, limit),
-                store.recent_requests(conn, user.id, limit),
+                operator_store.phone_devices(conn, user.phone.e164),
+                operator_store.recent_codes(conn, user.id, limit),
+                operator_store.recent_requests(conn, user.id, limit),
             )
 
     def update_email(self, app_id: int, raw_id: str | int, email: Any) -> User:
