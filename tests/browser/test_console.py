@@ -1,7 +1,7 @@
 """The operator console in Chromium: an operator signs in with a password and a TOTP code,
 registers a security key (a virtual WebAuthn authenticator), signs in with it, creates an
 application, rotates its key (asked to re-authenticate first), finds a user and revokes their
-device; a help-desk operator is refused a key rotation; a cross-origin POST is refused; and
+device, imports users from an Authy export (dry run, then import); a help-desk operator is refused a key rotation; a cross-origin POST is refused; and
 the audit chain verifies after all of it. Screenshots of each page go to
 ``test-artifacts/console/``.
 
@@ -227,6 +227,32 @@ def test_an_operators_day(
     expect(row).to_contain_text("revoked")
     shot(page, "14-device-revoked")
 
+    # Users moved in from Authy: a dry run's report first, then the same file imported.
+    first_id = 700_000_000 + secrets.randbelow(10**8)
+    export = tmp_path / "authy-users.csv"
+    rows = ["authy_id,email,country_code,phone,name"] + [
+        f"{first_id + n},moved{n}@example.com,1,{provider.new_phone()}," for n in range(3)
+    ]
+    export.write_text("\n".join(rows) + "\n")
+    page.goto(f"{console_url}/apps/{app_id}")
+    page.get_by_role("link", name="Import users from Authy").click()
+    page.get_by_label("Export file").set_input_files(str(export))
+    shot(page, "15-import-upload")
+    page.get_by_role("button", name="Check (dry run)").click()
+    report = page.locator("[data-import-report]")
+    expect(report).to_contain_text("Dry run: nothing was written")
+    expect(report.locator("[data-created]")).to_have_text("3")
+    shot(page, "16-import-dry-run")
+    page.get_by_label("The same file again").set_input_files(str(export))
+    page.get_by_role("button", name="Import 3 user(s)").click()
+    expect(report).to_contain_text("Imported")
+    shot(page, "17-imported")
+    moved = httpx.get(
+        f"{provider.url}/protected/json/users/{first_id + 2}/status",
+        headers={"X-Authy-API-Key": new_key},
+    )
+    assert moved.status_code == 200, moved.text
+
     # A help-desk operator may look, but not rotate a key.
     helper = f"help{secrets.token_hex(3)}"
     helper_codes = Codes(create_operator(provider, helper, "helpdesk"))
@@ -238,7 +264,7 @@ def test_an_operators_day(
     refused = other.goto(f"{console_url}/apps/{app_id}/rotate")
     assert refused is not None and refused.status == 403
     expect(other.get_by_role("heading", name="Not allowed")).to_be_visible()
-    shot(other, "15-helpdesk-refused")
+    shot(other, "18-helpdesk-refused")
 
     # A page of another origin posts to the console: refused, and nothing changes.
     page.goto(provider.url + "/healthz")  # 127.0.0.1: another origin than localhost
@@ -253,7 +279,7 @@ def test_an_operators_day(
         f"{console_url}/apps/{app_id}/delete",
     )
     expect(page.get_by_text("did not come from the console")).to_be_visible()
-    shot(page, "16-cross-origin-refused")
+    shot(page, "19-cross-origin-refused")
     assert provider.services.apps.get(app_id).name == app_name
 
     # The audit log holds every change under the operator's name, and its chain verifies.
@@ -266,6 +292,7 @@ def test_an_operators_day(
         ("app.created", actor),
         ("app.key_rotated", actor),
         ("device.revoked", actor),
+        ("users.imported", actor),
     } <= changes
     verified = subprocess.run(
         twofa_command("audit", "verify", "--json"),

@@ -135,6 +135,7 @@ class UserImporter:
                         app_id=app.id,
                         subject=f"app:{app.id}",
                         data=self._summary(actor, parsed, (len(fresh), unchanged), errors),
+                        actor=actor,
                         conn=conn,
                     )
                 written = True
@@ -152,6 +153,7 @@ class UserImporter:
                 app_id=app.id,
                 subject=f"app:{app.id}",
                 data=self._summary(actor, parsed, (len(fresh), unchanged), errors),
+                actor=actor,
             )
         return ImportReport(
             app_id=app.id,

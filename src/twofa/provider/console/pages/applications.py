@@ -29,7 +29,13 @@ def applications(request: Request, operator: SignedIn) -> HTMLResponse:
 
 @router.get("/apps/new", response_class=HTMLResponse)
 def new_application_page(request: Request, operator: Operator = Admin) -> HTMLResponse:
-    return render(request, "console/apps/new.html", error=None, name="", callback_url="")
+    return render(
+        request,
+        "console/apps/new.html",
+        name="",
+        callback_url="",
+        sandbox_allowed=services(request).apps.allow_sandbox,
+    )
 
 
 @router.post("/apps/new", response_class=HTMLResponse)
@@ -37,11 +43,15 @@ def new_application(
     request: Request,
     name: Annotated[str, Form(max_length=200)],
     callback_url: Annotated[str, Form(max_length=2000)] = "",
+    sandbox: Annotated[str, Form(max_length=10)] = "",
     operator: Operator = Admin,
 ) -> HTMLResponse:
     found = services(request)
     created = found.apps.create(
-        name, callback_url=callback_url.strip() or None, actor=operator.actor
+        name,
+        callback_url=callback_url.strip() or None,
+        sandbox=sandbox == "on",
+        actor=operator.actor,
     )
     account = found.verify.accounts.issue_account(created.app.id)
     return render(
