@@ -1,9 +1,9 @@
 """The operator console in Chromium: an operator signs in with a password and a TOTP code,
 registers a security key (a virtual WebAuthn authenticator), signs in with it, creates an
 application, rotates its key (asked to re-authenticate first), finds a user and revokes their
-device, imports users from an Authy export (dry run, then import); a help-desk operator is refused a key rotation; a cross-origin POST is refused; and
-the audit chain verifies after all of it. Screenshots of each page go to
-``test-artifacts/console/``.
+device, imports users from an Authy export (a dry run, then the import); a help-desk operator
+is refused a key rotation; a cross-origin POST is refused; and the audit chain verifies after
+all of it. Screenshots of each page go to ``test-artifacts/console/``.
 
 WebAuthn needs the ``localhost`` host name (a secure context over plain HTTP, and a valid
 relying party id), so the browser uses ``http://localhost:PORT`` for the provider that listens
