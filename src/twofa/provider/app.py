@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI
 
@@ -49,13 +49,15 @@ async def _every(
     name: str,
     *,
     runner: Callable[[], bool] | None = None,
+    run: Callable[[Callable[[], object]], Awaitable[object]] = asyncio.to_thread,
 ) -> None:
-    """Run a blocking maintenance ``job`` in a worker thread every ``seconds``, forever; with
-    ``runner``, only while it says this process is the deployment's job runner."""
+    """Run a blocking maintenance ``job`` every ``seconds``, forever, in a worker thread (or
+    with ``run``); with ``runner``, only while it says this process is the deployment's job
+    runner."""
     while True:
         try:
             if runner is None or await asyncio.to_thread(runner):
-                await asyncio.to_thread(job)
+                await run(job)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -97,7 +99,12 @@ def create_app(
                 # counters.
                 asyncio.create_task(write_buffered(services.audit)),
                 asyncio.create_task(
-                    _every(USAGE_FLUSH_SECONDS, services.codes.usage.flush, "usage counters")
+                    _every(
+                        USAGE_FLUSH_SECONDS,
+                        services.codes.usage.flush,
+                        "usage counters",
+                        run=services.db.run,  # on SQLite on the loop, beside verifications
+                    )
                 ),
                 # Expire overdue requests so devices hear of it without anyone reading them.
                 asyncio.create_task(

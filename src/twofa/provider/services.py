@@ -23,6 +23,7 @@ from twofa.provider.devices.service import DeviceService
 from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import MessagingService, make_gateway
 from twofa.provider.messaging.email import make_email_gateway
+from twofa.provider.observability import metrics
 from twofa.provider.phones.service import PhoneVerificationService
 from twofa.provider.push.service import PushService
 from twofa.provider.push.view import number_key
@@ -74,6 +75,7 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
             lock_timeout=settings.db_lock_timeout,
         ),
         lock_timeout=settings.db_lock_timeout,
+        on_hop=metrics.DB_THREAD_HOPS.inc,
     )
     keyring = Keyring(settings.key)
     audit = AuditLog(db)

@@ -95,8 +95,15 @@ def _flock(fd: int, deadline: float | None) -> bool:
 class Database:
     """Transactions over one engine. ``write()`` takes SQLite's write lock up front."""
 
-    def __init__(self, engine: Engine, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        on_hop: Callable[[], object] | None = None,
+    ) -> None:
         self.engine = engine
+        self._on_hop = on_hop  # told each time ``run`` leaves the event loop for a held lock
         self.lock_timeout = lock_timeout
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.inline = self.is_sqlite  # database-only calls may run on the event loop
@@ -121,7 +128,8 @@ class Database:
             try:
                 return self.without_waiting(work)
             except WouldBlock:
-                pass
+                if self._on_hop is not None:
+                    self._on_hop()
         return await anyio.to_thread.run_sync(work)
 
     def without_waiting(self, work: Callable[[], T]) -> T:

@@ -60,7 +60,7 @@ class UsageCounters:
         try:
             with self._db.write() as conn:
                 conn.execute(_UPSERTS[conn.dialect.name], rows)
-        except Exception:
+        except BaseException:  # WouldBlock included: ``Database.run`` runs it again
             with self._lock:
                 self._pending.update(pending)
             raise
