@@ -11,9 +11,10 @@ Events without a transaction of their own (a code checked, a request refused) wa
 buffer, but only until the background writer has written the batch before them: ``record``
 wakes it at once, and everything buffered meanwhile goes in its next single INSERT (a group
 commit, at most every ``MIN_FLUSH_GAP`` seconds), already chained (``store.py``). A crash
-therefore loses what arrived during the last write, not a second's worth. While the database is down they wait in the buffer; a
-full buffer drops its oldest events, counted in ``twofa_audit_events_dropped_total`` and logged,
-and events written more than ``LATE_SECONDS`` after they happened are counted as late.
+therefore loses what arrived during the last write, not a second's worth. While the database
+is down they wait in the buffer; a full buffer drops its oldest events, counted in
+``twofa_audit_events_dropped_total`` and logged, and events written more than ``LATE_SECONDS``
+after they happened are counted as late.
 """
 
 from __future__ import annotations
