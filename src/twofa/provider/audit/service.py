@@ -72,6 +72,10 @@ class Verification:
     reason: str
 
 
+# One encoder for every entry (``json.dumps`` with options builds a new one per call).
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def entry_hash(
     prev_hash: str,
     seq: int,
@@ -82,7 +86,7 @@ def entry_hash(
     data: dict[str, Any],
 ) -> str:
     """The chained hash of one entry: SHA-256 over the previous hash and canonical JSON."""
-    canonical = json.dumps(
+    canonical = _canonical(
         {
             "seq": seq,
             "created_at": created_at.astimezone(UTC).isoformat(),
@@ -90,10 +94,7 @@ def entry_hash(
             "app_id": app_id,
             "subject": subject,
             "data": data,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
+        }
     )
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
