@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -103,7 +104,8 @@ def create_app(
                         USAGE_FLUSH_SECONDS,
                         services.codes.usage.flush,
                         "usage counters",
-                        run=services.db.run,  # on SQLite on the loop, beside verifications
+                        # On the loop, beside verifications (PostgreSQL: asyncio driver).
+                        run=functools.partial(services.db.run, on_loop=True),
                     )
                 ),
                 # Expire overdue requests so devices hear of it without anyone reading them.
@@ -137,6 +139,7 @@ def create_app(
                 with contextlib.suppress(Exception):
                     await asyncio.to_thread(flush)
             await services.bus.close()
+            await services.db.dispose_async()
             jobs.release()
             services.close()
 

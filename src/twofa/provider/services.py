@@ -37,7 +37,7 @@ from twofa.provider.webpush.service import WebPushService, tls_context
 from twofa.provider.webpush.store import WebPushStore
 from twofa.settings import Settings
 from twofa.storage.database import Database
-from twofa.storage.engine import make_engine
+from twofa.storage.engine import make_async_engine, make_engine
 
 
 @dataclass
@@ -76,6 +76,11 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         ),
         lock_timeout=settings.db_lock_timeout,
         on_hop=metrics.DB_THREAD_HOPS.inc,
+        async_engine=make_async_engine(
+            settings.provider_database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        ),
     )
     keyring = Keyring(settings.key)
     audit = AuditLog(db)

@@ -196,9 +196,9 @@ class AuditLog:
         log.warning("%s audit events written late, the oldest after %.1f s", late, oldest)
 
     async def drain(self) -> int:
-        """``flush`` from async code (``Database.run``): on SQLite inline on the event loop,
-        where it cannot contend with the requests' own writes, elsewhere in a worker thread."""
-        return await self._db.run(self.flush)
+        """``flush`` on the event loop (``Database.run``): on SQLite inline, where it cannot
+        contend with the requests' own writes; on PostgreSQL over the asyncio driver."""
+        return await self._db.run(self.flush, on_loop=True)
 
     def flush_all(self) -> int:
         """Write everything buffered (in batches); returns how many."""
