@@ -262,16 +262,17 @@ class Database:
             unavailable = (dbapi.OperationalError, dbapi.InterfaceError)
             shared = _loop_conn.get()
             if shared is not None:  # on the loop: the async driver behind a synchronous face
-                yield from _shared_cursor(shared, unavailable)
+                yield from _shared_cursor(shared, unavailable, write=write)
                 return
             try:
                 raw = self.engine.raw_connection()
             except unavailable as exc:
                 raise ServiceUnavailable() from exc
             try:
-                cursor = raw.cursor()
-                yield cursor
-                raw.commit()
+                with _autocommit(raw, not write):
+                    cursor = raw.cursor()
+                    yield cursor
+                    raw.commit()
             except unavailable as exc:
                 raw.invalidate()  # never hand a broken session to the next caller
                 raise ServiceUnavailable() from exc
@@ -333,17 +334,36 @@ def _on_connection(conn: Connection, work: Callable[[], T]) -> T:
         _loop_conn.reset(token)
 
 
-def _shared_cursor(conn: Connection, unavailable: tuple[type[BaseException], ...]) -> Iterator[Any]:
+def _shared_cursor(
+    conn: Connection, unavailable: tuple[type[BaseException], ...], *, write: bool
+) -> Iterator[Any]:
     """A driver cursor on the loop's connection, committed on success (``cursor()``)."""
     raw = conn.connection
     try:
-        cursor = raw.cursor()
-        try:
-            yield cursor
-        except BaseException:
-            raw.rollback()
-            raise
-        raw.commit()
+        with _autocommit(raw, not write):
+            cursor = raw.cursor()
+            try:
+                yield cursor
+            except BaseException:
+                raw.rollback()
+                raise
+            raw.commit()
     except unavailable as exc:
         conn.invalidate()  # never hand a broken session to the next caller
         raise ServiceUnavailable() from exc
+
+
+@contextmanager
+def _autocommit(raw: Any, on: bool) -> Iterator[None]:
+    """PostgreSQL reads without a transaction, as on SQLite: each statement is its own, so a
+    read costs one round trip, not three (BEGIN, the statement, COMMIT). The connection goes
+    back to the pool as it came (transactions begin implicitly)."""
+    if not on:
+        yield
+        return
+    driver = raw.dbapi_connection
+    driver.autocommit = True
+    try:
+        yield
+    finally:
+        driver.autocommit = False
