@@ -45,7 +45,7 @@ test-fast: $(STAMP)
 
 ## The whole suite: every tier, against SQLite and PostgreSQL (what CI runs)
 test: $(STAMP) browser-deps deploy-deps node-deps
-	$(BIN)/pytest -n 2 --dist loadgroup -q --cov --cov-report=term
+	$(BIN)/pytest -n 2 --dist loadgroup -q --cov --cov-report=term --durations=25
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

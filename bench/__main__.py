@@ -21,7 +21,7 @@ from bench.load import GENERATORS
 from bench.report import BENCH_DIR, machine_info, utc_stamp, write_results
 
 # Every benchmark module, in running order. A name whose bench/<name>.py is absent is skipped.
-BENCHMARKS = ("verify", "push", "login", "scale", "attacks")
+BENCHMARKS = ("verify", "push", "login", "scale", "attacks", "import")
 
 
 def available() -> list[str]:

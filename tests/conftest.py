@@ -96,3 +96,19 @@ def _no_processes_in_process_tiers(
         raise AssertionError(f"{request.node.nodeid} started a process; move it to tests/live/")
 
     monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Under ``-n``: the tests of one file, or of one ``xdist_group``, go to one worker, so a
+    module's servers start once instead of once per worker that happens to run one of its tests.
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileOrGroup(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.rfind("@") > nodeid.rfind("]"):  # xdist_group's suffix, as --dist loadgroup
+                return nodeid.split("@")[-1]
+            return nodeid.split("::", 1)[0]
+
+    return FileOrGroup(config, log)

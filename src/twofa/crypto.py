@@ -17,6 +17,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 PLAINTEXT_CACHE = 50_000
+# A sandbox application's salt starts with SANDBOX_SALT and its key with SANDBOX_KEY_PREFIX.
+# The key's form follows from the salt alone, so everything that recomputes a key (callback
+# signatures) gets the prefix without knowing about sandboxes, and a key shows what it is.
+SANDBOX_SALT = "sandbox:"
+SANDBOX_KEY_PREFIX = "sandbox_"
 
 
 def derive(master: bytes, purpose: str, length: int = 32) -> bytes:
@@ -73,7 +78,8 @@ class Keyring:
         (the Authy callback signature is an HMAC under the API key).
         """
         raw = hmac.new(self._api_key_key, salt.encode(), hashlib.sha256).digest()
-        return base64.b32encode(raw).decode().rstrip("=")[:40]
+        key = base64.b32encode(raw).decode().rstrip("=")[:40]
+        return SANDBOX_KEY_PREFIX + key if salt.startswith(SANDBOX_SALT) else key
 
     def hex_token(self, salt: str) -> str:
         """A 32-hex-digit secret for a salt (Verify auth tokens and API key secrets).
@@ -89,9 +95,14 @@ def api_key_hash(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
 
-def new_salt() -> str:
-    """A random salt for a new API key."""
-    return secrets.token_hex(16)
+def new_salt(*, sandbox: bool = False) -> str:
+    """A random salt for a new API key (a sandbox key's salt is marked as one)."""
+    return (SANDBOX_SALT if sandbox else "") + secrets.token_hex(16)
+
+
+def is_sandbox_key(api_key: str) -> bool:
+    """Whether the key has a sandbox application's form (real keys are base32, upper case)."""
+    return api_key.startswith(SANDBOX_KEY_PREFIX)
 
 
 def public_id() -> str:

@@ -10,6 +10,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 
+class SettingsError(ValueError):
+    """The configuration cannot be used (for example a missing secret key in production)."""
+
+
 class TwofaError(Exception):
     """Root of every error twofa raises on purpose."""
 
@@ -58,6 +62,12 @@ class InvalidApiKey(TwofaError):
     status = 401
     code = "60001"
     default_message = "Invalid API key"
+
+
+class SandboxRefused(InvalidApiKey):
+    """A sandbox application's key where the operator allows none (production)."""
+
+    default_message = "Sandbox API keys are not accepted by this deployment"
 
 
 class RateLimited(TwofaError):

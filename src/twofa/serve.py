@@ -96,3 +96,8 @@ def serve_command(host: str, site_port: int, provider_port: int) -> None:
     failed = [p.returncode for p in procs if p.returncode not in (0, -signal.SIGTERM, None)]
     if failed:
         sys.exit(1)
+
+
+def register(cli: click.Group) -> None:
+    """Add ``serve`` to the ``twofa`` group."""
+    cli.add_command(serve_command)

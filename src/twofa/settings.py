@@ -20,6 +20,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from twofa.errors import SettingsError as SettingsError  # raised here; defined with the others
+
 MIN_SECRET_KEY_LENGTH = 32
 # Where codes may go unless TWOFA_FRAUD_ALLOWED_COUNTRIES says otherwise: North America, the
 # EEA, the UK, Switzerland, Australia, New Zealand and Japan (low fraud, low cost). Twilio enables
@@ -28,10 +30,6 @@ DEFAULT_ALLOWED_COUNTRIES = (
     "US,CA,PR,GB,IE,FR,DE,AT,CH,BE,NL,LU,DK,SE,NO,FI,IS,ES,PT,IT,PL,CZ,AU,NZ,JP"
 )
 WEAK_SECRET_KEYS = {"not-so-secret", "secret", "changeme", "dev", "development"}
-
-
-class SettingsError(ValueError):
-    """The configuration cannot be used (for example a missing secret key in production)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +76,9 @@ class Settings(BaseSettings):
     db_lock_timeout: float = Field(2.0, gt=0)  # SQLite: wait this long for a write lock, then 503
     redis_url: str | None = None
     public_url: str = ""
+    # Sandbox applications (Authy's fixed test codes, messages kept in the outbox); default:
+    # allowed except when TWOFA_ENV=prod, where creating or using one is refused.
+    allow_sandbox: bool | None = None
 
     # Messaging
     sms_gateway: Literal["outbox", "console", "http", "twilio"] = "outbox"
@@ -174,6 +175,22 @@ class Settings(BaseSettings):
     def json_logs(self) -> bool:
         return self.log_json if self.log_json is not None else self.env != "dev"
 
+    # Operator console (/console; docs/operations.md)
+    console_enabled: bool = True
+    # The console's origin as browsers see it (https://twofa.example.org). Every change must
+    # come with this Origin, and WebAuthn signatures must name it. Default: TWOFA_PUBLIC_URL's
+    # origin, else the origin the request was addressed to.
+    console_origin: str = ""
+    console_rp_id: str = ""  # WebAuthn relying party id; default: the console origin's host
+    console_session_idle: int = Field(1800, ge=60)  # a session ends after this long unused
+    console_session_max: int = Field(12 * 3600, ge=300)  # and this long after sign-in, always
+    # Key rotation, deletes and operator changes need a second factor this recent (seconds).
+    console_reauth_seconds: int = Field(300, ge=30)
+    console_password_min_length: int = Field(12, ge=8, le=64)
+    # Sign-in attempts "COUNT/SECONDS" (moving windows) per operator name and per address.
+    console_login_limit_operator: str = "10/900"
+    console_login_limit_ip: str = "50/900"
+
     # Site
     site_database_url: str = ""
     site_provider_url: str = "http://127.0.0.1:5001"
@@ -189,6 +206,9 @@ class Settings(BaseSettings):
     site_resend_cooldown: int = Field(30, ge=0)
     site_max_code_failures: int = Field(5, ge=1)
     site_stream_max_seconds: int = Field(60, gt=0)  # an SSE stream closes after this; it reconnects
+    # A keep-alive comment this often: also how soon the server learns that a browser has left
+    # and frees the stream's thread and budget slot.
+    site_stream_keepalive_seconds: float = Field(15.0, ge=0.5)
     # A waiting login asks the provider this often too, so a lost callback costs only this long.
     site_decision_poll_interval: float = Field(3.0, ge=1)
     site_threads: int = Field(32, ge=4)
@@ -224,6 +244,8 @@ class Settings(BaseSettings):
         "site_login_limit_ip",
         "site_login_limit_account",
         "site_signup_limit_ip",
+        "console_login_limit_operator",
+        "console_login_limit_ip",
     )
     @classmethod
     def _limit_format(cls, value: str) -> str:
@@ -292,6 +314,13 @@ class Settings(BaseSettings):
         if self.callback_allow_private is not None:
             return self.callback_allow_private
         return self.env == "dev"
+
+    @property
+    def sandbox_allowed(self) -> bool:
+        """Whether sandbox applications may be created and used (default: outside prod)."""
+        if self.allow_sandbox is not None:
+            return self.allow_sandbox
+        return self.env != "prod"
 
     @cached_property
     def key(self) -> bytes:

@@ -31,7 +31,8 @@ def test_apps_create_json_and_the_key_works(live: LiveProvider) -> None:
     made = run_cli("apps", "create", "CLI App", "--json", env=live.env)
     assert made.returncode == 0, made.stderr
     body = json.loads(made.stdout)
-    assert set(body) == {"app_id", "name", "api_key", "account_sid", "auth_token"}
+    assert set(body) == {"app_id", "name", "sandbox", "api_key", "account_sid", "auth_token"}
+    assert body["sandbox"] is False
     assert body["name"] == "CLI App"
     answer = details(live.url, body["api_key"])
     assert answer.status_code == 200
@@ -118,7 +119,7 @@ def test_outbox(live: LiveProvider) -> None:
     assert shown.returncode == 0, shown.stderr
     rows = json.loads(shown.stdout)
     for row in rows:
-        assert set(row) == {"to", "channel", "body", "created_at"}
+        assert set(row) == {"to", "channel", "body", "gateway", "created_at"}
     times = [datetime.fromisoformat(r["created_at"]) for r in rows]
     assert times == sorted(times)  # oldest first
     assert times[-1].tzinfo is not None

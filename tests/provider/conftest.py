@@ -100,11 +100,18 @@ class Phone(DeviceClient):
 class Authy:
     """One application's view of the provider through its Authy REST API."""
 
-    def __init__(self, http: TestClient, services: Services, *, callback_url: str | None) -> None:
+    def __init__(
+        self,
+        http: TestClient,
+        services: Services,
+        *,
+        callback_url: str | None,
+        sandbox: bool = False,
+    ) -> None:
         self.http = http
         self.services = services
         created = services.apps.create(
-            f"Test App {secrets.token_hex(3)}", callback_url=callback_url
+            f"Test App {secrets.token_hex(3)}", callback_url=callback_url, sandbox=sandbox
         )
         self.app_id = created.app.id
         self.key = created.api_key

@@ -74,6 +74,15 @@ def _owners(pids: list[int], inodes: set[int]) -> Counter[int]:
     return owners
 
 
+def _wait_listening(port: int, pids: list[int]) -> None:
+    """Each process binds its own socket once its application is built: wait until all listen."""
+    wait_until(
+        lambda: all(_owners([pid], _listening(port)) for pid in pids),
+        timeout=60,
+        what="every process listening",
+    )
+
+
 @pytest.fixture
 def workers(tmp_path: Path) -> Iterator[tuple[str, int, process.subprocess.Popen[bytes]]]:
     url = f"sqlite:///{tmp_path / 'provider.db'}"
@@ -90,6 +99,7 @@ def workers(tmp_path: Path) -> Iterator[tuple[str, int, process.subprocess.Popen
     )
     try:
         wait_until(lambda: len(_children(proc.pid)) >= 2, what="two worker processes")
+        _wait_listening(port, _children(proc.pid))
         yield base, port, proc
     finally:
         process.stop(proc)
@@ -100,12 +110,6 @@ def test_keep_alive_connections_spread_over_the_processes(
 ) -> None:
     base, port, proc = workers
     pids = _children(proc.pid)
-    # Each process binds its own socket once its application is built: wait until both listen.
-    wait_until(
-        lambda: all(_owners([pid], _listening(port)) for pid in pids),
-        timeout=60,
-        what="both processes listening",
-    )
     # Both processes must be accepting before the burst (each binds its own socket).
     wait_until(
         lambda: (
@@ -133,7 +137,7 @@ def test_keep_alive_connections_spread_over_the_processes(
 def test_a_process_that_dies_is_replaced(
     workers: tuple[str, int, process.subprocess.Popen[bytes]],
 ) -> None:
-    base, _, proc = workers
+    base, port, proc = workers
     first = _children(proc.pid)
     os.kill(first[0], signal.SIGKILL)
     replaced = wait_until(
@@ -142,6 +146,7 @@ def test_a_process_that_dies_is_replaced(
         what="a replacement process",
     )
     assert replaced
+    _wait_listening(port, _children(proc.pid))
     for _ in range(20):
         assert httpx.get(base + "/healthz", timeout=30).status_code == 200
     assert proc.poll() is None

@@ -32,6 +32,7 @@ from twofa.provider.api.docs import PlainRoute, plain_route
 from twofa.provider.api.verify_plumbing import install as install_verify
 from twofa.provider.audit.writer import write_buffered
 from twofa.provider.bodylimit import BodyLimit
+from twofa.provider.console.app import mount as mount_console
 from twofa.provider.observability.middleware import Observe
 from twofa.provider.services import Services, build_services
 from twofa.settings import Settings
@@ -183,5 +184,6 @@ def create_app(
     app.include_router(webpush.router)
     if settings.env == "dev" and settings.sms_gateway == "outbox":
         app.include_router(outbox.router)
+    mount_console(app, services, settings)
     web_files.mount(app)
     return app

@@ -97,7 +97,7 @@ def apps_group() -> None:
 
 
 def _app_json(app: Any, api_key: str | None = None) -> dict[str, Any]:
-    body = {"app_id": app.id, "name": app.name}
+    body: dict[str, Any] = {"app_id": app.id, "name": app.name, "sandbox": app.sandbox}
     if api_key is not None:
         body["api_key"] = api_key
     return body
@@ -106,12 +106,18 @@ def _app_json(app: Any, api_key: str | None = None) -> dict[str, Any]:
 @apps_group.command("create")
 @click.argument("name")
 @click.option("--callback-url", default=None, help="Where OneTouch decisions are POSTed.")
+@click.option(
+    "--sandbox",
+    is_flag=True,
+    help="A test application: messages only to the outbox, Authy's test codes 0000000 and "
+    "0000 accepted (refused where TWOFA_ALLOW_SANDBOX is off, the default in prod).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def apps_create(name: str, callback_url: str | None, as_json: bool) -> None:
+def apps_create(name: str, callback_url: str | None, sandbox: bool, as_json: bool) -> None:
     """Create an application and print its API key (shown this once only)."""
     services = _services()
     try:
-        created = services.apps.create(name, callback_url=callback_url)
+        created = services.apps.create(name, callback_url=callback_url, sandbox=sandbox)
     except TwofaError as exc:
         _fail(exc.message)
     account = services.verify.accounts.issue_account(created.app.id)
@@ -120,7 +126,10 @@ def apps_create(name: str, callback_url: str | None, as_json: bool) -> None:
         body.update(account_sid=account.sid, auth_token=account.secret)
         click.echo(json.dumps(body))
         return
-    click.echo(f"Application {created.app.name!r} created (app_id {created.app.id}).")
+    kind = "Sandbox application" if created.app.sandbox else "Application"
+    click.echo(f"{kind} {created.app.name!r} created (app_id {created.app.id}).")
+    if created.app.sandbox:
+        click.echo("[sandbox] no message reaches a phone; tokens 0000000 and 0000 are accepted.")
     click.echo(f"API key: {created.api_key}")
     click.echo(f"Verify v2 Account SID: {account.sid}  auth token: {account.secret}")
     click.echo("Store them now: only their hashes are kept, they cannot be shown again.")
@@ -151,7 +160,8 @@ def apps_list(as_json: bool) -> None:
         state = ""
         if callback["state"] != "ok" or callback["pending"]:
             state = f"  (callback {callback['state']}, {callback['pending']} waiting)"
-        click.echo(f"{row['app_id']:>4}  {row['name']}  {row['callback_url'] or '-'}{state}")
+        mark = "[sandbox] " if row["sandbox"] else ""
+        click.echo(f"{row['app_id']:>4}  {mark}{row['name']}  {row['callback_url'] or '-'}{state}")
 
 
 @apps_group.command("set-callback")
@@ -213,6 +223,7 @@ def outbox_command(to: str | None, as_json: bool) -> None:
                         "to": m.to,
                         "channel": m.channel,
                         "body": m.body,
+                        "gateway": m.gateway,
                         "created_at": m.created_at.isoformat(),
                     }
                     for m in messages
@@ -223,7 +234,8 @@ def outbox_command(to: str | None, as_json: bool) -> None:
     if not messages:
         click.echo("No messages.")
     for m in messages:
-        click.echo(f"{m.created_at:%Y-%m-%d %H:%M:%S}  {m.channel:<4} {m.to}  {m.body}")
+        mark = "[sandbox] " if m.gateway == "sandbox" else ""
+        click.echo(f"{m.created_at:%Y-%m-%d %H:%M:%S}  {m.channel:<4} {m.to}  {mark}{m.body}")
 
 
 @click.group("db")
@@ -281,6 +293,7 @@ def audit_group(ctx: click.Context, as_json: bool, limit: int, event: str | None
                         "app_id": e.app_id,
                         "subject": e.subject,
                         "data": e.data,
+                        "actor": e.actor,
                         "hash": e.hash,
                     }
                     for e in entries
@@ -293,6 +306,7 @@ def audit_group(ctx: click.Context, as_json: bool, limit: int, event: str | None
         click.echo(
             f"{seq!s:>6}  {e.created_at:%Y-%m-%d %H:%M:%S}  {e.event:<22} "
             f"{e.subject}  {json.dumps(e.data) if e.data else ''}"
+            f"{f'  by {e.actor}' if e.actor else ''}"
         )
 
 
@@ -327,6 +341,8 @@ def register(cli: click.Group) -> None:
     """Add the provider's commands to the ``twofa`` group."""
     from twofa.provider.devices_cli import apps_multi_device, apps_number_choices, devices_group
     from twofa.provider.fraud_cli import fraud_group
+    from twofa.provider.operators_cli import operators_group
+    from twofa.provider.users_cli import users_group
     from twofa.provider.verify.cli import register_app_commands
 
     register_app_commands(apps_group, _services, _fail)
@@ -342,3 +358,5 @@ def register(cli: click.Group) -> None:
     ):
         cli.add_command(command)
     cli.add_command(fraud_group)
+    cli.add_command(operators_group)
+    cli.add_command(users_group)

@@ -33,6 +33,14 @@ def parse_phone(country_code: int | str, number: str) -> Phone | None:
     We check that the number is *possible* (its length fits the country's plan), not that it is
     currently assigned: fictional test ranges such as 555-01xx must keep working.
     """
+    parsed = parse_phone_number(country_code, number)
+    return parsed[0] if parsed is not None else None
+
+
+def parse_phone_number(
+    country_code: int | str, number: str
+) -> tuple[Phone, phonenumbers.PhoneNumber] | None:
+    """``parse_phone``, with the parsed number for further checks (no second parse)."""
     if not isinstance(number, str) or not _ALLOWED.match(number):
         return None
     code = str(country_code).strip().lstrip("+")
@@ -48,7 +56,8 @@ def parse_phone(country_code: int | str, number: str) -> Phone | None:
         return None
     if parsed.country_code != int(code) or not phonenumbers.is_possible_number(parsed):
         return None
-    return Phone(parsed.country_code, phonenumbers.format_number(parsed, PhoneNumberFormat.E164))
+    e164 = phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+    return Phone(parsed.country_code, e164), parsed
 
 
 def mask_status(phone: Phone) -> str:

@@ -24,11 +24,16 @@ from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import MessagingService, make_gateway
 from twofa.provider.messaging.email import make_email_gateway
 from twofa.provider.observability import metrics
+from twofa.provider.operators.passkeys import OperatorPasskeys
+from twofa.provider.operators.service import OperatorService
+from twofa.provider.operators.sessions import ConsoleSessions
 from twofa.provider.phones.service import PhoneVerificationService
 from twofa.provider.push.service import PushService
 from twofa.provider.push.view import number_key
 from twofa.provider.ratelimit import Limits, make_limits
+from twofa.provider.reports.service import ReportService
 from twofa.provider.retention import Retention
+from twofa.provider.users.importer import UserImporter
 from twofa.provider.users.service import UserService
 from twofa.provider.verify.bundle import Verify, build_verify
 from twofa.provider.verify.webhook_sender import VerifyWebhookSender
@@ -51,6 +56,7 @@ class Services:
     fraud: FraudGuard
     apps: AppService
     users: UserService
+    importer: UserImporter
     messaging: MessagingService
     codes: CodeService
     phones: PhoneVerificationService
@@ -60,6 +66,10 @@ class Services:
     devices: DeviceService
     verify: Verify
     webpush: WebPushService
+    operators: OperatorService
+    console_sessions: ConsoleSessions
+    passkeys: OperatorPasskeys
+    reports: ReportService
 
     def close(self) -> None:
         self.db.dispose()
@@ -121,8 +131,14 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         limits=limits,
         audit=audit,
         fraud=fraud,
-        apps=AppService(db, keyring, allow_private_callbacks=settings.allow_private_callbacks),
+        apps=AppService(
+            db,
+            keyring,
+            allow_private_callbacks=settings.allow_private_callbacks,
+            allow_sandbox=settings.sandbox_allowed,
+        ),
         users=UserService(db, keyring, settings, audit),
+        importer=UserImporter(db, keyring, settings, audit),
         messaging=messaging,
         codes=CodeService(
             db, keyring, settings, messaging, limits, audit, usage, verifier, guard=fraud
@@ -144,4 +160,8 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
         ),
         verify=verify,
         webpush=webpush,
+        operators=OperatorService(db, keyring, settings, audit),
+        console_sessions=ConsoleSessions(db, settings, audit),
+        passkeys=OperatorPasskeys(db, audit),
+        reports=ReportService(db, audit, settings),
     )

@@ -72,6 +72,7 @@ users = Table(
     Column("created_at", When, nullable=False),
     # Set for users moved in from Authy with their Authy id kept (``twofa users import``).
     Column("imported_at", When),
+    Column("name", String(100)),  # optional, from an import file; shown to operators only
     UniqueConstraint("app_id", "phone_e164", name="uq_users_app_phone"),
     sqlite_autoincrement=True,
 )
@@ -297,6 +298,9 @@ audit_log = Table(
     Column("data", JSON, nullable=False),
     Column("prev_hash", String(64)),
     Column("hash", String(64)),
+    # Who made the change: "operator:<name>" for the console, "cli" for a command; NULL for
+    # the API's own events. Part of the chained hash when set.
+    Column("actor", String(100), index=True),
 )
 
 # Fraud guard: sends and conversions per (application, destination prefix) in time buckets, and
@@ -499,4 +503,62 @@ verify_messaging_configurations = Table(
     Column("updated_at", When, nullable=False),
     UniqueConstraint("service_id", "country", name="uq_verify_messaging_configurations_country"),
     sqlite_autoincrement=True,
+)
+
+
+# Operator console ------------------------------------------------------------------------------
+
+operators = Table(
+    "operators",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),  # lower case
+    Column("role", String(20), nullable=False),  # admin, helpdesk, read-only
+    Column("password_hash", String(200), nullable=False),  # Argon2id
+    Column("totp_secret_enc", Text),  # encrypted with the keyring; NULL: no TOTP enrolled
+    Column("totp_last_step", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("created_at", When, nullable=False),
+    Column("disabled_at", When),
+    sqlite_autoincrement=True,
+)
+
+# WebAuthn credentials (security keys, passkeys) of an operator.
+operator_credentials = Table(
+    "operator_credentials",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("operator_id", ForeignKey("operators.id", ondelete="CASCADE"), nullable=False),
+    Column("credential_id", String(1400), nullable=False, unique=True),  # base64url
+    Column("public_key", Text, nullable=False),  # COSE key, base64url
+    Column("sign_count", BigInteger, nullable=False, default=0),
+    Column("name", String(100), nullable=False),
+    Column("created_at", When, nullable=False),
+    Column("last_used_at", When),
+)
+Index("ix_operator_credentials_operator", operator_credentials.c.operator_id)
+
+# Signed-in console sessions; the cookie holds a random token, the row its SHA-256.
+operator_sessions = Table(
+    "operator_sessions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("operator_id", ForeignKey("operators.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", When, nullable=False),
+    Column("seen_at", When, nullable=False),
+    Column("verified_at", When, nullable=False),  # the last second factor (re-authentication)
+    Column("address", String(64)),
+    Column("ended_at", When),
+)
+Index("ix_operator_sessions_operator", operator_sessions.c.operator_id)
+
+# WebAuthn challenges, single use: taken by a DELETE so one assertion cannot be replayed.
+operator_challenges = Table(
+    "operator_challenges",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("challenge", String(100), nullable=False, unique=True),  # base64url
+    Column("operator_id", ForeignKey("operators.id", ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(20), nullable=False),  # register, sign_in, reauth
+    Column("expires_at", When, nullable=False, index=True),
 )

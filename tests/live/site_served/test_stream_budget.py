@@ -16,16 +16,17 @@ from typing import Any
 import httpx
 import pytest
 from waitress.server import create_server
+from waitress.wasyncore import close_all
 
 from tests.live.site.conftest import make_settings
 from tests.live.site_served.conftest import CALLBACK_PATH, WebBrowser, close_site
 from tests.servers import LiveProvider, TestDevice
 from twofa.site.app import create_app
-from twofa.site.auth.second_factor import KEEPALIVE_SECONDS
 from twofa.site.services import EXTENSION
 
 THREADS = 8
 STREAMS = 3
+KEEPALIVE_SECONDS = 1.0  # waitress learns that a client left at the next keep-alive write
 
 
 class Waitress:
@@ -46,6 +47,7 @@ class Waitress:
             site_threads=THREADS,
             site_max_streams=STREAMS,
             site_stream_max_seconds=60,
+            site_stream_keepalive_seconds=KEEPALIVE_SECONDS,
             site_signup_limit_ip="100/3600",  # every member signs up from 127.0.0.1
         )
         self.app = create_app(settings)
@@ -78,8 +80,12 @@ class Waitress:
         deadline = time.monotonic() + KEEPALIVE_SECONDS + 30
         while self.open_streams and time.monotonic() < deadline:
             time.sleep(0.1)
-        self.server.close()
+        # The single-socket server's close() stops only its listener; end its channels and
+        # threads as waitress's multi-socket server does, so the loop returns.
+        self.server.task_dispatcher.shutdown()
+        close_all(self.server._map)  # type: ignore[union-attr]
         self.thread.join(10)
+        assert not self.thread.is_alive()
         close_site(self.app)
 
 

@@ -24,6 +24,7 @@ class App:
     api_key_salt: str
     created_at: datetime
     number_choices: bool = False  # number matching offers 3 numbers to tap (not recommended)
+    sandbox: bool = False  # messages only to the outbox; Authy's test codes (apps/sandbox.py)
 
     @classmethod
     def from_row(cls, row: Any) -> App:
@@ -41,6 +42,7 @@ class App:
             api_key_salt=row.api_key_salt,
             created_at=aware(row.created_at),
             number_choices=bool(getattr(row, "number_choices", False)),
+            sandbox=bool(getattr(row, "sandbox", False)),
         )
 
 

@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from twofa.crypto import Keyring, api_key_hash, new_salt, public_id
-from twofa.errors import InvalidApiKey, InvalidRequest, NotFound
+from twofa.crypto import Keyring, api_key_hash, is_sandbox_key, new_salt, public_id
+from twofa.errors import InvalidApiKey, InvalidRequest, NotFound, SandboxRefused
 from twofa.provider.apps import store
 from twofa.provider.apps.model import App
 from twofa.provider.deliveries import destination
@@ -53,19 +53,35 @@ class AppService:
     """Applications and their API keys."""
 
     def __init__(
-        self, db: Database, keyring: Keyring, *, allow_private_callbacks: bool = False
+        self,
+        db: Database,
+        keyring: Keyring,
+        *,
+        allow_private_callbacks: bool = False,
+        allow_sandbox: bool = True,
     ) -> None:
         self._db = db
         self._keyring = keyring
         self._allow_private = allow_private_callbacks
+        self.allow_sandbox = allow_sandbox
         self._auth_cache: dict[str, tuple[App, float]] = {}
 
-    def create(self, name: str, *, callback_url: str | None = None) -> CreatedApp:
-        """A new application with a fresh API key (returned once)."""
+    def create(
+        self, name: str, *, callback_url: str | None = None, sandbox: bool = False
+    ) -> CreatedApp:
+        """A new application with a fresh API key (returned once).
+
+        A sandbox application (``apps/sandbox.py``) only where the deployment allows them.
+        """
         name = clean(name).strip()  # shown on devices and terminals: no controls, no bidi
         if not name or len(name) > 100:
             raise InvalidRequest("application name must be 1 to 100 characters")
-        salt = new_salt()
+        if sandbox and not self.allow_sandbox:
+            raise InvalidRequest(
+                "sandbox applications are not allowed on this deployment "
+                "(TWOFA_ALLOW_SANDBOX=false, the default when TWOFA_ENV=prod)"
+            )
+        salt = new_salt(sandbox=sandbox)
         key = self._keyring.api_key(salt)
         with self._db.write() as conn:
             app = store.insert_app(
@@ -76,6 +92,7 @@ class AppService:
                 callback_url=self._checked(callback_url),
                 public_id=public_id(),
                 now=utcnow(),
+                sandbox=sandbox,
             )
         return CreatedApp(app, key)
 
@@ -85,9 +102,14 @@ class AppService:
         Answers are cached for ``AUTH_CACHE_SECONDS``: every API call authenticates, and the
         cache saves a query on each. Changes made through this service clear it at once; other
         processes see a rotated key or a new callback URL within that many seconds.
+
+        Where sandboxes are not allowed, a sandbox application's key answers 401/60001 with
+        its own message, so nobody mistakes a test integration for a broken one.
         """
         if not api_key or len(api_key) > 200:
             raise InvalidApiKey()
+        if not self.allow_sandbox and is_sandbox_key(api_key):
+            raise SandboxRefused()
         digest = api_key_hash(api_key)
         cached = self._auth_cache.get(digest)
         now = time.monotonic()
@@ -97,6 +119,8 @@ class AppService:
             app = store.by_key_digest(conn, digest)
         if app is None:
             raise InvalidApiKey()
+        if app.sandbox and not self.allow_sandbox:
+            raise SandboxRefused()
         if len(self._auth_cache) > 10_000:
             self._auth_cache.clear()
         self._auth_cache[digest] = (app, now + AUTH_CACHE_SECONDS)
@@ -160,7 +184,11 @@ class AppService:
         """Replace the API key; the old one stops working at once here, and within
         ``AUTH_CACHE_SECONDS`` in other provider processes."""
         self._auth_cache.clear()
-        salt = new_salt()
+        with self._db.read() as conn:
+            current = store.by_id(conn, app_id)
+        if current is None:
+            raise NotFound(f"No application with id {app_id}")
+        salt = new_salt(sandbox=current.sandbox)  # a sandbox stays one
         key = self._keyring.api_key(salt)
         with self._db.write() as conn:
             replaced = store.set_api_key(conn, app_id, digest=api_key_hash(key), salt=salt)

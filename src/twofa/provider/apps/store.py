@@ -24,6 +24,7 @@ def insert_app(
     callback_url: str | None,
     public_id: str,
     now: datetime,
+    sandbox: bool = False,
 ) -> App:
     """A new application with every feature on."""
     row = conn.execute(
@@ -40,6 +41,7 @@ def insert_app(
             calls_enabled=True,
             onetouch_enabled=True,
             generic_tokens_enabled=True,
+            sandbox=sandbox,
             created_at=now,
         )
         .returning(*apps.c)
@@ -64,6 +66,11 @@ def matching(conn: Connection, ref: str) -> list[App]:
         select(apps).where((apps.c.public_id == ref) | (apps.c.name == ref) | (apps.c.id == number))
     ).all()
     return [App.from_row(r) for r in rows]
+
+
+def is_sandbox(conn: Connection, app_id: int) -> bool:
+    """Whether the application is a sandbox (False for an unknown id)."""
+    return bool(conn.execute(select(apps.c.sandbox).where(apps.c.id == app_id)).scalar())
 
 
 def all_apps(conn: Connection) -> list[App]:

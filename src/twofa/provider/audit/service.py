@@ -60,6 +60,7 @@ class Entry:
     data: dict[str, Any]
     prev_hash: str | None
     hash: str | None
+    actor: str | None = None  # "operator:<name>", "cli"; None for the API's own events
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,18 +85,23 @@ def entry_hash(
     app_id: int | None,
     subject: str,
     data: dict[str, Any],
+    actor: str | None = None,
 ) -> str:
-    """The chained hash of one entry: SHA-256 over the previous hash and canonical JSON."""
-    canonical = _canonical(
-        {
-            "seq": seq,
-            "created_at": created_at.astimezone(UTC).isoformat(),
-            "event": event,
-            "app_id": app_id,
-            "subject": subject,
-            "data": data,
-        }
-    )
+    """The chained hash of one entry: SHA-256 over the previous hash and canonical JSON.
+
+    ``actor`` enters the JSON only when set, so entries written before it existed keep their
+    hashes."""
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "created_at": created_at.astimezone(UTC).isoformat(),
+        "event": event,
+        "app_id": app_id,
+        "subject": subject,
+        "data": data,
+    }
+    if actor is not None:
+        fields["actor"] = actor
+    canonical = _canonical(fields)
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 
@@ -109,6 +115,7 @@ def _entry(row: Any) -> Entry:
         row.data or {},
         row.prev_hash,
         row.hash,
+        row.actor,
     )
 
 
@@ -128,6 +135,7 @@ class AuditLog:
         subject: str = "",
         data: dict[str, Any] | None = None,
         conn: Connection | None = None,
+        actor: str | None = None,
     ) -> None:
         """Append an event inside ``conn``'s transaction, or buffer it when there is none.
 
@@ -135,6 +143,9 @@ class AuditLog:
         wrong code, a refused request) are the ones an attacker can produce at will; they are
         buffered and written in batches by ``flush``, so they cannot turn every guess into a
         database write. A crash loses at most the last flush interval of them.
+
+        ``actor`` names who made a change by hand: ``operator:<name>`` from the console,
+        ``cli`` from a command.
         """
         values = {
             "created_at": utcnow(),
@@ -142,6 +153,7 @@ class AuditLog:
             "app_id": app_id,
             "subject": subject[:200],
             "data": data or {},
+            "actor": actor[:100] if actor else None,
         }
         if conn is not None:
             conn.execute(_INSERT, values)
@@ -268,6 +280,7 @@ class AuditLog:
                     row.app_id,
                     row.subject,
                     row.data or {},
+                    row.actor,
                 )
                 chained.append({"row_id": row.id, "n": seq, "prev": prev, "digest": digest})
                 prev = digest
@@ -320,6 +333,7 @@ class AuditLog:
                         row.app_id,
                         row.subject,
                         row.data or {},
+                        row.actor,
                     )
                     if row.prev_hash != prev or row.hash != digest:
                         return Verification(

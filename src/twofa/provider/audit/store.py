@@ -33,6 +33,7 @@ _INSERT_CHAINED = insert(audit_log).values(
     app_id=bindparam("app_id"),
     subject=bindparam("subject"),
     data=bindparam("data"),
+    actor=bindparam("actor"),
     prev_hash=bindparam("prev_hash"),
     hash=bindparam("hash"),
 )
@@ -70,6 +71,7 @@ class AuditStore:
                     event["app_id"],
                     event["subject"],
                     event["data"],
+                    event["actor"],
                 )
                 rows.append(
                     self._insert.params(
@@ -80,6 +82,7 @@ class AuditStore:
                             "app_id": event["app_id"],
                             "subject": event["subject"],
                             "data": json.dumps(event["data"]),
+                            "actor": event["actor"],
                             "prev_hash": prev,
                             "hash": digest,
                         }

@@ -24,6 +24,7 @@ class Secret:
     digits: int
     step: int
     last_step: int
+    kind: str  # "app" or "generic": what a verification it passes is counted as
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class SentCode:
     id: int
     code_hash: str
     used: bool
+    channel: str  # "sms" or "call"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +54,15 @@ _USER_WITH_SECRETS = (
         totp_secrets.c.digits,
         totp_secrets.c.step,
         totp_secrets.c.last_step,
+        totp_secrets.c.kind,
     )
     .select_from(users.outerjoin(totp_secrets, totp_secrets.c.user_id == users.c.id))
     .where(users.c.id == bindparam("user_id"), users.c.app_id == bindparam("app_id"))
 )
-_CODES = select(sent_codes.c.id, sent_codes.c.code_hash, sent_codes.c.used_at).where(
-    sent_codes.c.user_id == bindparam("user_id"), sent_codes.c.expires_at > bindparam("now")
+_CODES = (
+    select(sent_codes.c.id, sent_codes.c.code_hash, sent_codes.c.used_at, sent_codes.c.channel)
+    .where(sent_codes.c.user_id == bindparam("user_id"), sent_codes.c.expires_at > bindparam("now"))
+    .order_by(sent_codes.c.id)
 )
 _SPEND_STEP = (
     update(totp_secrets)
@@ -106,7 +111,7 @@ class VerificationStore:
                 found = self._codes.execute(
                     cursor, {"user_id": user_id, "now": self._db.time(codes_after)}
                 ).fetchall()
-                codes = [SentCode(r[0], r[1], r[2] is not None) for r in found]
+                codes = [SentCode(r[0], r[1], r[2] is not None, r[3]) for r in found]
         secrets = [Secret(*row[2:]) for row in rows if row[2] is not None]
         return Material(rows[0][0], bool(rows[0][1]), secrets, codes)
 
@@ -119,6 +124,11 @@ class VerificationStore:
             if confirm:
                 self._confirm.execute(cursor, {"owner_id": user_id})
         return True
+
+    def confirm(self, user_id: int) -> None:
+        """Mark the user confirmed (a sandbox application's test token passed)."""
+        with self._db.cursor(write=True) as cursor:
+            self._confirm.execute(cursor, {"owner_id": user_id})
 
     def spend_code(self, user_id: int, code_id: int, at: datetime, *, confirm: bool) -> bool:
         """Use a sent code once; using any code spends every other code of the user too."""

@@ -21,14 +21,18 @@ REFUSED_LINE_TYPES = {
 NON_GEOGRAPHIC = "001"  # phonenumbers' region for +800, +808, +870, +881, +882, +883, +888, +979
 
 
-def refused_line_type(phone: Phone) -> str | None:
-    """The name of the phone's line type when it is one twofa never sends to, else None."""
-    return REFUSED_LINE_TYPES.get(phonenumbers.number_type(phonenumbers.parse(phone.e164)))
+def refused_line_type(
+    phone: Phone, *, number: phonenumbers.PhoneNumber | None = None
+) -> str | None:
+    """The name of the phone's line type when it is one twofa never sends to, else None
+    (``number``: the phone already parsed, which saves parsing it again)."""
+    parsed = number if number is not None else phonenumbers.parse(phone.e164)
+    return REFUSED_LINE_TYPES.get(phonenumbers.number_type(parsed))
 
 
-def check_line_type(phone: Phone) -> None:
+def check_line_type(phone: Phone, *, number: phonenumbers.PhoneNumber | None = None) -> None:
     """400/60083 for a premium-rate, shared-cost, UAN or personal number."""
-    kind = refused_line_type(phone)
+    kind = refused_line_type(phone, number=number)
     if kind is not None:
         raise LineTypeRefused(kind)
 

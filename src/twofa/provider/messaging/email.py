@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Protocol
 
+from twofa.provider.apps.sandbox import SANDBOX_GATEWAY
 from twofa.provider.messaging.gateways import GatewayError
 from twofa.settings import Settings
 
@@ -46,6 +47,12 @@ class OutboxEmail:
 
     def send(self, email: Email) -> None:
         return None
+
+
+class SandboxEmail(OutboxEmail):
+    """A sandbox application's e-mail: stored only, whatever gateway the deployment uses."""
+
+    name = SANDBOX_GATEWAY
 
 
 class ConsoleEmail:

@@ -11,6 +11,7 @@ from xml.sax.saxutils import escape
 
 import httpx
 
+from twofa.provider.apps.sandbox import SANDBOX_GATEWAY
 from twofa.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,12 @@ class OutboxGateway:
 
     def send(self, message: Message) -> None:
         return None
+
+
+class SandboxGateway(OutboxGateway):
+    """A sandbox application's messages: stored only, whatever gateway the deployment uses."""
+
+    name = SANDBOX_GATEWAY
 
 
 class ConsoleGateway:

@@ -19,6 +19,7 @@ from twofa.errors import ApprovalRequestNotFound, ApprovalRequestNotPending, Use
 from twofa.events import EventBus
 from twofa.provider.apps.model import App
 from twofa.provider.audit.service import AuditLog
+from twofa.provider.messaging.service import record_stored_only
 from twofa.provider.observability import metrics
 from twofa.provider.push import store
 from twofa.provider.push.callback import callback_body, enqueue_callback
@@ -78,13 +79,26 @@ class PushService:
                 data={"uuid": request.uuid},
                 conn=conn,
             )
-            woken = queue_wake_ups(
-                conn,
-                uuid=request.uuid,
-                phone_e164=user.phone.e164,
-                expires_at=request.expires_at,
-                now=now,
-            )
+            if app.sandbox:
+                # No wake-up for a push service to carry: the outbox shows the request instead
+                # (the phone's own event stream, below, is ours and still tells its devices).
+                record_stored_only(
+                    conn,
+                    app_id=app.id,
+                    to=user.phone.e164,
+                    channel="push",
+                    body=f"OneTouch request {request.uuid}: {request.message}",
+                    now=now,
+                )
+                woken = 0
+            else:
+                woken = queue_wake_ups(
+                    conn,
+                    uuid=request.uuid,
+                    phone_e164=user.phone.e164,
+                    expires_at=request.expires_at,
+                    now=now,
+                )
         self._bus.publish(phone_topic(user.phone.e164), self.device_event(request, app, user))
         if woken:
             self._bus.publish("deliveries", {"type": "enqueued"})

@@ -11,7 +11,7 @@ from twofa.errors import UserInvalid
 from twofa.otp import random_secret
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.fraud.policy import check_line_type
-from twofa.provider.phone_numbers import Phone, parse_phone
+from twofa.provider.phone_numbers import Phone, parse_phone_number
 from twofa.provider.users import store
 from twofa.provider.users.model import Device, User, parse_authy_id
 from twofa.provider.users.store import active_devices, load_user
@@ -30,7 +30,7 @@ def validate_new_user(email: Any, cellphone: Any, country_code: Any) -> tuple[st
             normalized_email = validate_email(email, check_deliverability=False).normalized
         except EmailNotValidError:
             fields["email"] = "is invalid"
-    phone = None
+    parsed = None
     if country_code is None or country_code == "":
         country_code = 1
     if isinstance(cellphone, int) and not isinstance(cellphone, bool):
@@ -40,12 +40,14 @@ def validate_new_user(email: Any, cellphone: Any, country_code: Any) -> tuple[st
         and isinstance(country_code, int | str)
         and not isinstance(country_code, bool)
     ):
-        phone = parse_phone(country_code, cellphone)
-    if phone is None:
+        parsed = parse_phone_number(country_code, cellphone)
+    if parsed is None:
         fields["cellphone"] = "is invalid"
-    if fields or phone is None:
+    if fields or parsed is None:
         raise UserInvalid(fields=fields)
-    check_line_type(phone)  # 60083: premium-rate and similar numbers would cost every message
+    phone, number = parsed
+    # 60083: premium-rate and similar numbers would cost every message
+    check_line_type(phone, number=number)
     return normalized_email, phone
 
 

@@ -73,9 +73,10 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
 class VerifyAccounts:
     """Issue, list, revoke and check Verify credentials."""
 
-    def __init__(self, db: Database, keyring: Keyring) -> None:
+    def __init__(self, db: Database, keyring: Keyring, *, allow_sandbox: bool = True) -> None:
         self._db = db
         self._keyring = keyring
+        self._allow_sandbox = allow_sandbox
         self._cache: dict[tuple[str, str], tuple[Account, float]] = {}
 
     def issue_account(self, app_id: int) -> IssuedSecret:
@@ -203,7 +204,8 @@ class VerifyAccounts:
             raise NotFound(f"No active API key {sid}")
 
     def authenticate(self, header: str | None) -> Account:
-        """The account behind HTTP Basic credentials; 401/20003 for anything else.
+        """The account behind HTTP Basic credentials; 401/20003 for anything else (a sandbox
+        application's too, where sandboxes are not allowed).
 
         Answers are cached briefly: every call authenticates, and this saves a query on each.
         """
@@ -220,7 +222,7 @@ class VerifyAccounts:
             return cached[0]
         with self._db.read() as conn:
             row = conn.execute(
-                select(verify_credentials, apps.c.name)
+                select(verify_credentials, apps.c.name, apps.c.sandbox)
                 .join(apps, apps.c.id == verify_credentials.c.app_id)
                 .where(verify_credentials.c.sid == user)
             ).first()
@@ -239,6 +241,9 @@ class VerifyAccounts:
             or not hmac.compare_digest(row.secret_hash, digest)
         ):
             raise AuthenticationFailed()
+        if row.sandbox and not self._allow_sandbox:
+            # A sandbox application's credentials where sandboxes are refused (production).
+            raise AuthenticationFailed("Sandbox credentials are not accepted by this deployment")
         account = Account(row.app_id, row.name, account_row.sid, row.sid)
         if len(self._cache) > 10_000:
             self._cache.clear()

@@ -48,7 +48,7 @@ def build_verify(
     webhooks.enqueue = enqueue_webhook
     factors = FactorService(db, keyring, audit, webhooks)
     return Verify(
-        accounts=VerifyAccounts(db, keyring),
+        accounts=VerifyAccounts(db, keyring, allow_sandbox=settings.sandbox_allowed),
         services=ServiceCatalog(db, audit),
         verifications=VerificationService(
             db,

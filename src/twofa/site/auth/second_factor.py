@@ -34,7 +34,6 @@ from twofa.site.services import services
 from twofa.site.streams import Refusal, StreamSlot
 
 Page = str | Response | tuple[str, int]
-KEEPALIVE_SECONDS = 15.0
 
 
 @bp.get("/login/wait")
@@ -75,6 +74,7 @@ def events() -> Response:
         return _no_stream(slot)
     uuid = attempt.approval_uuid
     deadline = time.monotonic() + svc.settings.site_stream_max_seconds
+    keepalive = svc.settings.site_stream_keepalive_seconds
 
     def frame(state: str) -> str:
         return f"event: status\ndata: {json.dumps({'status': state})}\n\n"
@@ -94,7 +94,7 @@ def events() -> Response:
                 # The callback's event, or the provider asked at a bounded interval (the SDK's
                 # wait_for_decision), whichever comes first: a lost callback costs seconds.
                 state = svc.auth.wait_for_decision(
-                    attempt, timeout=min(KEEPALIVE_SECONDS, left), heard=watch.status
+                    attempt, timeout=min(keepalive, left), heard=watch.status
                 )
                 yield frame(state) if state in FINAL_STATUSES else ": keepalive\n\n"
 

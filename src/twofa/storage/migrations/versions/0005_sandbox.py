@@ -21,10 +21,12 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("imported_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("name", sa.String(length=100), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("users") as batch:
+        batch.drop_column("name")
         batch.drop_column("imported_at")
     with op.batch_alter_table("apps") as batch:
         batch.drop_column("sandbox")

@@ -1,0 +1,1 @@
+"""Console operators: accounts, passwords, second factors (TOTP and WebAuthn), sessions."""
