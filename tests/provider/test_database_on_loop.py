@@ -110,3 +110,39 @@ def test_an_unreachable_server_is_a_503() -> None:
     with pytest.raises(OperationalError):  # rendered as a 503 by the provider's handler
         asyncio.run(scenario())
     db.dispose()
+
+
+def test_another_loop_uses_worker_threads_until_the_first_lets_go(db: Database) -> None:
+    def where() -> int:
+        with db.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return threading.get_ident()
+
+    async def run() -> int:
+        return await db.run(where, on_loop=True)
+
+    async def run_and_dispose() -> int:
+        ran_in = await run()
+        await db.dispose_async()
+        return ran_in
+
+    here = threading.get_ident()
+    first = asyncio.new_event_loop()
+    try:
+        assert first.run_until_complete(run()) == here  # the pool now lives on this loop
+        assert asyncio.run(run()) != here  # another loop: a worker thread, not that pool
+        first.run_until_complete(db.dispose_async())
+    finally:
+        first.close()
+    assert asyncio.run(run_and_dispose()) == here  # let go of: the next loop may take it
+
+
+def test_reads_and_writes_from_a_worker_thread_on_the_blocking_driver(db: Database) -> None:
+    with db.write() as conn:
+        conn.execute(text("CREATE TABLE probe (n integer NOT NULL)"))
+    for n in range(3):  # the same pooled connections, read without a transaction, then written
+        with db.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM probe")
+            assert cursor.fetchone()[0] == n
+        with db.cursor(write=True) as cursor:
+            cursor.execute("INSERT INTO probe (n) VALUES (%s)", (n,))

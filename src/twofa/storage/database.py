@@ -13,6 +13,7 @@ trip awaits the driver instead of blocking a worker thread (see ``run``).
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import sqlite3
@@ -112,6 +113,7 @@ class Database:
     ) -> None:
         self.engine = engine
         self.async_engine = async_engine  # PostgreSQL: the asyncio driver, for ``on_loop``
+        self._async_loop: asyncio.AbstractEventLoop | None = None  # the loop its pool is on
         self._on_hop = on_hop  # told each time ``run`` leaves the event loop for a held lock
         self.lock_timeout = lock_timeout
         self.is_sqlite = engine.dialect.name == "sqlite"
@@ -144,10 +146,18 @@ class Database:
             except WouldBlock:
                 if self._on_hop is not None:
                     self._on_hop()
-        elif on_loop and self.async_engine is not None:
+        elif on_loop and self.async_engine is not None and self._owns_loop():
             async with self.async_engine.connect() as conn:
                 return await conn.run_sync(_on_connection, work)
         return await anyio.to_thread.run_sync(work)
+
+    def _owns_loop(self) -> bool:
+        """True on the loop whose connections the async engine holds (the first to use it
+        until ``dispose_async``): another loop (a test client's, say) uses worker threads."""
+        loop = asyncio.get_running_loop()
+        if self._async_loop is None:
+            self._async_loop = loop
+        return self._async_loop is loop
 
     def without_waiting(self, work: Callable[[], T]) -> T:
         """Run ``work`` here (on the event loop); ``WouldBlock`` if it would wait for a lock."""
@@ -315,8 +325,9 @@ class Database:
 
     async def dispose_async(self) -> None:
         """Close the async engine's connections (they belong to the loop that made them)."""
-        if self.async_engine is not None:
+        if self.async_engine is not None and self._async_loop is asyncio.get_running_loop():
             await self.async_engine.dispose()
+            self._async_loop = None
 
     def dispose(self) -> None:
         self.engine.dispose()
