@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
+from twofa.errors import ServiceUnavailable
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.audit.writer import write_buffered
 from twofa.provider.services import Services
+from twofa.storage.database import Database
 
 
 def metric(name: str) -> float:
@@ -71,23 +73,34 @@ def test_a_flood_is_written_in_batches(services: Services) -> None:
     assert len(inserts) < 100  # not one write per event
 
 
-class Down:
-    """A database that is unreachable."""
+class Outage:
+    """The real database behind a switch: while ``down``, every transaction fails as it does
+    when the server is unreachable."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.down = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.db, name)
 
     @contextmanager
-    def write(self) -> Iterator[Any]:
-        raise OSError("database unreachable")
-        yield
+    def cursor(self, *, write: bool = False) -> Iterator[Any]:
+        if self.down:
+            raise ServiceUnavailable()
+        with self.db.cursor(write=write) as cursor:
+            yield cursor
 
 
 def test_events_wait_in_order_while_the_database_is_down(services: Services) -> None:
-    audit = AuditLog(Down(), buffer=10)  # type: ignore[arg-type]
+    outage = Outage(services.db)
+    audit = AuditLog(outage, buffer=10)  # type: ignore[arg-type]
     for n in range(4):
         audit.record("code.failed", subject=f"user:{n}")
-    with pytest.raises(OSError):
+    with pytest.raises(ServiceUnavailable):
         audit.flush()
     assert [e["subject"] for e in audit._buffer] == [f"user:{n}" for n in range(4)]
-    audit._db = services.db
+    outage.down = False
     assert audit.flush_all() == 4
     assert [e.subject for e in services.audit.entries(event="code.failed")] == [
         f"user:{n}" for n in range(4)
@@ -97,7 +110,7 @@ def test_events_wait_in_order_while_the_database_is_down(services: Services) -> 
 def test_a_full_buffer_counts_and_logs_what_it_drops(
     services: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
-    audit = AuditLog(Down(), buffer=3)  # type: ignore[arg-type]
+    audit = AuditLog(Outage(services.db), buffer=3)  # type: ignore[arg-type]
     before = metric("twofa_audit_events_dropped_total")
     with caplog.at_level(logging.ERROR):
         for n in range(5):

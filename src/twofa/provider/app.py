@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI
 
@@ -51,13 +52,15 @@ async def _every(
     name: str,
     *,
     runner: Callable[[], bool] | None = None,
+    run: Callable[[Callable[[], object]], Awaitable[object]] = asyncio.to_thread,
 ) -> None:
-    """Run a blocking maintenance ``job`` in a worker thread every ``seconds``, forever; with
-    ``runner``, only while it says this process is the deployment's job runner."""
+    """Run a blocking maintenance ``job`` every ``seconds``, forever, in a worker thread (or
+    with ``run``); with ``runner``, only while it says this process is the deployment's job
+    runner."""
     while True:
         try:
             if runner is None or await asyncio.to_thread(runner):
-                await asyncio.to_thread(job)
+                await run(job)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -99,7 +102,13 @@ def create_app(
                 # counters.
                 asyncio.create_task(write_buffered(services.audit)),
                 asyncio.create_task(
-                    _every(USAGE_FLUSH_SECONDS, services.codes.usage.flush, "usage counters")
+                    _every(
+                        USAGE_FLUSH_SECONDS,
+                        services.codes.usage.flush,
+                        "usage counters",
+                        # On the loop, beside verifications (PostgreSQL: asyncio driver).
+                        run=functools.partial(services.db.run, on_loop=True),
+                    )
                 ),
                 # Expire overdue requests so devices hear of it without anyone reading them.
                 asyncio.create_task(
@@ -132,6 +141,7 @@ def create_app(
                 with contextlib.suppress(Exception):
                     await asyncio.to_thread(flush)
             await services.bus.close()
+            await services.db.dispose_async()
             jobs.release()
             services.close()
 

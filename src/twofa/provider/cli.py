@@ -281,6 +281,7 @@ def audit_group(ctx: click.Context, as_json: bool, limit: int, event: str | None
     if ctx.invoked_subcommand is not None:
         return
     services = _services()
+    services.audit.flush_all()
     services.audit.chain_all()
     entries = services.audit.entries(limit=limit, event=event)
     if as_json:
@@ -316,6 +317,7 @@ def audit_group(ctx: click.Context, as_json: bool, limit: int, event: str | None
 def audit_verify(as_json: bool) -> None:
     """Recompute the hash chain; exit 1 if any entry was altered or removed."""
     services = _services()
+    services.audit.flush_all()
     services.audit.chain_all()
     result = services.audit.verify()
     if as_json:

@@ -23,6 +23,7 @@ from twofa.provider.devices.service import DeviceService
 from twofa.provider.fraud.guard import FraudGuard
 from twofa.provider.messaging import MessagingService, make_gateway
 from twofa.provider.messaging.email import make_email_gateway
+from twofa.provider.observability import metrics
 from twofa.provider.operators.passkeys import OperatorPasskeys
 from twofa.provider.operators.service import OperatorService
 from twofa.provider.operators.sessions import ConsoleSessions
@@ -41,7 +42,7 @@ from twofa.provider.webpush.service import WebPushService, tls_context
 from twofa.provider.webpush.store import WebPushStore
 from twofa.settings import Settings
 from twofa.storage.database import Database
-from twofa.storage.engine import make_engine
+from twofa.storage.engine import make_async_engine, make_engine
 
 
 @dataclass
@@ -84,6 +85,12 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
             lock_timeout=settings.db_lock_timeout,
         ),
         lock_timeout=settings.db_lock_timeout,
+        on_hop=metrics.DB_THREAD_HOPS.inc,
+        async_engine=make_async_engine(
+            settings.provider_database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        ),
     )
     keyring = Keyring(settings.key)
     audit = AuditLog(db)

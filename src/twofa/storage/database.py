@@ -5,10 +5,15 @@ a second provider process, a ``sqlite3`` shell). Nothing waits for a lock longer
 ``lock_timeout``: past that, ``DatabaseBusy`` (503). Work run on the event loop
 (``without_waiting``) does not wait at all: it raises ``WouldBlock`` before its first write, and
 the caller runs it again in a worker thread, so the loop (and ``/healthz``) never stalls.
+
+On PostgreSQL, work marked ``on_loop`` runs on the event loop too, over psycopg's asyncio
+driver: SQLAlchemy's ``run_sync`` runs the same synchronous code in a greenlet, and each round
+trip awaits the driver instead of blocking a worker thread (see ``run``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import sqlite3
@@ -24,6 +29,7 @@ from typing import Any, TypeVar, overload
 import anyio.to_thread
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from twofa.errors import DatabaseBusy, ServiceUnavailable
 from twofa.storage.tables import When
@@ -45,6 +51,8 @@ class _NoWait:
 
 
 _no_wait: ContextVar[_NoWait | None] = ContextVar("twofa_db_no_wait", default=None)
+# PostgreSQL work on the event loop: the async engine's connection that it runs on.
+_loop_conn: ContextVar[Connection | None] = ContextVar("twofa_db_loop_conn", default=None)
 
 
 def _locked(exc: OperationalError) -> bool:
@@ -95,8 +103,18 @@ def _flock(fd: int, deadline: float | None) -> bool:
 class Database:
     """Transactions over one engine. ``write()`` takes SQLite's write lock up front."""
 
-    def __init__(self, engine: Engine, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        on_hop: Callable[[], object] | None = None,
+        async_engine: AsyncEngine | None = None,
+    ) -> None:
         self.engine = engine
+        self.async_engine = async_engine  # PostgreSQL: the asyncio driver, for ``on_loop``
+        self._async_loop: asyncio.AbstractEventLoop | None = None  # the loop its pool is on
+        self._on_hop = on_hop  # told each time ``run`` leaves the event loop for a held lock
         self.lock_timeout = lock_timeout
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.inline = self.is_sqlite  # database-only calls may run on the event loop
@@ -108,21 +126,38 @@ class Database:
         self._local = threading.local()  # SQLite: one driver connection per thread, kept
         self._bind_time = When.dialect_impl(engine.dialect).bind_processor(engine.dialect)
 
-    async def run(self, work: Callable[[], T]) -> T:
+    async def run(self, work: Callable[[], T], *, on_loop: bool = False) -> T:
         """Run blocking work that touches only the database, from async code.
 
         On SQLite it runs inline on the event loop: SQLite answers in microseconds and has one
         writer anyway, so a hop to a worker thread would cost more than the query. But when
         another process holds the write lock it goes to a worker thread, where it waits (up to
-        the lock timeout, then 503) without stalling the loop. Elsewhere it always runs in a
-        worker thread, since network round trips must not stall the loop.
+        the lock timeout, then 503) without stalling the loop.
+
+        Elsewhere network round trips must not stall the loop. With ``on_loop`` (and an async
+        engine) the work runs on the loop all the same, in a greenlet on one connection of the
+        async engine: each statement awaits psycopg's asyncio driver, so other requests run
+        meanwhile and no thread is involved. Only work whose every wait is a database round
+        trip may ask for it. Otherwise it runs in a worker thread.
         """
         if self.inline:
             try:
                 return self.without_waiting(work)
             except WouldBlock:
-                pass
+                if self._on_hop is not None:
+                    self._on_hop()
+        elif on_loop and self.async_engine is not None and self._owns_loop():
+            async with self.async_engine.connect() as conn:
+                return await conn.run_sync(_on_connection, work)
         return await anyio.to_thread.run_sync(work)
+
+    def _owns_loop(self) -> bool:
+        """True on the loop whose connections the async engine holds (the first to use it
+        until ``dispose_async``): another loop (a test client's, say) uses worker threads."""
+        loop = asyncio.get_running_loop()
+        if self._async_loop is None:
+            self._async_loop = loop
+        return self._async_loop is loop
 
     def without_waiting(self, work: Callable[[], T]) -> T:
         """Run ``work`` here (on the event loop); ``WouldBlock`` if it would wait for a lock."""
@@ -135,6 +170,11 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read transaction."""
+        shared = _loop_conn.get()
+        if shared is not None:
+            with shared.begin():
+                yield shared
+            return
         with self.engine.connect() as conn:
             try:
                 transaction = conn.begin()
@@ -147,6 +187,11 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """A write transaction, committed on success and rolled back on any error."""
         if self._write_lock is None:
+            shared = _loop_conn.get()
+            if shared is not None:
+                with shared.begin():
+                    yield shared
+                return
             with self.engine.connect() as conn, conn.begin():
                 yield conn
             return
@@ -225,14 +270,19 @@ class Database:
             # reach us here, so they become the 503 that SQLAlchemy's path answers too.
             dbapi = self.engine.dialect.loaded_dbapi
             unavailable = (dbapi.OperationalError, dbapi.InterfaceError)
+            shared = _loop_conn.get()
+            if shared is not None:  # on the loop: the async driver behind a synchronous face
+                yield from _shared_cursor(shared, unavailable, write=write)
+                return
             try:
                 raw = self.engine.raw_connection()
             except unavailable as exc:
                 raise ServiceUnavailable() from exc
             try:
-                cursor = raw.cursor()
-                yield cursor
-                raw.commit()
+                with _autocommit(raw, not write):
+                    cursor = raw.cursor()
+                    yield cursor
+                    raw.commit()
             except unavailable as exc:
                 raw.invalidate()  # never hand a broken session to the next caller
                 raise ServiceUnavailable() from exc
@@ -273,8 +323,58 @@ class Database:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
+    async def dispose_async(self) -> None:
+        """Close the async engine's connections (they belong to the loop that made them)."""
+        if self.async_engine is not None and self._async_loop is asyncio.get_running_loop():
+            await self.async_engine.dispose()
+            self._async_loop = None
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self._lock_file is not None:
             os.close(self._lock_file)
             self._lock_file = None
+
+
+def _on_connection(conn: Connection, work: Callable[[], T]) -> T:
+    """Run ``work`` with ``conn`` as the connection of every transaction it opens."""
+    token = _loop_conn.set(conn)
+    try:
+        return work()
+    finally:
+        _loop_conn.reset(token)
+
+
+def _shared_cursor(
+    conn: Connection, unavailable: tuple[type[BaseException], ...], *, write: bool
+) -> Iterator[Any]:
+    """A driver cursor on the loop's connection, committed on success (``cursor()``)."""
+    raw = conn.connection
+    try:
+        with _autocommit(raw, not write):
+            cursor = raw.cursor()
+            try:
+                yield cursor
+            except BaseException:
+                raw.rollback()
+                raise
+            raw.commit()
+    except unavailable as exc:
+        conn.invalidate()  # never hand a broken session to the next caller
+        raise ServiceUnavailable() from exc
+
+
+@contextmanager
+def _autocommit(raw: Any, on: bool) -> Iterator[None]:
+    """PostgreSQL reads without a transaction, as on SQLite: each statement is its own, so a
+    read costs one round trip, not three (BEGIN, the statement, COMMIT). The connection goes
+    back to the pool as it came (transactions begin implicitly)."""
+    if not on:
+        yield
+        return
+    driver = raw.dbapi_connection
+    driver.autocommit = True
+    try:
+        yield
+    finally:
+        driver.autocommit = False

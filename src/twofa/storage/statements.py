@@ -9,7 +9,8 @@ nothing is bound implicitly behind the caller's back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Engine
@@ -27,13 +28,21 @@ class Statement:
         if unbound:
             raise ValueError(f"statement binds literal values {unbound}: use bindparam()")
         self.sql = compiled.string
-        self._order = tuple(compiled.positiontup or ()) if compiled.positional else None
+        self._order: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
+        if compiled.positional:
+            names = tuple(compiled.positiontup or ())
+            if len(names) == 1:
+                self._order = lambda values: (values[names[0]],)
+            elif not names:
+                self._order = lambda values: ()
+            else:
+                self._order = itemgetter(*names)
 
     def params(self, values: Mapping[str, Any]) -> Any:
         """The parameters as the driver takes them (a tuple for ``?``, else a mapping)."""
         if self._order is None:
             return values
-        return tuple(values[name] for name in self._order)
+        return self._order(values)
 
     def execute(self, cursor: Any, values: Mapping[str, Any]) -> Any:
         """Run on ``cursor`` (from ``Database.cursor()``); returns the cursor."""

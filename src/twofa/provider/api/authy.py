@@ -217,7 +217,7 @@ async def verify_token(request: Request) -> Response:
     def work() -> None:
         svc.codes.verify(svc.apps.authenticate(key), authy_id, token, force=force)
 
-    await run_db(request, work)
+    await run_db(request, work, on_loop=True)  # PostgreSQL: the async driver, no thread
     return Response(_VALID, media_type="application/json")
 
 

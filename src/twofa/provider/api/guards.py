@@ -34,9 +34,9 @@ def services(request: Request) -> Services:
     return request.app.state.services
 
 
-async def run_db(request: Request, work: Callable[[], T]) -> T:
+async def run_db(request: Request, work: Callable[[], T], *, on_loop: bool = False) -> T:
     """Run a service call that touches only the database (``Database.run``)."""
-    return await services(request).db.run(work)
+    return await services(request).db.run(work, on_loop=on_loop)
 
 
 async def api_key(request: Request) -> str | None:

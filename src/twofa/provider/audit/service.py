@@ -10,10 +10,11 @@ truncated tail, record ``twofa audit verify --json``'s head hash somewhere else 
 Events without a transaction of their own (a code checked, a request refused) wait in a memory
 buffer, but only until the background writer has written the batch before them: ``record``
 wakes it at once, and everything buffered meanwhile goes in its next single INSERT (a group
-commit, at most every ``MIN_FLUSH_GAP`` seconds). A crash therefore loses what arrived during
-the last write, not a second's worth. While the database is down they wait in the buffer; a
-full buffer drops its oldest events, counted in ``twofa_audit_events_dropped_total`` and logged,
-and events written more than ``LATE_SECONDS`` after they happened are counted as late.
+commit, at most every ``MIN_FLUSH_GAP`` seconds), already chained (``store.py``). A crash
+therefore loses what arrived during the last write, not a second's worth. While the database
+is down they wait in the buffer; a full buffer drops its oldest events, counted in
+``twofa_audit_events_dropped_total`` and logged, and events written more than ``LATE_SECONDS``
+after they happened are counted as late.
 """
 
 from __future__ import annotations
@@ -30,22 +31,23 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 
+from twofa.provider.audit.store import CHAIN_LOCK, GENESIS, AuditStore
 from twofa.provider.observability import metrics
 from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import audit_log
 
 log = logging.getLogger(__name__)
-GENESIS = "0" * 64
 BUFFER = 100_000
 MIN_FLUSH_GAP = 0.05  # under a flood of events, one INSERT per 50 ms at most
+FLUSH_BATCH = 1000  # events per transaction: a flush on the event loop stays a few ms
 LATE_SECONDS = 5.0
 _INSERT = insert(audit_log)
+_UNCHAINED = select(audit_log.c.id).where(audit_log.c.seq.is_(None)).limit(1)
 _CHAIN = (
     update(audit_log)
     .where(audit_log.c.id == bindparam("row_id"))
     .values(seq=bindparam("n"), prev_hash=bindparam("prev"), hash=bindparam("digest"))
 )
-CHAIN_LOCK = 7_466_001
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,10 @@ class Verification:
     head: str
     broken_at: int | None
     reason: str
+
+
+# One encoder for every entry (``json.dumps`` with options builds a new one per call).
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 def entry_hash(
@@ -95,12 +101,7 @@ def entry_hash(
     }
     if actor is not None:
         fields["actor"] = actor
-    canonical = json.dumps(
-        fields,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    canonical = _canonical(fields)
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 
@@ -121,6 +122,7 @@ def _entry(row: Any) -> Entry:
 class AuditLog:
     def __init__(self, db: Database, *, buffer: int = BUFFER) -> None:
         self._db = db
+        self._store = AuditStore(db)
         self._buffer: deque[dict[str, Any]] = deque(maxlen=buffer)
         self.dropped = 0
         self.wake: Callable[[], None] | None = None  # set by the background writer
@@ -179,15 +181,14 @@ class AuditLog:
         return len(self._buffer)
 
     def flush(self) -> int:
-        """Write buffered events; returns how many."""
+        """Write a batch of buffered events, chained; returns how many."""
         batch: list[dict[str, Any]] = []
-        while self._buffer and len(batch) < 5000:
+        while self._buffer and len(batch) < FLUSH_BATCH:
             batch.append(self._buffer.popleft())
         if batch:
             try:
-                with self._db.write() as conn:
-                    conn.execute(_INSERT, batch)
-            except BaseException:
+                self._store.append_chained(batch, entry_hash)
+            except BaseException:  # WouldBlock included: the same batch is tried again
                 room = (self._buffer.maxlen or 0) - len(self._buffer)
                 if len(batch) > room:
                     self._dropped(len(batch) - room)
@@ -205,6 +206,11 @@ class AuditLog:
         late = sum(1 for v in batch if (utcnow() - v["created_at"]).total_seconds() > LATE_SECONDS)
         metrics.AUDIT_LATE.inc(late)
         log.warning("%s audit events written late, the oldest after %.1f s", late, oldest)
+
+    async def drain(self) -> int:
+        """``flush`` on the event loop (``Database.run``): on SQLite inline, where it cannot
+        contend with the requests' own writes; on PostgreSQL over the asyncio driver."""
+        return await self._db.run(self.flush, on_loop=True)
 
     def flush_all(self) -> int:
         """Write everything buffered (in batches); returns how many."""
@@ -234,8 +240,14 @@ class AuditLog:
                 return total
 
     def chain_pending(self, limit: int = 500) -> int:
-        """Chain entries that have no sequence number yet; returns how many were chained."""
-        self.flush()
+        """Chain entries that have no sequence number yet; returns how many were chained.
+
+        Buffered events arrive chained; what is left are events written inside another
+        change's transaction, so the write lock is taken only when there are some.
+        """
+        with self._db.read() as conn:
+            if conn.execute(_UNCHAINED).first() is None:
+                return 0
         with self._db.write() as conn:
             if (
                 conn.dialect.name == "postgresql"

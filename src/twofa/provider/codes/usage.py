@@ -42,11 +42,16 @@ class UsageCounters:
         self._db = db
         self._pending: Counter[tuple[int, str, str]] = Counter()
         self._lock = threading.Lock()
+        self._month: tuple[tuple[int, int], str] = ((0, 0), "")  # formatted once a month
 
     def add(self, app_id: int, kind: str) -> None:
         """Count one ``kind`` event (``auths``, ...) for the application this month."""
+        now = utcnow()
+        month = self._month
+        if month[0] != (now.year, now.month):
+            month = self._month = ((now.year, now.month), now.strftime("%Y-%m"))
         with self._lock:
-            self._pending[(app_id, utcnow().strftime("%Y-%m"), kind)] += 1
+            self._pending[(app_id, month[1], kind)] += 1
 
     def flush(self) -> None:
         """Add the accumulated counts to the database."""
@@ -60,7 +65,7 @@ class UsageCounters:
         try:
             with self._db.write() as conn:
                 conn.execute(_UPSERTS[conn.dialect.name], rows)
-        except Exception:
+        except BaseException:  # WouldBlock included: ``Database.run`` runs it again
             with self._lock:
                 self._pending.update(pending)
             raise

@@ -55,6 +55,11 @@ AUDIT_BUFFERED = Gauge(
 RATE_LIMITED = Counter("twofa_rate_limited_total", "Requests refused by a rate limit", ["limit"])
 FRAUD_BLOCKS = Counter("twofa_fraud_blocks_total", "Destination prefixes blocked for SMS pumping")
 FRAUD_REFUSED = Counter("twofa_fraud_refused_total", "Sends refused by the fraud guard", ["reason"])
+DB_THREAD_HOPS = Counter(
+    "twofa_db_thread_hops_total",
+    "Database work moved from the event loop to a worker thread because SQLite's write lock "
+    "was held (by another process, or by this process's own writers)",
+)
 OPEN_STREAMS = Gauge("twofa_open_streams", "Open event streams", multiprocess_mode="livesum")
 
 
