@@ -187,6 +187,7 @@ class Settings(BaseSettings):
     # Key rotation, deletes and operator changes need a second factor this recent (seconds).
     console_reauth_seconds: int = Field(300, ge=30)
     console_password_min_length: int = Field(12, ge=8, le=64)
+    console_password_memory_kib: int = Field(65536, ge=8)  # Argon2id memory cost
     # Sign-in attempts "COUNT/SECONDS" (moving windows) per operator name and per address.
     console_login_limit_operator: str = "10/900"
     console_login_limit_ip: str = "50/900"

@@ -71,7 +71,9 @@ class OperatorService:
         # Built on first use: hashing a dummy password costs ~100 ms that API-only processes
         # and commands that never check a password should not pay.
         if self._passwords is None:
-            self._passwords = OperatorPasswords()
+            self._passwords = OperatorPasswords(
+                memory_kib=self._settings.console_password_memory_kib
+            )
         return self._passwords
 
     # Accounts ----------------------------------------------------------------------------------
