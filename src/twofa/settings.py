@@ -190,6 +190,8 @@ class Settings(BaseSettings):
     # Sign-in attempts "COUNT/SECONDS" (moving windows) per operator name and per address.
     console_login_limit_operator: str = "10/900"
     console_login_limit_ip: str = "50/900"
+    # The largest Authy export the console's import page accepts (split larger ones).
+    console_import_max_bytes: int = Field(20 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
 
     # Site
     site_database_url: str = ""

@@ -33,6 +33,7 @@ from twofa.provider.api.verify_plumbing import install as install_verify
 from twofa.provider.audit.writer import write_buffered
 from twofa.provider.bodylimit import BodyLimit
 from twofa.provider.console.app import mount as mount_console
+from twofa.provider.console.templating import PREFIX as CONSOLE_PREFIX
 from twofa.provider.observability.middleware import Observe
 from twofa.provider.services import Services, build_services
 from twofa.settings import Settings
@@ -162,7 +163,11 @@ def create_app(
     app.state.settings = settings
     errors_http.install(app)
     install_verify(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        uploads=(f"{CONSOLE_PREFIX}/import", settings.console_import_max_bytes),
+    )
     app.add_middleware(Observe, access_log=settings.access_log)
 
     # The busiest route first, matched before any other and without dependency injection.

@@ -12,20 +12,26 @@ from twofa.errors import PayloadTooLarge
 class BodyLimit:
     """ASGI middleware: 413 in the Authy envelope when a body exceeds ``max_bytes``."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, *, uploads: tuple[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = uploads  # (path prefix, larger limit): the console's file uploads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.max_bytes
+        if self.uploads is not None and scope["path"].startswith(self.uploads[0]):
+            max_bytes = self.uploads[1]
         has_body = False
         for name, value in scope["headers"]:
             if name == b"content-length":
                 has_body = True
                 try:
-                    too_big = int(value) > self.max_bytes
+                    too_big = int(value) > max_bytes
                 except ValueError:
                     too_big = False
                 if too_big:
@@ -44,7 +50,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > max_bytes:
                     refused = True
                     raise _TooLarge()
             return message

@@ -117,7 +117,9 @@ def apps_create(name: str, callback_url: str | None, sandbox: bool, as_json: boo
     """Create an application and print its API key (shown this once only)."""
     services = _services()
     try:
-        created = services.apps.create(name, callback_url=callback_url, sandbox=sandbox)
+        created = services.apps.create(
+            name, callback_url=callback_url, sandbox=sandbox, actor="cli"
+        )
     except TwofaError as exc:
         _fail(exc.message)
     account = services.verify.accounts.issue_account(created.app.id)
@@ -172,7 +174,7 @@ def apps_set_callback(app: str, url: str | None) -> None:
     services = _services()
     try:
         found = services.apps.find(app)
-        services.apps.set_callback(found.id, url)
+        services.apps.set_callback(found.id, url, actor="cli")
     except TwofaError as exc:
         _fail(exc.message)
     click.echo(f"Callback of {found.name!r}: {url or 'none'}")
@@ -189,7 +191,7 @@ def apps_retry_callbacks(app: str) -> None:
         found = services.apps.find(app)
     except TwofaError as exc:
         _fail(exc.message)
-    count = services.deliveries.requeue(app_target(found.id))
+    count = services.deliveries.requeue(app_target(found.id), actor="cli")
     click.echo(f"{count} callback(s) of {found.name!r} queued again.")
 
 
@@ -200,7 +202,7 @@ def apps_rotate_key(app: str, as_json: bool) -> None:
     """Replace APP's API key; the old key stops working immediately."""
     services = _services()
     try:
-        created = services.apps.rotate_key(services.apps.find(app).id)
+        created = services.apps.rotate_key(services.apps.find(app).id, actor="cli")
     except TwofaError as exc:
         _fail(exc.message)
     if as_json:

@@ -13,10 +13,10 @@ import sys
 from typing import Any
 
 import click
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from twofa.errors import TwofaError
-from twofa.storage.tables import apps, devices
+from twofa.storage.tables import devices
 
 
 def _services() -> Any:
@@ -82,7 +82,7 @@ def devices_revoke(uuid: str) -> None:
     """Revoke device UUID (a lost one); its streams end and the phone is told."""
     services = _services()
     try:
-        services.devices.operator_revoke(uuid)
+        services.devices.operator_revoke(uuid, actor="cli")
     except TwofaError as exc:
         _fail(exc.message)
     click.echo(f"Revoked {uuid}.")
@@ -98,8 +98,7 @@ def apps_multi_device(app: str, setting: str) -> None:
         found = services.apps.find(app)
     except TwofaError as exc:
         _fail(exc.message)
-    with services.db.write() as conn:
-        conn.execute(update(apps).where(apps.c.id == found.id).values(multi_device=setting == "on"))
+    services.apps.set_options(found.id, multi_device=setting == "on", actor="cli")
     click.echo(f"Multi-device for {found.name!r}: {setting}")
 
 
@@ -116,8 +115,5 @@ def apps_number_choices(app: str, setting: str) -> None:
         found = services.apps.find(app)
     except TwofaError as exc:
         _fail(exc.message)
-    with services.db.write() as conn:
-        conn.execute(
-            update(apps).where(apps.c.id == found.id).values(number_choices=setting == "on")
-        )
+    services.apps.set_options(found.id, number_choices=setting == "on", actor="cli")
     click.echo(f"Number choices for {found.name!r}: {setting}")

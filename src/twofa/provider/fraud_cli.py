@@ -9,7 +9,6 @@ from typing import Any
 import click
 
 from twofa.errors import TwofaError
-from twofa.provider.fraud.policy import parse_countries
 
 
 def _services() -> Any:
@@ -53,7 +52,7 @@ def fraud_list(all_: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def fraud_unblock(block_id: int, as_json: bool) -> None:
     """Lift block BLOCK_ID (and forget its prefix's traffic, so sends are judged afresh)."""
-    block = _services().fraud.unblock(block_id)
+    block = _services().fraud.unblock(block_id, actor="cli")
     if block is None:
         _fail(f"no block {block_id}")
         return
@@ -77,12 +76,12 @@ def fraud_countries(app: str, countries: str | None, as_json: bool) -> None:
         _fail(exc.message)
         return
     if countries is not None:
-        parsed = parse_countries(None if countries == "-" else countries)
-        if parsed is not None and any(len(c) != 2 or not c.isalpha() for c in parsed):
+        try:
+            services.fraud.set_countries(
+                found.id, None if countries == "-" else countries, actor="cli"
+            )
+        except TwofaError:
             _fail("countries are two-letter ISO codes, comma-separated (e.g. US,CA)")
-        services.fraud.store.set_app_countries(
-            found.id, None if parsed is None else ",".join(sorted(parsed))
-        )
     own = services.fraud.store.app_countries(found.id)
     deployment = services.settings.fraud_allowed_countries
     if as_json:

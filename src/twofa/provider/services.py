@@ -136,6 +136,7 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
             keyring,
             allow_private_callbacks=settings.allow_private_callbacks,
             allow_sandbox=settings.sandbox_allowed,
+            audit=audit,
         ),
         users=UserService(db, keyring, settings, audit),
         importer=UserImporter(db, keyring, settings, audit),

@@ -56,6 +56,10 @@ apps = Table(
     Column("allowed_countries", String(1000)),
     # A sandbox application never reaches a real gateway and accepts Authy's fixed test codes.
     Column("sandbox", Boolean, nullable=False, default=False, server_default=sa_false()),
+    # Defaults for OneTouch requests that do not say: number matching, and seconds to expire
+    # (NULL: TWOFA_ONETOUCH_DEFAULT_TTL).
+    Column("number_matching", Boolean, nullable=False, default=False, server_default=sa_false()),
+    Column("onetouch_ttl", Integer),
     sqlite_autoincrement=True,
 )
 

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ from fastapi.testclient import TestClient
 from twofa import otp
 from twofa.provider.app import create_app
 from twofa.provider.operators.service import OperatorService
+from twofa.provider.operators.sessions import ConsoleSessions
 from twofa.provider.services import Services
 from twofa.settings import Settings
 
@@ -38,12 +40,12 @@ class Clock:
     def __call__(self) -> float:
         return time.time() + self.offset
 
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self(), UTC)
+
     def next_step(self) -> None:
-        self.offset += otp_step()
-
-
-def otp_step() -> int:
-    return 30
+        """On to the next TOTP time step."""
+        self.offset += 30
 
 
 @dataclass
@@ -134,6 +136,9 @@ def clock() -> Clock:
 def console(settings: Settings, services: Services, clock: Clock) -> Iterator[Console]:
     services.operators = OperatorService(
         services.db, services.keyring, settings, services.audit, clock=clock
+    )
+    services.console_sessions = ConsoleSessions(
+        services.db, settings, services.audit, clock=clock.now
     )
     built = Console(settings, services, clock)
     yield built

@@ -61,7 +61,11 @@ def parse_new_request(params: dict[str, Any]) -> NewRequest:
         hidden_details=clean_map(hidden),
         logos=_logos(params.get("logos")),
         seconds_to_expire=ttl,
-        number_matching=as_bool(params.get("number_matching")),
+        number_matching=(
+            None
+            if params.get("number_matching") in (None, "")
+            else as_bool(params.get("number_matching"))
+        ),
     )
 
 

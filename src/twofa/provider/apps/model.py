@@ -24,6 +24,10 @@ class App:
     api_key_salt: str
     created_at: datetime
     number_choices: bool = False  # number matching offers 3 numbers to tap (not recommended)
+    multi_device: bool = True  # further devices of a phone join with an existing one's approval
+    number_matching: bool = False  # the default for requests that do not say
+    onetouch_ttl: int | None = None  # seconds to expire for requests that do not say
+    allowed_countries: str | None = None  # ISO codes, comma-separated; None: the deployment's
     sandbox: bool = False  # messages only to the outbox; Authy's test codes (apps/sandbox.py)
 
     @classmethod
@@ -42,6 +46,10 @@ class App:
             api_key_salt=row.api_key_salt,
             created_at=aware(row.created_at),
             number_choices=bool(getattr(row, "number_choices", False)),
+            multi_device=bool(getattr(row, "multi_device", True)),
+            number_matching=bool(getattr(row, "number_matching", False)),
+            onetouch_ttl=getattr(row, "onetouch_ttl", None),
+            allowed_countries=getattr(row, "allowed_countries", None),
             sandbox=bool(getattr(row, "sandbox", False)),
         )
 

@@ -7,10 +7,13 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from sqlalchemy import Connection
+
 from twofa.crypto import Keyring, api_key_hash, is_sandbox_key, new_salt, public_id
 from twofa.errors import InvalidApiKey, InvalidRequest, NotFound, SandboxRefused
 from twofa.provider.apps import store
 from twofa.provider.apps.model import App
+from twofa.provider.audit.service import AuditLog
 from twofa.provider.deliveries import destination
 from twofa.provider.deliveries import store as delivery_store
 from twofa.provider.deliveries.authy import KIND as CALLBACK_KIND
@@ -30,8 +33,8 @@ class CreatedApp:
 
 def validate_callback_url(url: str, *, allow_private: bool = False) -> str:
     """Accept only absolute http(s) URLs for callbacks, on public addresses unless allowed."""
-    parts = urlsplit(url)
     try:
+        parts = urlsplit(url)  # raises on a malformed IPv6 host such as "http://[::1"
         valid = parts.scheme in {"http", "https"} and bool(parts.hostname) and len(url) <= 2000
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:
@@ -59,15 +62,29 @@ class AppService:
         *,
         allow_private_callbacks: bool = False,
         allow_sandbox: bool = True,
+        audit: AuditLog | None = None,
     ) -> None:
         self._db = db
         self._keyring = keyring
         self._allow_private = allow_private_callbacks
         self.allow_sandbox = allow_sandbox
+        self._audit = audit or AuditLog(db)
         self._auth_cache: dict[str, tuple[App, float]] = {}
 
+    def _record(
+        self, conn: Connection, event: str, app_id: int, actor: str | None, **data: object
+    ) -> None:
+        self._audit.record(
+            event, app_id=app_id, subject=f"app:{app_id}", data=data, actor=actor, conn=conn
+        )
+
     def create(
-        self, name: str, *, callback_url: str | None = None, sandbox: bool = False
+        self,
+        name: str,
+        *,
+        callback_url: str | None = None,
+        sandbox: bool = False,
+        actor: str | None = None,
     ) -> CreatedApp:
         """A new application with a fresh API key (returned once).
 
@@ -94,6 +111,7 @@ class AppService:
                 now=utcnow(),
                 sandbox=sandbox,
             )
+            self._record(conn, "app.created", app.id, actor, name=name, sandbox=sandbox)
         return CreatedApp(app, key)
 
     def authenticate(self, api_key: str | None) -> App:
@@ -152,7 +170,7 @@ class AppService:
     def _checked(self, url: str | None) -> str | None:
         return validate_callback_url(url, allow_private=self._allow_private) if url else None
 
-    def set_callback(self, app_id: int, url: str | None) -> App:
+    def set_callback(self, app_id: int, url: str | None, *, actor: str | None = None) -> App:
         """Set (or clear) the callback URL; callbacks still queued follow it to the new URL."""
         self._auth_cache.clear()
         checked = self._checked(url)
@@ -161,10 +179,12 @@ class AppService:
             delivery_store.retarget(
                 conn, target=app_target(app_id), kind=CALLBACK_KIND, url=checked, now=utcnow()
             )
+            self._record(conn, "app.callback_set", app_id, actor, url=checked)
         return self.get(app_id)
 
-    def set_options(self, app_id: int, **options: bool) -> App:
-        """Switch application features (lenient verify, SMS, calls, OneTouch, generic tokens)."""
+    def set_options(self, app_id: int, *, actor: str | None = None, **options: bool) -> App:
+        """Switch application features (lenient verify, SMS, calls, OneTouch, generic tokens,
+        further devices, number matching by default, three numbers to tap)."""
         self._auth_cache.clear()
         allowed = {
             "lenient_verify",
@@ -172,15 +192,38 @@ class AppService:
             "calls_enabled",
             "onetouch_enabled",
             "generic_tokens_enabled",
+            "multi_device",
+            "number_matching",
+            "number_choices",
         }
         unknown = set(options) - allowed
         if unknown:
             raise InvalidRequest(f"unknown option(s): {', '.join(sorted(unknown))}")
         with self._db.write() as conn:
             store.set_options(conn, app_id, options)
+            self._record(conn, "app.options_set", app_id, actor, **options)
         return self.get(app_id)
 
-    def rotate_key(self, app_id: int) -> CreatedApp:
+    def set_onetouch_ttl(self, app_id: int, ttl: int | None, *, actor: str | None = None) -> App:
+        """Seconds a OneTouch request lives when its creator does not say (None: the
+        deployment's ``TWOFA_ONETOUCH_DEFAULT_TTL``; 0: no expiry, as Authy allowed)."""
+        if ttl is not None and not 0 <= ttl <= 30 * 86400:
+            raise InvalidRequest("time to expire must be 0 to 2592000 seconds")
+        self._auth_cache.clear()
+        with self._db.write() as conn:
+            store.set_onetouch_ttl(conn, app_id, ttl)
+            self._record(conn, "app.options_set", app_id, actor, onetouch_ttl=ttl)
+        return self.get(app_id)
+
+    def delete(self, app_id: int, *, actor: str | None = None) -> None:
+        """Delete an application with its users, requests and queued callbacks."""
+        self._auth_cache.clear()
+        with self._db.write() as conn:
+            if not store.delete_app(conn, app_id):
+                raise NotFound(f"No application with id {app_id}")
+            self._record(conn, "app.deleted", app_id, actor)
+
+    def rotate_key(self, app_id: int, *, actor: str | None = None) -> CreatedApp:
         """Replace the API key; the old one stops working at once here, and within
         ``AUTH_CACHE_SECONDS`` in other provider processes."""
         self._auth_cache.clear()
@@ -192,6 +235,8 @@ class AppService:
         key = self._keyring.api_key(salt)
         with self._db.write() as conn:
             replaced = store.set_api_key(conn, app_id, digest=api_key_hash(key), salt=salt)
+            if replaced:
+                self._record(conn, "app.key_rotated", app_id, actor)
         if not replaced:
             raise NotFound(f"No application with id {app_id}")
         return CreatedApp(self.get(app_id), key)

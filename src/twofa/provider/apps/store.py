@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from twofa.provider.apps.model import App
 from twofa.storage.tables import apps, messages, usage, users
@@ -84,6 +84,15 @@ def set_callback(conn: Connection, app_id: int, url: str | None) -> None:
 
 def set_options(conn: Connection, app_id: int, options: dict[str, bool]) -> None:
     conn.execute(update(apps).where(apps.c.id == app_id).values(**options))
+
+
+def set_onetouch_ttl(conn: Connection, app_id: int, ttl: int | None) -> None:
+    conn.execute(update(apps).where(apps.c.id == app_id).values(onetouch_ttl=ttl))
+
+
+def delete_app(conn: Connection, app_id: int) -> bool:
+    """Delete an application; its users, requests and queued callbacks go with it (cascade)."""
+    return conn.execute(delete(apps).where(apps.c.id == app_id)).rowcount == 1
 
 
 def set_api_key(conn: Connection, app_id: int, *, digest: str, salt: str) -> bool:

@@ -80,6 +80,13 @@ class CodeService:
         self._messaging = messaging
         self._limits = limits
 
+    def unlock(self, app_id: int, user_id: int, *, actor: str | None = None) -> None:
+        """Forget a user's wrong-code count, so they may try again at once (an operator's
+        decision after checking who asks: the back-off otherwise lifts by itself)."""
+        self._limits.reset("verify_failures_per_user", f"{app_id}:{user_id}")
+        self._audit.record("user.unlocked", app_id=app_id, subject=f"user:{user_id}", actor=actor)
+        self._audit.flush()
+
     # Sending -------------------------------------------------------------------------------
 
     def send(

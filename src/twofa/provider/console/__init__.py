@@ -76,4 +76,12 @@ every route of every page router; a page cannot forget it. A change calls a serv
 ``actor=operator.actor`` so the audit entry names the operator, then answers
 ``redirect(request, "/things", flash="Saved.")`` (303 to a GET page that shows the message once). A
 secret shown once (a new API key) is rendered by the POST itself instead.
+
+Landing page and tests
+======================
+
+``/console/`` is ``pages/home.py`` (it redirects to the applications for now; a dashboard may
+take its place). In-process tests sign operators in through ``tests/provider/console/
+conftest.py``: ``alice = console.operator("alice", "helpdesk"); alice.sign_in()``, then
+``alice.get(...)`` and ``alice.post(path, form)`` (Origin and CSRF token added as a page would).
 """

@@ -114,7 +114,7 @@ def _path_of(request: Request) -> str:
 
 def safe_next(value: str | None) -> str:
     """Only a path inside the console: never another site (an open redirect)."""
-    if not value or not value.startswith(PREFIX + "/") or value.startswith("//"):
+    if not value or not value.startswith(PREFIX + "/") or "//" in value:
         return PREFIX + "/"
     parts = urlsplit(value)
     if parts.scheme or parts.netloc or "\\" in value:

@@ -4,6 +4,7 @@ the ``fetch`` calls of the WebAuthn script), never a stack trace."""
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -68,7 +69,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(auth.ReauthRequired)
     async def reauth(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, auth.ReauthRequired)
-        target = f"{PREFIX}/reauth?next={exc.next_path}"
+        target = f"{PREFIX}/reauth?next={quote(exc.next_path, safe='/')}"
         if _wants_json(request):
             return JSONResponse({"error": "re-authenticate", "redirect": target}, status_code=401)
         return RedirectResponse(target, status_code=303)

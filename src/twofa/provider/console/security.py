@@ -43,8 +43,9 @@ HEADERS = {
     "content-security-policy": CSP,
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
-    # Not "no-referrer": under it Chromium sends "Origin: null" with a form POST, and the
-    # Origin check below would refuse every change made from a real browser.
+    # Not "no-referrer": under it browsers send "Origin: null" on form posts, and the Origin
+    # check could not tell the console's own forms from anyone else's. "same-origin" still
+    # gives other sites nothing.
     "referrer-policy": "same-origin",
     "cross-origin-opener-policy": "same-origin",
     "cross-origin-resource-policy": "same-origin",

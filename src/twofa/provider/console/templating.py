@@ -83,6 +83,7 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
         nav=nav,
         flash=flash,
         prefix=PREFIX,
+        request_path=request.url.path,
         **context,
     )
     response = HTMLResponse(body, status_code=status)

@@ -24,9 +24,10 @@ from typing import TypeVar
 import httpx
 from sqlalchemy import Connection
 
-from twofa.errors import DatabaseBusy
+from twofa.errors import DatabaseBusy, NotFound
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.deliveries import policy, store
+from twofa.provider.deliveries.authy import KIND as AUTHY_KIND
 from twofa.provider.deliveries.destination import (
     DestinationRefused,
     Resolver,
@@ -216,11 +217,17 @@ class DeliveryDispatcher:
         return True
 
     def _audit_change(
-        self, conn: Connection, event: str, target: str, data: dict[str, object]
+        self,
+        conn: Connection,
+        event: str,
+        target: str,
+        data: dict[str, object],
+        *,
+        actor: str | None = None,
     ) -> None:
         kind, _, ref = target.partition(":")
         app_id = int(ref) if kind == "app" and ref.isdigit() else None
-        self._audit.record(event, app_id=app_id, subject=target, data=data, conn=conn)
+        self._audit.record(event, app_id=app_id, subject=target, data=data, actor=actor, conn=conn)
 
     def receivers(self) -> dict[str, Receiver]:
         """Every receiver with deliveries waiting or failures counted, by target."""
@@ -232,13 +239,58 @@ class DeliveryDispatcher:
             for target in sorted(set(circuits) | set(waiting))
         }
 
-    def requeue(self, target: str) -> int:
+    def requeue(self, target: str, *, actor: str | None = None) -> int:
         """Send everything not delivered to ``target`` again, now; resumes a paused receiver."""
         now = utcnow()
         with self._db.write() as conn:
             count = store.requeue(conn, target=target, now=now)
-            self._audit_change(conn, "delivery.requeued", target, {"deliveries": count})
+            self._audit_change(
+                conn, "delivery.requeued", target, {"deliveries": count}, actor=actor
+            )
         return count
+
+    def resume(self, target: str, *, actor: str | None = None) -> None:
+        """Resume a paused receiver now: what waits for it is sent at once (failed ones stay
+        failed; ``requeue`` sends those too)."""
+        with self._db.write() as conn:
+            store.resume(conn, target, utcnow())
+            self._audit_change(
+                conn, "delivery.resumed", target, {"reason": "operator"}, actor=actor
+            )
+
+    def retry(self, delivery_id: int, *, actor: str | None = None) -> str:
+        """Send one delivery again now (a failed one too); its target. ``NotFound`` when there
+        is no such delivery or it was delivered already."""
+        with self._db.write() as conn:
+            target = store.requeue_one(conn, delivery_id=delivery_id, now=utcnow())
+            if target is not None:
+                self._audit_change(
+                    conn, "delivery.retried", target, {"delivery": delivery_id}, actor=actor
+                )
+        if target is None:
+            raise NotFound(f"No undelivered delivery {delivery_id}")
+        return target
+
+    async def test_send(self, *, app_id: int, url: str, api_key_salt: str) -> Outcome:
+        """Send a signed test callback to ``url`` once, outside the queue, and read the answer
+        (the receiver's checks apply: no private address unless allowed)."""
+        delivery = Delivery(
+            id=0,
+            kind=AUTHY_KIND,
+            app_id=app_id,
+            target=f"test:{app_id}",
+            subject="test",
+            url=url,
+            body={"callback_action": "test", "status": "test", "uuid": str(uuidlib.uuid4())},
+            attempts=0,
+            created_at=utcnow(),
+            window_start=utcnow(),
+            app_key_salt=api_key_salt,
+        )
+        async with httpx.AsyncClient(
+            timeout=self._settings.delivery_timeout, follow_redirects=False, verify=self._verify
+        ) as client:
+            return await self.attempt(client, delivery)
 
     async def run_once(self, client: httpx.AsyncClient) -> int:
         """Claim and send one batch; the number of deliveries attempted."""

@@ -370,6 +370,18 @@ def requeue(conn: Connection, *, target: str, now: datetime) -> int:
     return int(count)
 
 
+def requeue_one(conn: Connection, *, delivery_id: int, now: datetime) -> str | None:
+    """Send one undelivered delivery again now, with a fresh retry window; its target, or
+    None when there is no such delivery or it was delivered."""
+    target = conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id == delivery_id, deliveries.c.status.in_((PENDING, FAILED)))
+        .values(status=PENDING, next_attempt_at=now, window_start=now, finished_at=None)
+        .returning(deliveries.c.target)
+    ).scalar()
+    return None if target is None else str(target)
+
+
 def retarget(conn: Connection, *, target: str, kind: str, url: str | None, now: datetime) -> None:
     """Point queued deliveries at a receiver's new URL; give them up when it has none."""
     waiting = (deliveries.c.target == target) & (deliveries.c.kind == kind)

@@ -257,11 +257,13 @@ class DeviceService:
         """Revoke a device of the same phone (itself included) and end its open streams."""
         self._revoke(uuid, phone_e164=device.phone_e164, by=device.uuid)
 
-    def operator_revoke(self, uuid: str) -> None:
+    def operator_revoke(self, uuid: str, *, actor: str | None = None) -> None:
         """Revoke any device (``twofa devices revoke``: a lost phone's recovery)."""
-        self._revoke(uuid, phone_e164=None, by="operator")
+        self._revoke(uuid, phone_e164=None, by="operator", actor=actor)
 
-    def _revoke(self, uuid: str, *, phone_e164: str | None, by: str) -> None:
+    def _revoke(
+        self, uuid: str, *, phone_e164: str | None, by: str, actor: str | None = None
+    ) -> None:
         if not UUID.match(uuid):
             raise DeviceNotFound()
         which = [device_rows.c.uuid == uuid, device_rows.c.revoked_at.is_(None)]
@@ -284,6 +286,7 @@ class DeviceService:
                     "device.revoked",
                     subject=f"device:{uuid}",
                     data={"by": by, "secrets_rotated": rotated},
+                    actor=actor,
                     conn=conn,
                 )
         if not revoked or target is None:

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from sqlalchemy import Connection
 
-from twofa.errors import DestinationBlocked
+from twofa.errors import DestinationBlocked, InvalidRequest, NotFound
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.fraud.policy import (
     check_country,
@@ -132,7 +132,7 @@ class FraudGuard:
     def blocks(self, *, all_: bool = False) -> list[Block]:
         return self.store.blocks(now=None if all_ else utcnow())
 
-    def unblock(self, block_id: int) -> Block | None:
+    def unblock(self, block_id: int, *, actor: str | None = None) -> Block | None:
         block = self.store.lift(block_id, utcnow())
         if block is not None:
             self._audit.record(
@@ -140,9 +140,28 @@ class FraudGuard:
                 app_id=block.app_id,
                 subject=f"prefix:{block.prefix}",
                 data={"block_id": block.id},
+                actor=actor,
             )
             self._audit.flush()  # the command line exits right after
         return block
+
+    def set_countries(self, app_id: int, countries: str | None, *, actor: str | None) -> None:
+        """Limit an application's destinations to ``countries`` (ISO codes, comma-separated;
+        None: the deployment's list). A send must pass both lists."""
+        parsed = parse_countries(countries)
+        if parsed is not None and any(len(c) != 2 or not c.isalpha() for c in parsed):
+            raise InvalidRequest("countries are two-letter ISO codes, comma-separated (US,CA)")
+        value = None if parsed is None else ",".join(sorted(parsed))
+        if not self.store.set_app_countries(app_id, value):
+            raise NotFound(f"No application with id {app_id}")
+        self._audit.record(
+            "fraud.countries_set",
+            app_id=app_id,
+            subject=f"app:{app_id}",
+            data={"countries": value},
+            actor=actor,
+        )
+        self._audit.flush()
 
     # Helpers -------------------------------------------------------------------------------
 

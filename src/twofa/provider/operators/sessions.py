@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.operators import store
@@ -25,15 +26,23 @@ def token_hash(token: str) -> str:
 
 
 class ConsoleSessions:
-    def __init__(self, db: Database, settings: Settings, audit: AuditLog) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        audit: AuditLog,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._db = db
         self._settings = settings
         self._audit = audit
+        self._now = clock
 
     def start(self, operator: Operator, *, factor: str, address: str) -> str:
         """A new session after a complete sign-in; returns the cookie's token."""
         token = secrets.token_urlsafe(32)
-        now = utcnow()
+        now = self._now()
         with self._db.write() as conn:
             store.insert_session(
                 conn,
@@ -56,7 +65,7 @@ class ConsoleSessions:
         """The live session of ``token``, its last use recorded; None if there is none."""
         if not token or len(token) > 100:
             return None
-        now = utcnow()
+        now = self._now()
         with self._db.read() as conn:
             session = store.live_session(
                 conn,
@@ -71,13 +80,13 @@ class ConsoleSessions:
 
     def recently_verified(self, session: Session) -> bool:
         """Whether the session's last second factor is recent enough for a sensitive action."""
-        age = (utcnow() - session.verified_at).total_seconds()
+        age = (self._now() - session.verified_at).total_seconds()
         return age <= self._settings.console_reauth_seconds
 
     def reverified(self, session: Session, *, factor: str) -> None:
         """The operator gave a second factor again (re-authentication)."""
         with self._db.write() as conn:
-            store.mark_verified(conn, session.id, utcnow())
+            store.mark_verified(conn, session.id, self._now())
             self._audit.record(
                 "operator.reauthenticated",
                 subject=session.operator.actor,
@@ -88,7 +97,7 @@ class ConsoleSessions:
 
     def end(self, session: Session) -> None:
         with self._db.write() as conn:
-            store.end_session(conn, session.id, utcnow())
+            store.end_session(conn, session.id, self._now())
             self._audit.record(
                 "operator.signed_out",
                 subject=session.operator.actor,

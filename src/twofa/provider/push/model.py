@@ -66,7 +66,7 @@ class NewRequest:
     hidden_details: dict[str, str]
     logos: list[dict[str, str]] | None
     seconds_to_expire: int | None
-    number_matching: bool = False
+    number_matching: bool | None = None  # None: the application's default
 
 
 @dataclass(frozen=True, slots=True)

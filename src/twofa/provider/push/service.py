@@ -52,12 +52,18 @@ class PushService:
         with self._db.read() as conn:
             user = load_user(conn, app.id, raw_id)
         self._limits.hit("push_per_user", f"{app.id}:{user.id}")
-        ttl = self._settings.onetouch_default_ttl
+        # What the request does not say, the application's defaults (set in the console) do.
+        ttl = app.onetouch_ttl
+        if ttl is None:
+            ttl = self._settings.onetouch_default_ttl
         if new.seconds_to_expire is not None:
             ttl = new.seconds_to_expire
         now = utcnow()
         number = None
-        if new.number_matching:
+        matching = new.number_matching
+        if matching is None:
+            matching = app.number_matching
+        if matching:
             number = NUMBER_LOW + secrets.randbelow(NUMBER_HIGH - NUMBER_LOW + 1)
         with self._db.write() as conn:
             request = store.insert_request(

@@ -102,7 +102,8 @@ class UserImporter:
         Every valid row is compared with the database even when the file has errors, so one
         report lists every problem. ``progress`` is called with the number of rows compared
         so far. One audit event per import that writes (``users.imported``) or is refused
-        (``users.import_refused``); a dry run records none.
+        (``users.import_refused``), naming ``actor`` (``cli:<login>``, ``operator:<name>``);
+        a dry run records none.
 
         The comparison reads without a write lock; only the new rows' INSERTs run in the
         write transaction (on SQLite, the time other writers wait). What changes in between
@@ -134,8 +135,9 @@ class UserImporter:
                         "users.imported",
                         app_id=app.id,
                         subject=f"app:{app.id}",
-                        data=self._summary(actor, parsed, (len(fresh), unchanged), errors),
+                        data=self._summary(parsed, (len(fresh), unchanged), errors),
                         conn=conn,
+                        actor=actor[:100],
                     )
                 written = True
                 write_seconds = time.monotonic() - writing
@@ -151,7 +153,8 @@ class UserImporter:
                 "users.import_refused",
                 app_id=app.id,
                 subject=f"app:{app.id}",
-                data=self._summary(actor, parsed, (len(fresh), unchanged), errors),
+                data=self._summary(parsed, (len(fresh), unchanged), errors),
+                actor=actor[:100],
             )
         return ImportReport(
             app_id=app.id,
@@ -167,11 +170,8 @@ class UserImporter:
         )
 
     @staticmethod
-    def _summary(
-        actor: str, parsed: ParsedImport, counts: tuple[int, int], errors: _Errors
-    ) -> dict[str, Any]:
+    def _summary(parsed: ParsedImport, counts: tuple[int, int], errors: _Errors) -> dict[str, Any]:
         return {
-            "actor": actor[:100],
             "total": parsed.total,
             "created": counts[0],
             "unchanged": counts[1],

@@ -51,6 +51,47 @@ def parse_authy_id(raw: str | int) -> int | None:
     return value if 0 < value < MAX_AUTHY_ID else None
 
 
+@dataclass(frozen=True, slots=True)
+class FoundUser:
+    """A user as an operator's search finds them, with their application's name."""
+
+    user: User
+    app_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRecord:
+    """Any device of a phone, revoked and waiting ones included (the operator's view)."""
+
+    uuid: str
+    name: str
+    os_type: str
+    state: str  # active, pending, denied or revoked
+    created_at: datetime
+    last_seen_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRecord:
+    """A code sent to a user: when and how, never the code."""
+
+    channel: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """An approval request made for a user."""
+
+    uuid: str
+    message: str
+    status: str
+    created_at: datetime
+
+
 # Moving users in from Authy (``users/importer.py``) ----------------------------------------
 
 

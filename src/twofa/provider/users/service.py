@@ -12,8 +12,16 @@ from twofa.otp import random_secret
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.fraud.policy import check_line_type
 from twofa.provider.phone_numbers import Phone, parse_phone_number
-from twofa.provider.users import store
-from twofa.provider.users.model import Device, User, parse_authy_id
+from twofa.provider.users import operator_store, store
+from twofa.provider.users.model import (
+    CodeRecord,
+    Device,
+    DeviceRecord,
+    FoundUser,
+    RequestRecord,
+    User,
+    parse_authy_id,
+)
 from twofa.provider.users.store import active_devices, load_user
 from twofa.settings import Settings
 from twofa.storage.database import Database, utcnow
@@ -97,12 +105,41 @@ class UserService:
             user = load_user(conn, app_id, raw_id)
             return user, active_devices(conn, user.phone.e164)
 
-    def delete(self, app_id: int, raw_id: str | int) -> None:
+    def delete(self, app_id: int, raw_id: str | int, *, actor: str | None = None) -> None:
         """Delete at once; the id answers 60026 from then on."""
         with self._db.write() as conn:
             user = load_user(conn, app_id, raw_id)
             store.delete_user(conn, user.id)
-            self._audit.record("user.deleted", app_id=app_id, subject=f"user:{user.id}", conn=conn)
+            self._audit.record(
+                "user.deleted", app_id=app_id, subject=f"user:{user.id}", actor=actor, conn=conn
+            )
+
+    # The operator's view ----------------------------------------------------------------------
+
+    def search(self, query: str, *, limit: int = 50) -> list[FoundUser]:
+        """Users of any application whose Authy id, phone number or e-mail is ``query``."""
+        query = query.strip()[:320]
+        digits = "".join(c for c in query if c.isdigit())
+        authy_id = parse_authy_id(query) if query.isdigit() else None
+        phone = digits if len(digits) >= 6 and not query.count("@") else None
+        email = query if "@" in query else None
+        with self._db.read() as conn:
+            return operator_store.search(
+                conn, authy_id=authy_id, phone_digits=phone, email=email, limit=limit
+            )
+
+    def activity(
+        self, app_id: int, raw_id: str | int, *, limit: int = 20
+    ) -> tuple[User, list[DeviceRecord], list[CodeRecord], list[RequestRecord]]:
+        """A user with every device of their phone, and their latest codes and requests."""
+        with self._db.read() as conn:
+            user = load_user(conn, app_id, raw_id)
+            return (
+                user,
+                operator_store.phone_devices(conn, user.phone.e164),
+                operator_store.recent_codes(conn, user.id, limit),
+                operator_store.recent_requests(conn, user.id, limit),
+            )
 
     def update_email(self, app_id: int, raw_id: str | int, email: Any) -> User:
         """Replace the user's e-mail address after validating it."""

@@ -23,10 +23,22 @@ from sqlalchemy.exc import IntegrityError
 
 from twofa.errors import UserNotFound
 from twofa.provider.phone_numbers import Phone
-from twofa.provider.users.model import AppAccount, Device, StoredUser, User, parse_authy_id
+from twofa.provider.users.model import (
+    AppAccount,
+    Device,
+    StoredUser,
+    User,
+    parse_authy_id,
+)
 from twofa.storage.database import aware
 from twofa.storage.statements import Statement
-from twofa.storage.tables import When, apps, devices, totp_secrets, users
+from twofa.storage.tables import (
+    When,
+    apps,
+    devices,
+    totp_secrets,
+    users,
+)
 
 
 def user_from_row(row: Any) -> User:

@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 from twofa.provider.console.pages import (
+    application,
     applications,
     audit,
     dashboard,
     home,
+    imports,
     keys,
     messages,
+    operators,
     requests,
     settings,
     signin,
+    users,
 )
 
-PAGES = (signin, home, dashboard, requests, applications, messages, audit, settings, keys)
+PAGES = (
+    signin,
+    home,
+    dashboard,
+    requests,
+    applications,
+    application,
+    users,
+    imports,
+    messages,
+    audit,
+    settings,
+    operators,
+    keys,
+)

@@ -14,11 +14,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from twofa.provider.console import auth
 from twofa.provider.console.auth import RecentFactor, SignedIn
-from twofa.provider.console.templating import Nav, redirect, render, services
+from twofa.provider.console.templating import redirect, render, services
 from twofa.provider.operators.model import OperatorError
 
 router = APIRouter()
-NAV = Nav("Security keys", "/account/keys")
+NAV = None  # linked beside the operator's name in the header
 
 
 @router.get("/account/keys", response_class=HTMLResponse)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -26,8 +27,8 @@ Next = Annotated[str, Form(max_length=2000)]
 Text = Annotated[str, Form(max_length=200)]
 
 
-def _signed_in_response(request: Request, operator: Operator, factor: str, target: str) -> str:
-    """Start the session and return the cookie's token."""
+def _start(request: Request, operator: Operator, factor: str) -> str:
+    """Start the session (a fresh token, never one the browser brought); the cookie's token."""
     services(request).operators.signed_in(operator)
     return services(request).console_sessions.start(
         operator, factor=factor, address=auth.address(request)
@@ -50,7 +51,8 @@ def login(request: Request, name: Text, password: Text, next: Next = PREFIX + "/
         )
     except SignInFailed:
         return render(request, "console/login.html", status=400, next=target, error=FAILED)
-    response = RedirectResponse(f"{PREFIX}/login/second-factor?next={target}", status_code=303)
+    second = f"{PREFIX}/login/second-factor?next={quote(target, safe='/')}"
+    response = RedirectResponse(second, status_code=303)
     auth.issue_pending(request, response, operator)
     return response
 
@@ -95,7 +97,7 @@ def login_totp(request: Request, code: Text, next: Next = PREFIX + "/") -> Respo
             mode="login",
             **_factors(request, operator),
         )
-    token = _signed_in_response(request, operator, "totp", target)
+    token = _start(request, operator, "totp")
     response = RedirectResponse(target, status_code=303)
     auth.start_session(response, token)
     return response
@@ -136,7 +138,7 @@ def login_key(request: Request, payload: Annotated[dict[str, Any], Body()]) -> R
         )
     except SignInFailed:
         return JSONResponse({"error": FAILED}, status_code=400)
-    token = _signed_in_response(request, operator, "webauthn", target)
+    token = _start(request, operator, "webauthn")
     response = JSONResponse({"redirect": target})
     auth.start_session(response, token)
     return response

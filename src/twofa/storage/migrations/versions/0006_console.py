@@ -1,4 +1,5 @@
-"""operator console: operators, their WebAuthn credentials, sessions and challenges; audit actor
+"""operator console: operators, their WebAuthn credentials, sessions and challenges; audit
+actor; application defaults for OneTouch (number matching, time to expire)
 
 Revision ID: 0006_console
 Revises: 0005_sandbox
@@ -17,6 +18,11 @@ When = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("apps") as batch:
+        batch.add_column(
+            sa.Column("number_matching", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        batch.add_column(sa.Column("onetouch_ttl", sa.Integer(), nullable=True))
     with op.batch_alter_table("audit_log") as batch:
         batch.add_column(sa.Column("actor", sa.String(length=100), nullable=True))
     op.create_index("ix_audit_log_actor", "audit_log", ["actor"], unique=False)
@@ -113,3 +119,6 @@ def downgrade() -> None:
     op.drop_index("ix_audit_log_actor", table_name="audit_log")
     with op.batch_alter_table("audit_log") as batch:
         batch.drop_column("actor")
+    with op.batch_alter_table("apps") as batch:
+        batch.drop_column("onetouch_ttl")
+        batch.drop_column("number_matching")
