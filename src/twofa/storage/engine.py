@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +39,7 @@ def make_engine(url: str, *, lock_timeout: float = 30.0, **kwargs: Any) -> Engin
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN below be the only one
             cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _write_ahead_log(cursor, lock_timeout)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
@@ -58,6 +60,27 @@ def make_engine(url: str, *, lock_timeout: float = 30.0, **kwargs: Any) -> Engin
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def _write_ahead_log(cursor: Any, lock_timeout: float) -> None:
+    """Put the database in WAL mode unless it already is.
+
+    Switching needs an exclusive lock and SQLite answers "database is locked" at once, without
+    its busy handler, when another connection holds one; a connection opened while others of
+    another process are busy would fail. Reading the mode takes no such lock, so the switch
+    (once per database file) is tried, until ``lock_timeout``, only when it is needed.
+    """
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + lock_timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.01)
 
 
 def make_async_engine(url: str, **kwargs: Any) -> AsyncEngine | None:

@@ -1,0 +1,44 @@
+"""A SQLite connection opened while another process writes waits for the lock like any
+statement, instead of failing at once in its set-up (a second worker, an admin command)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from twofa.storage.engine import make_engine, upgrade
+
+
+def test_a_connection_opened_during_a_foreign_write_waits_for_it(tmp_path: Path) -> None:
+    path = tmp_path / "provider.db"
+    upgrade(f"sqlite:///{path}")
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE probe (n integer)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO probe VALUES (1)")
+    release = threading.Timer(0.3, other.execute, ("COMMIT",))
+    release.start()
+    engine = make_engine(f"sqlite:///{path}", lock_timeout=10)
+    try:
+        started = time.monotonic()
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.execute(text("SELECT count(*) FROM probe")).scalar() == 1
+        assert time.monotonic() - started >= 0.2  # it waited for the commit, then went on
+    finally:
+        release.join()
+        engine.dispose()
+        other.close()
+
+
+def test_a_new_database_is_switched_to_the_write_ahead_log(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        engine.dispose()
