@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench lint typecheck clean install browser-deps deploy-deps node-deps
+.PHONY: run test test-fast coverage bytecode bench lint typecheck clean install browser-deps deploy-deps node-deps
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -37,14 +37,24 @@ node-deps:
 	  npm ci --prefix tests/compat/node --no-audit --no-fund --silent; \
 	else echo "node/npm not found: the Node Verify smoke test will be skipped"; fi
 
+## twofa's own modules compiled ahead: the suite starts a few hundred processes (providers,
+## sites, CLI runs), and where PYTHONDONTWRITEBYTECODE is set each would compile them again
+bytecode: $(STAMP)
+	@$(BIN)/python -m compileall -q src >/dev/null
+
 ## The tests that need no server process, database service, Redis or browser (seconds;
 ## without the plugins only the whole suite uses: xdist, coverage, schemathesis)
-test-fast: $(STAMP)
+test-fast: $(STAMP) bytecode
 	PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/pytest -p timeout -q -p no:cacheprovider \
 	  -m "not postgres and not redis and not browser and not deployment" tests/fast tests/provider
 
 ## The whole suite: every tier, against SQLite and PostgreSQL (what CI runs)
-test: $(STAMP) browser-deps deploy-deps node-deps
+test: $(STAMP) bytecode browser-deps deploy-deps node-deps
+	$(BIN)/pytest -n 2 --dist loadgroup -q --durations=25
+
+## The whole suite with branch coverage of every process it starts (slower:
+## each provider, site and CLI process is traced from its first import)
+coverage: $(STAMP) bytecode browser-deps deploy-deps node-deps
 	$(BIN)/pytest -n 2 --dist loadgroup -q --cov --cov-report=term --durations=25
 
 bench: $(STAMP)
