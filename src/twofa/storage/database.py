@@ -24,15 +24,17 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import anyio.to_thread
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from twofa.errors import DatabaseBusy, ServiceUnavailable
 from twofa.storage.tables import When
+
+if TYPE_CHECKING:  # the asyncio extension (and the ORM it loads) only where PostgreSQL is used
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 T = TypeVar("T")
 DEFAULT_LOCK_TIMEOUT = 30.0

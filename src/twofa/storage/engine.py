@@ -5,11 +5,13 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -96,6 +98,9 @@ def make_async_engine(url: str, **kwargs: Any) -> AsyncEngine | None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "postgresql":
         return None
+    # Imported here: the asyncio extension loads SQLAlchemy's ORM, which SQLite never needs.
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     size = kwargs.pop("pool_size", 10) + kwargs.pop("max_overflow", 10)
     return create_async_engine(
         parsed.set(drivername="postgresql+psycopg_async"),

@@ -9,30 +9,20 @@ not required: a security key without a PIN is still a second factor after the pa
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import timedelta
 from typing import Any
-
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.operators import store
 from twofa.provider.operators.model import Credential, Operator, OperatorError, SignInFailed
 from twofa.storage.database import Database, utcnow
 from twofa.text import clean
+
+# py_webauthn is imported by the methods that use it: loading it (and the ASN.1 and COSE
+# parsers it brings) costs every provider process and every CLI run a tenth of a second, for
+# the few operators who register or use a security key.
 
 CHALLENGE_SECONDS = 300
 PURPOSES = ("register", "sign_in", "reauth")
@@ -54,7 +44,7 @@ class OperatorPasskeys:
             store.purge_challenges(conn, now)
             store.insert_challenge(
                 conn,
-                challenge=bytes_to_base64url(challenge),
+                challenge=_to_base64url(challenge),
                 operator_id=operator.id,
                 purpose=purpose,
                 expires_at=now + timedelta(seconds=CHALLENGE_SECONDS),
@@ -71,12 +61,20 @@ class OperatorPasskeys:
             )
         if not ok:
             raise SignInFailed()
-        return base64url_to_bytes(client_data_challenge)
+        return _from_base64url(client_data_challenge)
 
     # Registration ------------------------------------------------------------------------------
 
     def registration_options(self, operator: Operator, *, rp_id: str) -> str:
         """The JSON the browser passes to ``navigator.credentials.create``."""
+        from webauthn import generate_registration_options, options_to_json
+        from webauthn.helpers.structs import (
+            AuthenticatorSelectionCriteria,
+            PublicKeyCredentialDescriptor,
+            ResidentKeyRequirement,
+            UserVerificationRequirement,
+        )
+
         options = generate_registration_options(
             rp_id=rp_id,
             rp_name=RP_NAME,
@@ -87,7 +85,7 @@ class OperatorPasskeys:
                 user_verification=UserVerificationRequirement.PREFERRED,
             ),
             exclude_credentials=[
-                PublicKeyCredentialDescriptor(id=base64url_to_bytes(c.credential_id))
+                PublicKeyCredentialDescriptor(id=_from_base64url(c.credential_id))
                 for c in self.credentials(operator.id)
             ],
         )
@@ -98,6 +96,8 @@ class OperatorPasskeys:
         self, operator: Operator, credential: str, *, name: str, rp_id: str, origin: str
     ) -> Credential:
         """Verify the browser's new credential and store it; ``OperatorError`` if it fails."""
+        from webauthn import verify_registration_response
+
         label = clean(name).strip()[:100] or "Security key"
         try:
             challenge = self._spend(operator, "register", _client_challenge(credential))
@@ -109,7 +109,7 @@ class OperatorPasskeys:
             )
         except Exception as exc:  # hostile input fails in many ways inside the library
             raise OperatorError("the security key could not be registered") from exc
-        credential_id = bytes_to_base64url(verified.credential_id)
+        credential_id = _to_base64url(verified.credential_id)
         with self._db.write() as conn:
             if store.credential_exists(conn, credential_id):
                 raise OperatorError("this security key is registered already")
@@ -117,7 +117,7 @@ class OperatorPasskeys:
                 conn,
                 operator_id=operator.id,
                 credential_id=credential_id,
-                public_key=bytes_to_base64url(verified.credential_public_key),
+                public_key=_to_base64url(verified.credential_public_key),
                 sign_count=verified.sign_count,
                 name=label,
                 now=utcnow(),
@@ -148,13 +148,19 @@ class OperatorPasskeys:
     def authentication_options(self, operator: Operator, *, purpose: str, rp_id: str) -> str:
         """The JSON for ``navigator.credentials.get``: any of the operator's credentials."""
         assert purpose in PURPOSES
+        from webauthn import generate_authentication_options, options_to_json
+        from webauthn.helpers.structs import (
+            PublicKeyCredentialDescriptor,
+            UserVerificationRequirement,
+        )
+
         credentials = self.credentials(operator.id)
         if not credentials:
             raise SignInFailed()
         options = generate_authentication_options(
             rp_id=rp_id,
             allow_credentials=[
-                PublicKeyCredentialDescriptor(id=base64url_to_bytes(c.credential_id))
+                PublicKeyCredentialDescriptor(id=_from_base64url(c.credential_id))
                 for c in credentials
             ],
             user_verification=UserVerificationRequirement.PREFERRED,
@@ -166,6 +172,8 @@ class OperatorPasskeys:
         self, operator: Operator, credential: str, *, purpose: str, rp_id: str, origin: str
     ) -> Credential:
         """Verify an assertion by one of the operator's credentials; ``SignInFailed`` if not."""
+        from webauthn import verify_authentication_response
+
         try:
             raw_id = str(json.loads(credential)["id"])
             stored = next(c for c in self.credentials(operator.id) if c.credential_id == raw_id)
@@ -175,7 +183,7 @@ class OperatorPasskeys:
                 expected_challenge=challenge,
                 expected_rp_id=rp_id,
                 expected_origin=origin,
-                credential_public_key=base64url_to_bytes(stored.public_key),
+                credential_public_key=_from_base64url(stored.public_key),
                 credential_current_sign_count=stored.sign_count,
             )
         except Exception as exc:  # a wrong key, a replay, or input the library chokes on
@@ -196,8 +204,17 @@ def _client_challenge(credential: str) -> str:
     """The challenge the browser signed over, read from clientDataJSON (checked again by
     py_webauthn against the one spent)."""
     data: Any = json.loads(credential)
-    client_data = json.loads(base64url_to_bytes(data["response"]["clientDataJSON"]))
+    client_data = json.loads(_from_base64url(data["response"]["clientDataJSON"]))
     challenge = client_data["challenge"]
     if not isinstance(challenge, str) or len(challenge) > 100:
         raise ValueError("challenge")
     return challenge
+
+
+def _to_base64url(data: bytes) -> str:
+    """Unpadded base64url, as WebAuthn writes ids and challenges."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _from_base64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
