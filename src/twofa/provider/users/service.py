@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.exc import IntegrityError
 
 from twofa.crypto import Keyring, public_id
 from twofa.errors import UserInvalid
@@ -71,6 +72,18 @@ class UserService:
     def create(self, app_id: int, *, email: Any, cellphone: Any, country_code: Any) -> User:
         """Register a user, or return the one already registered with that phone."""
         normalized_email, phone = validate_new_user(email, cellphone, country_code)
+        try:
+            return self._insert(app_id, normalized_email, phone)
+        except IntegrityError:
+            # Another request registered the phone between our read and our insert (on
+            # PostgreSQL both can pass the read): theirs is the user, for both.
+            with self._db.read() as conn:
+                existing = store.by_app_phone(conn, app_id, phone.e164)
+            if existing is None:
+                raise
+            return existing
+
+    def _insert(self, app_id: int, normalized_email: str, phone: Phone) -> User:
         with self._db.write() as conn:
             existing = store.by_app_phone(conn, app_id, phone.e164)
             if existing is not None:
