@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import calendar
 import time
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection
@@ -12,7 +11,7 @@ from sqlalchemy import Connection
 from twofa.crypto import Keyring, api_key_hash, is_sandbox_key, new_salt, public_id
 from twofa.errors import InvalidApiKey, InvalidRequest, NotFound, SandboxRefused
 from twofa.provider.apps import store
-from twofa.provider.apps.model import App
+from twofa.provider.apps.model import App, CreatedApp
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.deliveries import destination
 from twofa.provider.deliveries import store as delivery_store
@@ -23,12 +22,6 @@ from twofa.storage.database import Database, aware, utcnow
 from twofa.text import clean
 
 AUTH_CACHE_SECONDS = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class CreatedApp:
-    app: App
-    api_key: str  # shown once, never stored
 
 
 def validate_callback_url(url: str, *, allow_private: bool = False) -> str:
