@@ -9,7 +9,6 @@ everything it missed due at once. Nothing queued is dropped by a pause.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import os
@@ -109,8 +108,8 @@ class DeliveryDispatcher:
     def _lease_until(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self._settings.delivery_lease_seconds)
 
-    def claim(self) -> list[Delivery]:
-        """Lease up to ``BATCH`` due deliveries, plus one probe per paused receiver that is due."""
+    def claim(self, limit: int = BATCH) -> list[Delivery]:
+        """Lease up to ``limit`` due deliveries, plus one probe per paused receiver that is due."""
         now = utcnow()
         with self._db.write() as conn:
             probes, resumed, paused = store.claim_probes(
@@ -128,7 +127,7 @@ class DeliveryDispatcher:
                 worker=self.worker_id,
                 now=now,
                 lease_until=self._lease_until(now),
-                limit=BATCH,
+                limit=limit,
                 kinds=self._senders.keys(),
             )
         metrics.DELIVERY_PAUSED.set(paused)
@@ -292,36 +291,72 @@ class DeliveryDispatcher:
         ) as client:
             return await self.attempt(client, delivery)
 
+    async def deliver(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
+        """Send one claimed delivery and record its outcome as soon as it is known."""
+        outcome = await self.attempt(client, delivery)
+        await self._db.run(functools.partial(self.record, delivery, outcome))
+
     async def run_once(self, client: httpx.AsyncClient) -> int:
-        """Claim and send one batch; the number of deliveries attempted."""
+        """Claim one batch and deliver it; the number of deliveries attempted."""
         batch = await self._db.run(self.claim)
-        if not batch:
-            return 0
-        outcomes = await asyncio.gather(*(self.attempt(client, d) for d in batch))
-        for delivery, outcome in zip(batch, outcomes, strict=True):
-            await self._db.run(functools.partial(self.record, delivery, outcome))
+        await asyncio.gather(*(self.deliver(client, d) for d in batch))
         return len(batch)
 
     async def run(self, wake: asyncio.Event) -> None:
-        """Deliver until cancelled, waking on ``wake`` or every poll interval."""
+        """Deliver until cancelled, waking on ``wake`` or every poll interval.
+
+        Each delivery is sent and recorded on its own, up to ``BATCH`` in flight: one that
+        was queued while others are out is claimed at once, instead of waiting for a slow
+        receiver's answer (up to the delivery timeout) to end a round.
+        """
+        in_flight: set[asyncio.Task[None]] = set()
         async with httpx.AsyncClient(
             timeout=self._settings.delivery_timeout, follow_redirects=False, verify=self._verify
         ) as client:
-            while True:
-                # Clear before claiming: a change queued while we claim sets it again, so
-                # its delivery is picked up at once rather than after the poll interval.
-                wake.clear()
-                try:
-                    sent = await self.run_once(client)
-                except asyncio.CancelledError:
-                    raise
-                except DatabaseBusy:
-                    log.warning("deliveries wait: the database's write lock is held elsewhere")
-                    sent = 0
-                except Exception:
-                    log.exception("delivery round failed")
-                    sent = 0
-                if sent:
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), self._settings.worker_poll_interval)
+            try:
+                while True:
+                    # Clear before claiming: a change queued while we claim sets it again, so
+                    # its delivery is picked up at once rather than after the poll interval.
+                    wake.clear()
+                    room = BATCH - len(in_flight)
+                    batch = await self._claim_logged(room) if room > 0 else []
+                    for delivery in batch:
+                        task = asyncio.create_task(self._deliver_logged(client, delivery))
+                        in_flight.add(task)
+                        task.add_done_callback(in_flight.discard)
+                    if batch and len(in_flight) < BATCH:
+                        continue  # more may be due
+                    await self._wait(wake, in_flight if len(in_flight) >= BATCH else set())
+            finally:
+                for task in in_flight:  # their leases lapse, and they are sent again later
+                    task.cancel()
+                await asyncio.gather(*in_flight, return_exceptions=True)
+
+    async def _claim_logged(self, limit: int) -> list[Delivery]:
+        try:
+            return await self._db.run(functools.partial(self.claim, limit))
+        except DatabaseBusy:
+            log.warning("deliveries wait: the database's write lock is held elsewhere")
+        except Exception:
+            log.exception("claiming deliveries failed")
+        return []
+
+    async def _deliver_logged(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
+        try:
+            await self.deliver(client, delivery)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the lease lapses and the delivery is tried again
+            log.exception("delivery %s failed to complete", delivery.id)
+
+    async def _wait(self, wake: asyncio.Event, busy: set[asyncio.Task[None]]) -> None:
+        """Until woken, a poll interval passes, or (when full) one of ``busy`` ends."""
+        woken = asyncio.ensure_future(wake.wait())
+        try:
+            await asyncio.wait(
+                {woken, *busy},
+                timeout=self._settings.worker_poll_interval,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            woken.cancel()
