@@ -41,6 +41,7 @@ from twofa.storage.database import Database, utcnow
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 BATCH = 20
+STRAGGLER_SECONDS = 0.25  # how long a round's slowest receiver may hold back the next claim
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,9 +306,11 @@ class DeliveryDispatcher:
     async def run(self, wake: asyncio.Event) -> None:
         """Deliver until cancelled, waking on ``wake`` or every poll interval.
 
-        Each delivery is sent and recorded on its own, up to ``BATCH`` in flight: one that
-        was queued while others are out is claimed at once, instead of waiting for a slow
-        receiver's answer (up to the delivery timeout) to end a round.
+        Deliveries go out in rounds, each sent and recorded on its own: the next claim waits
+        until the round's answers are in, so what is queued meanwhile is claimed together (one
+        write transaction for many), but never longer than ``STRAGGLER_SECONDS``: a slow
+        receiver (up to the delivery timeout) holds back only its own deliveries, which stay
+        in flight while the next rounds go out, up to ``BATCH`` at a time.
         """
         in_flight: set[asyncio.Task[None]] = set()
         async with httpx.AsyncClient(
@@ -324,9 +327,10 @@ class DeliveryDispatcher:
                         task = asyncio.create_task(self._deliver_logged(client, delivery))
                         in_flight.add(task)
                         task.add_done_callback(in_flight.discard)
-                    if batch and len(in_flight) < BATCH:
-                        continue  # more may be due
-                    await self._wait(wake, in_flight if len(in_flight) >= BATCH else set())
+                    if batch:  # let the round answer, then claim what was queued meanwhile
+                        await asyncio.wait(in_flight, timeout=STRAGGLER_SECONDS)
+                        continue
+                    await self._wait(wake, in_flight)
             finally:
                 for task in in_flight:  # their leases lapse, and they are sent again later
                     task.cancel()
@@ -350,7 +354,7 @@ class DeliveryDispatcher:
             log.exception("delivery %s failed to complete", delivery.id)
 
     async def _wait(self, wake: asyncio.Event, busy: set[asyncio.Task[None]]) -> None:
-        """Until woken, a poll interval passes, or (when full) one of ``busy`` ends."""
+        """Until woken, a poll interval passes, or one of ``busy`` (stragglers) ends."""
         woken = asyncio.ensure_future(wake.wait())
         try:
             await asyncio.wait(
