@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from tests.browser.conftest import PHONE_VIEWPORT, PhoneUser, register_device, shot
 from tests.fakepush import FakePushService, Subscription
+from tests.live.devices.test_device_approval import ask_to_join
 from tests.live.webpush.conftest import webpush_env
 from tests.servers import LiveProvider, start_provider
 from twofa.storage.tables import devices, webpush_subscriptions
@@ -155,6 +156,35 @@ def subscription_of(provider: LiveProvider, device_uuid: str) -> str | None:
         ).scalar()
 
 
+def wait_payload(
+    push_service: FakePushService, sub: Subscription, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """Wait until ``sub`` received this wake-up (device notices may arrive in between)."""
+    deadline = time.monotonic() + 15
+    while payload not in [push.payload for push in push_service.received(sub)]:
+        assert time.monotonic() < deadline, f"no {payload} in {push_service.received(sub)}"
+        time.sleep(0.05)
+    return payload
+
+
+def deliverer(
+    push_provider: LiveProvider, cdp: CDPSession, registration: str
+) -> Callable[[dict[str, Any]], None]:
+    """What the browser does with a decrypted message: the worker's push event."""
+
+    def deliver(payload: dict[str, Any]) -> None:
+        cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {
+                "origin": push_provider.url,
+                "registrationId": registration,
+                "data": json.dumps(payload),
+            },
+        )
+
+    return deliver
+
+
 def enable_notifications(page: Page, sub: Subscription) -> None:
     page.evaluate("json => { window.__push.json = json; }", sub.json())
     page.get_by_role("button", name="Devices").click()
@@ -204,17 +234,7 @@ def test_wake_up_becomes_a_notification_that_opens_the_card(
     assert push.payload == {"t": "request", "uuid": uuid}
     assert push_service.errors == []
 
-    def deliver(payload: dict[str, Any]) -> None:
-        """What the browser does with a decrypted message: the worker's push event."""
-        cdp.send(
-            "ServiceWorker.deliverPushMessage",
-            {
-                "origin": push_provider.url,
-                "registrationId": registration,
-                "data": json.dumps(payload),
-            },
-        )
-
+    deliver = deliverer(push_provider, cdp, registration)
     deliver(push.payload)
     [shown] = wait_notifications(worker, lambda found: len(found) == 1)
     assert shown["title"].startswith("Acme Cloud")
@@ -254,14 +274,82 @@ def test_wake_up_becomes_a_notification_that_opens_the_card(
     other = push_provider.enroll_device("1", phone_user.phone, name="Laptop")
     second = phone_user.authy.one_touch.send_request(phone_user.authy_id, "Confirm transfer?")
     uuid = second.get_uuid()
-    pushes = push_service.wait_for(sub, 3)  # request, ended, request
-    deliver(pushes[2].payload)
+    deliver(wait_payload(push_service, sub, {"t": "request", "uuid": uuid}))
     wait_notifications(worker, lambda found: [n["tag"] for n in found] == [uuid])
     other.deny(uuid)
-    pushes = push_service.wait_for(sub, 4)
-    assert pushes[3].payload == {"t": "ended", "uuid": uuid}
-    deliver(pushes[3].payload)
+    deliver(wait_payload(push_service, sub, {"t": "ended", "uuid": uuid}))
     wait_notifications(worker, lambda found: found == [])
+    assert push_service.errors == []
+    assert errors == []
+
+
+def test_device_notices_open_the_join_card_and_the_devices_list(
+    context: BrowserContext,
+    push_provider: LiveProvider,
+    push_service: FakePushService,
+    phone_user: PhoneUser,
+) -> None:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    register_device(page, phone_user, name="Phone")
+    sub = push_service.subscribe()
+    enable_notifications(page, sub)
+    worker = worker_of(context, page)
+    blank = context.new_page()
+    cdp = context.new_cdp_session(blank)
+    deliver = deliverer(
+        push_provider, cdp, registration_id(blank, cdp, f"{push_provider.url}/authenticator/")
+    )
+    page.close()
+
+    # A new device asks to join while the app is closed.
+    newcomer, answer = ask_to_join(push_provider, phone_user.phone, name="Laptop")
+    uuid = newcomer.device_uuid
+    deliver(wait_payload(push_service, sub, {"t": "device", "event": "pending", "uuid": uuid}))
+    [asked] = wait_notifications(worker, lambda found: len(found) == 1)
+    assert asked["title"] == "A new device asks to join"
+    assert asked["body"] == "“Laptop” (web) asks to join your phone. Open twofa to answer."
+    assert asked["tag"] == f"device-pending:{uuid}" and asked["requireInteraction"] is True
+    assert asked["data"]["url"] == f"./?device={uuid}"
+
+    # Its URL opens the app on the join card, where the number is typed.
+    app = context.new_page()
+    app.on("pageerror", lambda error: errors.append(str(error)))
+    app.goto(f"/authenticator/{asked['data']['url'][2:]}")
+    card = app.locator(f'[data-device-request="{uuid}"]')
+    expect(card).to_have_class("card request joining revealed")
+    expect(card.get_by_label("Number shown on the new device")).to_be_focused()
+    shot(app, "13-opened-join-card-from-notification")
+    number = answer["approval"]["number"]  # type: ignore[index]
+    card.get_by_label("Number shown on the new device").fill(str(number))
+    card.get_by_role("button", name="Approve").click()
+    expect(card).to_have_count(0)
+    wait_notifications(worker, lambda found: found == [])  # the answered card's notice closed
+
+    deliver(wait_payload(push_service, sub, {"t": "device", "event": "added", "uuid": uuid}))
+    [added] = wait_notifications(worker, lambda found: len(found) == 1)
+    assert added["title"] == "Device added" and added["body"].startswith("“Laptop” was added")
+    assert added["tag"] == f"device-added:{uuid}" and added["requireInteraction"] is False
+
+    # Revoked: the provider no longer lists it, so the notice says only that.
+    newcomer.revoke()
+    deliver(wait_payload(push_service, sub, {"t": "device", "event": "revoked", "uuid": uuid}))
+    found = wait_notifications(worker, lambda found: len(found) == 2)
+    revoked = next(n for n in found if n["tag"] == f"device-revoked:{uuid}")
+    assert revoked["body"] == "A device was removed from your phone."
+    assert revoked["data"]["url"] == "./?view=devices"
+
+    # A click with the app open shows its devices list.
+    expect(app.locator("#panel-devices")).to_be_hidden()
+    worker.evaluate(
+        """async (tag) => {
+             const [notification] = await self.registration.getNotifications({ tag });
+             self.dispatchEvent(new NotificationEvent("notificationclick", { notification }));
+           }""",
+        f"device-revoked:{uuid}",
+    )
+    expect(app.locator("#panel-devices")).to_be_visible()
     assert push_service.errors == []
     assert errors == []
 

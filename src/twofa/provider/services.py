@@ -37,7 +37,7 @@ from twofa.provider.users.importer import UserImporter
 from twofa.provider.users.service import UserService
 from twofa.provider.verify.bundle import Verify, build_verify
 from twofa.provider.verify.webhook_sender import VerifyWebhookSender
-from twofa.provider.webpush.queue import WebPushSender
+from twofa.provider.webpush.queue import MESSAGES, WebPushSender
 from twofa.provider.webpush.service import WebPushService, tls_context
 from twofa.provider.webpush.store import WebPushStore
 from twofa.settings import Settings
@@ -118,10 +118,7 @@ def build_services(settings: Settings, *, bus: EventBus | None = None) -> Servic
     senders: dict[str, Sender] = {
         AuthyCallbackSender.kind: AuthyCallbackSender(keyring),
         VerifyWebhookSender.kind: VerifyWebhookSender(verify.accounts),
-        **{
-            sender.kind: sender
-            for sender in (WebPushSender(webpush), WebPushSender(webpush, ended=True))
-        },
+        **{kind: WebPushSender(webpush, kind) for kind in MESSAGES},
     }
     return Services(
         settings=settings,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,7 +17,7 @@ from twofa.crypto import Keyring
 from twofa.provider.deliveries.model import Delivery
 from twofa.provider.webpush.crypto import raw_public_key
 from twofa.provider.webpush.queue import WebPushSender, target_of
-from twofa.provider.webpush.sender import WakeUp, read_answer
+from twofa.provider.webpush.sender import DEVICE_KIND, ENDED_KIND, NOTICE_TTL, WakeUp, read_answer
 from twofa.provider.webpush.service import WebPushService
 from twofa.provider.webpush.store import WebPushStore
 from twofa.settings import load_settings
@@ -81,15 +83,21 @@ def service(tmp_path: Path) -> WebPushService:
 
 
 def delivery(body: WakeUp, url: str) -> Delivery:
+    return delivery_of(body.body(), url)
+
+
+def delivery_of(
+    body: dict[str, Any], url: str = "https://fcm.googleapis.com/fcm/send/a"
+) -> Delivery:
     now = utcnow()
     return Delivery(
         id=1,
         kind="webpush",
         app_id=None,
         target=target_of(url),
-        subject=body.uuid,
+        subject=body["uuid"],
         url=url,
-        body=body.body(),
+        body=body,
         attempts=0,
         created_at=now,
         window_start=now,
@@ -123,5 +131,70 @@ def test_a_row_that_cannot_be_sent_does_not_raise(service: WebPushService) -> No
     broken = delivery(wake_up(), "https://fcm.googleapis.com/fcm/send/abc")
     broken = Delivery(**{**{f: getattr(broken, f) for f in broken.__slots__}, "body": {"t": 1}})
     assert WebPushSender(service).prepare(broken) is None
-    ended = WebPushSender(service, ended=True)
+    ended = WebPushSender(service, ENDED_KIND)
     assert ended.kind == "webpush_ended"
+    for event in (None, "joined"):  # a device notice needs an event this code knows
+        body = {**notice("pending").body(), "event": event}
+        assert WebPushSender(service, DEVICE_KIND).prepare(delivery_of(body)) is None
+
+
+DEVICE = "8a1e5c3d-0000-4000-8000-000000000002"
+
+
+def notice(event: str, auth: bytes = b"0123456789abcdef", expires_in: float = 600.0) -> WakeUp:
+    browser = ec.generate_private_key(ec.SECP256R1())
+    return WakeUp(
+        "device",
+        DEVICE,
+        7,
+        3,
+        b64e(raw_public_key(browser)),
+        b64e(auth),
+        time.time() + expires_in,
+        event,  # type: ignore[arg-type]
+    )
+
+
+def test_a_device_notice_says_only_what_happened_to_which_device(
+    service: WebPushService,
+) -> None:
+    browser = ec.generate_private_key(ec.SECP256R1())
+    auth = b"fedcba9876543210"
+    body = WakeUp(
+        "device",
+        DEVICE,
+        1,
+        1,
+        b64e(raw_public_key(browser)),
+        b64e(auth),
+        time.time() + 600,
+        "pending",
+    )
+    outgoing = WebPushSender(service, DEVICE_KIND).prepare(
+        delivery(body, "https://fcm.googleapis.com/fcm/send/a")
+    )
+    assert outgoing is not None
+    message = json.loads(decrypt(outgoing.body, browser, auth))
+    assert message == {"t": "device", "event": "pending", "uuid": DEVICE}
+    assert outgoing.headers["Urgency"] == "high"  # someone waits for the answer
+    assert 598 <= int(outgoing.headers["TTL"]) <= 600  # what is left of the join window
+
+
+@pytest.mark.parametrize("event", ["added", "denied", "revoked"])
+def test_a_notice_of_a_change_made_waits_for_the_phone(event: str) -> None:
+    wake = notice(event, expires_in=NOTICE_TTL)
+    assert wake.urgency == "normal"
+    assert NOTICE_TTL - 2 <= wake.ttl(time.time()) <= NOTICE_TTL
+    assert wake.ttl(time.time() + NOTICE_TTL + 1) == 0  # a day late: not sent
+
+
+def test_device_notice_topics() -> None:
+    """One per device and event, never the requests' topic, and nothing a push service could
+    match across subscriptions or back to the device."""
+    topic = notice("pending").topic
+    assert len(topic) == 32 and re.fullmatch(r"[A-Za-z0-9_-]+", topic)
+    assert notice("pending").topic == topic  # the same notice replaces its undelivered copy
+    assert notice("added").topic != topic
+    assert notice("pending", auth=b"another-secret!!").topic != topic
+    assert topic != wake_up().topic == "twofa-requests"
+    assert DEVICE.split("-")[0] not in topic

@@ -36,7 +36,10 @@ class App {
     this.device = device;
     this.tab = "codes";
     this.codes = new CodesView($("#accounts"));
-    this.joining = new JoiningView($("#device-requests"), { getDevice: () => this.device });
+    this.joining = new JoiningView($("#device-requests"), {
+      getDevice: () => this.device,
+      onRemoved: (uuid) => notifications.close(`device-pending:${uuid}`).catch(() => {}),
+    });
     this.requests = new RequestsView($("#requests"), {
       getDevice: () => this.device,
       onAnswered: () => this.refreshTab(),
@@ -120,17 +123,23 @@ class App {
     notifications.refresh(this.device);
   }
 
-  /** Opened from a notification (./?request=<uuid>), or told so by the service worker. */
+  /**
+   * Opened from a notification (./?request=<uuid>, ./?device=<uuid> for a device asking to
+   * join, ./?view=devices after one was added or removed), or told so by the service worker.
+   */
   openFromNotification() {
-    const focus = (uuid) => this.requests.reveal(uuid);
-    const wanted = new URLSearchParams(location.search).get("request");
-    if (wanted) {
-      focus(wanted);
-      history.replaceState(null, "", location.pathname);
-    }
+    const params = new URLSearchParams(location.search);
+    if (params.get("request")) this.requests.reveal(params.get("request"));
+    else if (params.get("device")) this.joining.reveal(params.get("device"));
+    else if (params.get("view") === "devices") this.show("devices");
+    if (location.search) history.replaceState(null, "", location.pathname);
     if ("serviceWorker" in navigator) {
       navigator.serviceWorker.addEventListener("message", (event) => {
-        if (event.data && event.data.type === "open-request") focus(String(event.data.uuid));
+        const message = event.data || {};
+        if (message.type === "open-request") this.requests.reveal(String(message.uuid));
+        else if (message.type === "open-device" && message.event === "pending") {
+          this.joining.reveal(String(message.uuid));
+        } else if (message.type === "open-device") this.show("devices");
       });
     }
   }

@@ -4,9 +4,11 @@ import { ApiError, decideDevice } from "./api.js";
 import { h, toast } from "./ui.js";
 
 export class JoiningView {
-  constructor(root, { getDevice }) {
+  constructor(root, { getDevice, onRemoved }) {
     this.root = root;
     this.getDevice = getDevice;
+    this.onRemoved = onRemoved || (() => {});
+    this.revealing = null; // a uuid to bring into view once its card exists
     this.cards = new Map(); // uuid → node
   }
 
@@ -51,7 +53,21 @@ export class JoiningView {
     deny.addEventListener("click", () => answer("deny"));
     this.cards.set(request.uuid, form);
     this.root.append(form);
-    form.focus({ preventScroll: true });
+    if (this.revealing === request.uuid) this.reveal(request.uuid);
+    else form.focus({ preventScroll: true });
+  }
+
+  /** Bring a join card into view (now, or as soon as it arrives): opened from a notification. */
+  reveal(uuid) {
+    const node = this.cards.get(uuid);
+    if (!node) {
+      this.revealing = uuid;
+      return;
+    }
+    this.revealing = null;
+    node.classList.add("revealed");
+    node.scrollIntoView({ block: "center" });
+    node.querySelector("input").focus({ preventScroll: true });
   }
 
   /** device.ended: decided here or on another device. */
@@ -67,6 +83,7 @@ export class JoiningView {
 
   remove(uuid) {
     const node = this.cards.get(uuid);
+    this.onRemoved(uuid); // a notification may still show it
     if (node) node.remove();
     this.cards.delete(uuid);
   }

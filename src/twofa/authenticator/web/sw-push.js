@@ -1,6 +1,9 @@
 // Web Push in the service worker: a wake-up ({"t": "request", "uuid"} or {"t": "ended",
 // "uuid"}) carries nothing private, so the worker asks the provider itself, with a request
 // signed by the device key from IndexedDB, and shows one notification per pending request.
+// A device notice ({"t": "device", "event": "pending" | "added" | "denied" | "revoked",
+// "uuid"}: a device of this phone asks to join, was added, denied or revoked) is shown the same
+// way, with the device's name when the provider still lists it.
 //
 // A classic script (importScripts), not an ES module: module service workers are not
 // available in every browser the app supports, so the few lines of signing that keys.js and
@@ -12,6 +15,18 @@ const PUSH_API = "/device/v1";
 const GENERIC_TITLE = "Sign-in request";
 const GENERIC_BODY = "You have a sign-in request";
 const ICON = "icons/icon-192.png";
+// What a device notice says; the body when the device's name cannot be had.
+const DEVICE_NOTICES = {
+  pending: { title: "A new device asks to join",
+    body: "A new device asks to join your phone. Open twofa to answer.",
+    named: (device) => `“${device.name}” (${device.os_type}) asks to join your phone. `
+      + "Open twofa to answer." },
+  added: { title: "Device added",
+    body: "A device was added to your phone. If this was not you, revoke it in twofa.",
+    named: (device) => `“${device.name}” was added to your phone. If this was not you, `
+      + "revoke it in twofa." },
+  revoked: { title: "Device removed", body: "A device was removed from your phone." },
+};
 let pushClockOffsetMs = 0;
 
 function pushDbGet(key) {
@@ -80,11 +95,56 @@ async function pendingRequests() {
   return Array.isArray(body.requests) ? body.requests : null;
 }
 
+/** Close request notifications whose uuid ``keep`` refuses (device notices stay). */
 async function closeNotifications(keep) {
   for (const notification of await self.registration.getNotifications()) {
-    const uuid = notification.data && notification.data.uuid;
-    if (uuid && !keep(uuid)) notification.close();
+    const data = notification.data || {};
+    if (data.kind !== "device" && data.uuid && !keep(data.uuid)) notification.close();
   }
+}
+
+/** The tag of a device notice: one per device and event, so each shows once. */
+function deviceTag(event, uuid) {
+  return `device-${event}:${uuid}`;
+}
+
+/**
+ * The device a notice is about, from the provider's lists (signed): a device asking to join
+ * from GET /devices/pending, an added one from GET /devices. Null when the provider cannot
+ * be asked; undefined when it no longer lists the device.
+ */
+async function noticedDevice(event, uuid) {
+  const path = { pending: "/devices/pending", added: "/devices" }[event];
+  const device = path ? await pushDbGet("device") : null;
+  if (!device) return null;
+  const response = await pushCall(device, "GET", `${PUSH_API}${path}`);
+  if (!response.ok) return null;
+  const body = await response.json();
+  return Array.isArray(body.devices) ? body.devices.find((d) => d.uuid === uuid) : null;
+}
+
+async function onDeviceNotice(event, uuid) {
+  if (!uuid || !["pending", "added", "denied", "revoked"].includes(event)) return;
+  // However a device's request to join ended, its "asks to join" notification is done.
+  if (event !== "pending") {
+    const asked = await self.registration.getNotifications({ tag: deviceTag("pending", uuid) });
+    for (const notification of asked) notification.close();
+  }
+  const notice = DEVICE_NOTICES[event];
+  if (!notice) return; // denied: nothing more to say
+  let device = null;
+  try {
+    device = await noticedDevice(event, uuid);
+  } catch {
+    device = null;
+  }
+  if (event === "pending" && device === undefined) return; // answered or expired meanwhile
+  const url = event === "pending" ? `./?device=${encodeURIComponent(uuid)}` : "./?view=devices";
+  await self.registration.showNotification(notice.title, {
+    body: device && notice.named ? notice.named(device) : notice.body,
+    tag: deviceTag(event, uuid), requireInteraction: event === "pending", icon: ICON,
+    badge: ICON, data: { kind: "device", event, uuid, url },
+  });
 }
 
 /**
@@ -95,6 +155,10 @@ async function closeNotifications(keep) {
 async function onPush(message) {
   const kind = message && message.t;
   const uuid = message && typeof message.uuid === "string" ? message.uuid : null;
+  if (kind === "device") {
+    await onDeviceNotice(message.event, uuid);
+    return;
+  }
   if (kind === "ended" && uuid) await closeNotifications((other) => other !== uuid);
   let requests = null;
   try {
@@ -106,7 +170,8 @@ async function onPush(message) {
     if (kind !== "request") return;
     await self.registration.showNotification(GENERIC_TITLE, { body: GENERIC_BODY,
       tag: uuid || "twofa-request", requireInteraction: true, icon: ICON, badge: ICON,
-      data: { uuid, url: uuid ? `./?request=${encodeURIComponent(uuid)}` : "./" } });
+      data: { kind: "request", uuid,
+        url: uuid ? `./?request=${encodeURIComponent(uuid)}` : "./" } });
     return;
   }
   const pending = new Set(requests.map((request) => request.uuid));
@@ -118,7 +183,8 @@ async function onPush(message) {
     await self.registration.showNotification(request.app_name || GENERIC_TITLE, {
       body: request.message || GENERIC_BODY, tag: request.uuid, requireInteraction: true,
       icon: ICON, badge: ICON, timestamp: (request.created_at || 0) * 1000,
-      data: { uuid: request.uuid, url: `./?request=${encodeURIComponent(request.uuid)}` },
+      data: { kind: "request", uuid: request.uuid,
+        url: `./?request=${encodeURIComponent(request.uuid)}` },
     });
   }
 }
@@ -133,7 +199,8 @@ self.addEventListener("push", (event) => {
   event.waitUntil(onPush(message));
 });
 
-// Clicking opens the request's card: in an open window if there is one, else a new one.
+// Clicking opens the request's card (or the join card, or the devices list): in an open
+// window if there is one, else a new one.
 self.addEventListener("notificationclick", (event) => {
   event.notification.close();
   const data = event.notification.data || {};
@@ -142,7 +209,9 @@ self.addEventListener("notificationclick", (event) => {
     const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
     const open = windows.find((client) => client.url.startsWith(self.registration.scope));
     if (open) {
-      open.postMessage({ type: "open-request", uuid: data.uuid });
+      open.postMessage(data.kind === "device"
+        ? { type: "open-device", uuid: data.uuid, event: data.event }
+        : { type: "open-request", uuid: data.uuid });
       await open.focus();
       return;
     }

@@ -14,7 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, exists, func, insert, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from twofa.provider.deliveries.model import CLOSED, DELIVERED, FAILED, PAUSED, PENDING, Delivery
@@ -66,10 +76,17 @@ def enqueue(
 
 
 def enqueue_follow_ups(
-    conn: Connection, *, kind: str, of_kind: str, subject: str, now: datetime
+    conn: Connection,
+    *,
+    kind: str,
+    of_kind: str,
+    subject: str,
+    now: datetime,
+    only: ColumnElement[bool] | None = None,
 ) -> int:
     """Queue a ``kind`` delivery to every receiver that was queued an ``of_kind`` one about
-    ``subject``, with the same body; how many. One INSERT … SELECT: no read round trip."""
+    ``subject`` (and passes ``only``, a condition on that row), with the same body; how many.
+    One INSERT … SELECT: no read round trip."""
     source = select(
         literal(kind),
         deliveries.c.app_id,
@@ -83,6 +100,8 @@ def enqueue_follow_ups(
         literal(now, When),
         literal(now, When),
     ).where(deliveries.c.kind == of_kind, deliveries.c.subject == subject[:200])
+    if only is not None:
+        source = source.where(only)
     columns = [
         "kind",
         "app_id",
@@ -97,6 +116,26 @@ def enqueue_follow_ups(
         "created_at",
     ]
     return int(conn.execute(insert(deliveries).from_select(columns, source)).rowcount)
+
+
+def cancel(
+    conn: Connection,
+    *,
+    kinds: Collection[str],
+    only: ColumnElement[bool],
+    reason: str,
+    now: datetime,
+) -> int:
+    """Give up every pending delivery of ``kinds`` that passes ``only``, in ``conn``'s
+    transaction (a revoked device's wake-ups); how many. Each is recorded as failed with
+    ``reason``."""
+    return int(
+        conn.execute(
+            update(deliveries)
+            .where(deliveries.c.status == PENDING, deliveries.c.kind.in_(kinds), only)
+            .values(status=FAILED, finished_at=now, lease_until=None, last_error=reason)
+        ).rowcount
+    )
 
 
 def _leased(conn: Connection, ids: list[int], worker: str, probe: bool = False) -> list[Delivery]:
@@ -251,10 +290,13 @@ def failed(
     *,
     retry_at: datetime | None,
 ) -> None:
-    """Count a failed attempt: retry at ``retry_at``, or give up when it is None."""
+    """Count a failed attempt: retry at ``retry_at``, or give up when it is None.
+
+    A delivery cancelled while this attempt was in flight (``cancel``) stays cancelled.
+    """
     conn.execute(
         update(deliveries)
-        .where(deliveries.c.id == delivery.id)
+        .where(deliveries.c.id == delivery.id, deliveries.c.status == PENDING)
         .values(
             status=PENDING if retry_at is not None else FAILED,
             attempts=delivery.attempts + 1,

@@ -10,7 +10,9 @@ An application may turn further devices off for its users altogether (``apps.mul
 When every device is lost, the operator approves the new one (``twofa devices approve``).
 
 Every device of the phone is told over its stream, and the phone gets an SMS, when a device is
-added or revoked.
+added or revoked. The phone's other devices also get a Web Push notice (``webpush/queue.py``)
+when a device asks to join, is added, denied or revoked, queued in the change's transaction,
+so an authenticator whose app is closed hears of it too.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from twofa.provider.devices.streams import device_topic, revoked_event
 from twofa.provider.messaging import Message, MessagingService
 from twofa.provider.push.events import millis, phone_topic
 from twofa.provider.push.view import unix
+from twofa.provider.webpush.queue import forget_device, queue_device_notice
 from twofa.storage.database import Database, aware, utcnow
 from twofa.storage.tables import apps, devices, users
 
@@ -137,6 +140,8 @@ class DeviceApprovals:
             row = conn.execute(select(devices).where(devices.c.id == device.id)).one()
         event = _event("device.request", device.uuid, row.created_at, request_view(row))
         self._bus.publish(phone_topic(device.phone_e164), event)
+        # The registration may have queued Web Push notices of it: send them now.
+        self._bus.publish("deliveries", {"type": "enqueued"})
 
     def pending(self, phone_e164: str) -> list[dict[str, Any]]:
         """The devices of this phone still waiting for approval, oldest first."""
@@ -220,6 +225,17 @@ class DeviceApprovals:
                 data={"by": by, **({"reason": reason} if reason else {})},
                 conn=conn,
             )
+            if status == "denied":
+                forget_device(conn, row.id, now=now)
+            notified = queue_device_notice(
+                conn,
+                event="added" if status == "approved" else "denied",
+                device_uuid=row.uuid,
+                phone_e164=row.phone_e164,
+                now=now,
+            )
+        if notified:
+            self._bus.publish("deliveries", {"type": "enqueued"})
         topic = phone_topic(row.phone_e164)
         self._bus.publish(
             topic, _event("device.ended", row.uuid, now, {"uuid": row.uuid, "status": status})

@@ -27,6 +27,7 @@ from twofa.errors import (
 )
 from twofa.provider.audit.service import AuditLog
 from twofa.provider.devices.approvals import initial_state
+from twofa.provider.devices.auth import APPROVAL_WINDOW
 from twofa.provider.devices.model import EnrolledDevice
 from twofa.provider.devices.signature import (
     InvalidKey,
@@ -39,6 +40,7 @@ from twofa.provider.messaging import Message, MessagingService
 from twofa.provider.phone_numbers import Phone
 from twofa.provider.phones.service import phone_param
 from twofa.provider.ratelimit import Limits
+from twofa.provider.webpush.queue import queue_device_notice
 from twofa.settings import Settings
 from twofa.storage.database import Database, utcnow
 from twofa.storage.tables import device_registrations, devices
@@ -185,7 +187,8 @@ class RegistrationService:
         """Check the code once; on success record the device and close the registration.
 
         A phone's first device is active at once; a further one is ``pending`` until an
-        existing device approves it (devices/approvals.py).
+        existing device approves it (devices/approvals.py), and the phone's other devices get
+        a Web Push notice of it in the same transaction.
         """
         if not isinstance(registration_id, str) or len(registration_id) > 64:
             raise RegistrationNotFound()
@@ -233,6 +236,16 @@ class RegistrationService:
                 )
                 .returning(*devices.c),
             )
+            if state == "pending":
+                # The phone's devices hear of it even while their app is closed.
+                queue_device_notice(
+                    conn,
+                    event="pending",
+                    device_uuid=created.uuid,
+                    phone_e164=row.phone_e164,
+                    now=now,
+                    expires_at=now + APPROVAL_WINDOW,
+                )
             self._limits.reset("device_registrations_per_number", row.phone_e164)
             self._audit.record(
                 "device.registered",

@@ -42,6 +42,7 @@ from twofa.provider.push.model import ApprovalRequest, Decision
 from twofa.provider.push.service import PushService
 from twofa.provider.push.view import number_key, request_view, unix
 from twofa.provider.users.store import active_devices, app_accounts
+from twofa.provider.webpush.queue import forget_device, queue_device_notice
 from twofa.settings import Settings
 from twofa.storage.database import Database, utcnow
 from twofa.storage.tables import devices as device_rows
@@ -269,18 +270,34 @@ class DeviceService:
         which = [device_rows.c.uuid == uuid, device_rows.c.revoked_at.is_(None)]
         if phone_e164 is not None:
             which.append(device_rows.c.phone_e164 == phone_e164)
+        now = utcnow()
+        notified = 0
         with self._db.write() as conn:
             target = conn.execute(
-                select(device_rows.c.name, device_rows.c.state, device_rows.c.phone_e164).where(
-                    *which
-                )
+                select(
+                    device_rows.c.id,
+                    device_rows.c.name,
+                    device_rows.c.state,
+                    device_rows.c.phone_e164,
+                ).where(*which)
             ).first()
             revoked = conn.execute(
-                update(device_rows).where(*which).values(revoked_at=utcnow())
+                update(device_rows).where(*which).values(revoked_at=now)
             ).rowcount
             rotated = 0
             if revoked and target is not None and target.state == "active":
                 rotated = self._rotate_secrets(conn, target.phone_e164)
+            if revoked and target is not None:
+                forget_device(conn, target.id, now=now)
+                # A device revoked while it waited was in effect denied: that closes the
+                # "asks to join" notice the others may still show.
+                notified = queue_device_notice(
+                    conn,
+                    event="revoked" if target.state == "active" else "denied",
+                    device_uuid=uuid,
+                    phone_e164=target.phone_e164,
+                    now=now,
+                )
             if revoked:
                 self._audit.record(
                     "device.revoked",
@@ -292,6 +309,8 @@ class DeviceService:
         if not revoked or target is None:
             raise DeviceNotFound()
         self._bus.publish(device_topic(uuid), revoked_event(uuid))
+        if notified:
+            self._bus.publish("deliveries", {"type": "enqueued"})
         if target.state == "active":
             self._bus.publish(phone_topic(target.phone_e164), accounts_changed_event(uuid))
             self.approvals.revoked(target.phone_e164, uuid, target.name)

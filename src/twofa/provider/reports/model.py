@@ -140,7 +140,7 @@ class DeliveryRow:
     is kept."""
 
     id: int
-    kind: str  # authy_callback, verify_webhook, webpush, webpush_ended
+    kind: str  # authy_callback, verify_webhook, webpush, webpush_ended, webpush_device
     target: str
     url: str  # without query or (for push endpoints) the capability path
     status: str  # pending, delivered, failed

@@ -42,6 +42,7 @@ KIND_NAMES = {
     "verify_webhook": "Webhook",
     "webpush": "Wake-up",
     "webpush_ended": "Ended wake-up",
+    "webpush_device": "Device notice",
 }
 
 

@@ -1,7 +1,8 @@
 """Wake-ups on the one delivery queue: queued with the change, sent by the queue's workers.
 
-``queue_wake_ups`` runs in the transaction that creates or ends an approval request, so a
-request is never recorded without its wake-ups, and never waits for a push service: the
+``queue_wake_ups`` runs in the transaction that creates or ends an approval request, and
+``queue_device_notice`` in the one that registers, approves, denies or revokes a device, so a
+change is never recorded without its wake-ups, and never waits for a push service: the
 queue's workers lease and send them, retry with back-off (honouring ``Retry-After``), and a
 push service outage pauses that service's deliveries without dropping any.
 """
@@ -11,21 +12,48 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
-from datetime import datetime
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import Connection
+from sqlalchemy import ColumnElement, Connection
 
 from twofa.provider.deliveries import store as deliveries
 from twofa.provider.deliveries.model import Delivery, Outcome, Outgoing
 from twofa.provider.deliveries.policy import retry_after
-from twofa.provider.webpush.sender import ENDED_KIND, KIND, WakeUp, push_request, read_answer
+from twofa.provider.webpush.sender import (
+    DEVICE_KIND,
+    ENDED_KIND,
+    KIND,
+    NOTICE_TTL,
+    DeviceEvent,
+    Message,
+    WakeUp,
+    push_request,
+    read_answer,
+)
 from twofa.provider.webpush.service import WebPushService
-from twofa.provider.webpush.store import forget_gone, subscriptions_of_phone
+from twofa.provider.webpush.store import (
+    delete_device_subscriptions,
+    forget_gone,
+    still_subscribed,
+    subscriptions_of_phone,
+)
+from twofa.storage.tables import deliveries as delivery_rows
 
 log = logging.getLogger(__name__)
+# The message each kind of queued wake-up sends ("ended" rows copy their request's body).
+MESSAGES: dict[str, Message] = {KIND: "request", ENDED_KIND: "ended", DEVICE_KIND: "device"}
+
+
+def _subscription_of(body: ColumnElement[Any]) -> ColumnElement[int]:
+    """A queued wake-up's subscription id, read from its JSON body in SQL."""
+    return body["subscription_id"].as_integer()
+
+
+# Built once: the decision path copies "ended" wake-ups with it on every answer.
+_STILL_SUBSCRIBED = still_subscribed(_subscription_of(delivery_rows.c.body), delivery_rows.c.url)
 
 
 def target_of(endpoint: str) -> str:
@@ -52,20 +80,65 @@ def queue_wake_ups(
 
 
 def queue_ended(conn: Connection, *, uuid: str, now: datetime) -> int:
-    """Queue an "ended" wake-up for every device that was woken for the request; how many.
+    """Queue an "ended" wake-up for every device that was woken for the request and still has
+    that subscription (a device revoked since has none); how many.
 
     Copied from the request's own wake-ups in one statement, so answering a request (the path
     every push login waits on) reads nothing more for it.
     """
-    return deliveries.enqueue_follow_ups(conn, kind=ENDED_KIND, of_kind=KIND, subject=uuid, now=now)
+    return deliveries.enqueue_follow_ups(
+        conn, kind=ENDED_KIND, of_kind=KIND, subject=uuid, now=now, only=_STILL_SUBSCRIBED
+    )
+
+
+def queue_device_notice(
+    conn: Connection,
+    *,
+    event: DeviceEvent,
+    device_uuid: str,
+    phone_e164: str,
+    now: datetime,
+    expires_at: datetime | None = None,
+) -> int:
+    """Queue a notice about ``device_uuid`` for every other subscribed, active device of the
+    phone; how many. A join request's notice lives as long as the request (``expires_at``);
+    the others ``NOTICE_TTL``."""
+    deadline = expires_at or now + timedelta(seconds=NOTICE_TTL)
+    subscriptions = subscriptions_of_phone(conn, phone_e164, besides=device_uuid)
+    for subscription in subscriptions:
+        deliveries.enqueue(
+            conn,
+            kind=DEVICE_KIND,
+            target=target_of(subscription.endpoint),
+            subject=device_uuid,
+            url=subscription.endpoint,
+            body=WakeUp.of("device", device_uuid, subscription, deadline, event).body(),
+            now=now,
+        )
+    return len(subscriptions)
+
+
+def forget_device(conn: Connection, device_id: int, *, now: datetime) -> int:
+    """At a device's revocation: delete its subscription and give up the wake-ups still queued
+    for it, so a revoked device is woken for nothing more; how many were given up."""
+    gone = delete_device_subscriptions(conn, device_id)
+    if not gone:
+        return 0
+    return deliveries.cancel(
+        conn,
+        kinds=MESSAGES.keys(),
+        only=_subscription_of(delivery_rows.c.body).in_(gone),
+        reason="the device was revoked",
+        now=now,
+    )
 
 
 class WebPushSender:
     """Encrypts and signs each attempt afresh, and reads the push service's answer."""
 
-    def __init__(self, service: WebPushService, *, ended: bool = False) -> None:
-        self.kind = ENDED_KIND if ended else KIND
-        self._message: Literal["request", "ended"] = "ended" if ended else "request"
+    def __init__(self, service: WebPushService, kind: str = KIND) -> None:
+        self.kind = kind
+        self._message = MESSAGES[kind]
         self._service = service
         # The queue pins every attempt to checked public addresses unless this is true: only
         # when the operator allowed loopback (dev, test) or private push service hosts.

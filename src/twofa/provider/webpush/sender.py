@@ -1,14 +1,18 @@
 """A wake-up on the delivery queue: what is queued, what is sent, how the answer is read.
 
-The queue row holds the subscription (endpoint, keys) and the request's deadline, captured in
-the transaction that created or ended the request; everything time-dependent (the ``TTL``, the
-VAPID token, the encryption with a fresh key and salt) is made at send time, so a retry never
-replays stale bytes. The payload is only ``{"t": "request" | "ended", "uuid": …}``: the service
-worker fetches the request itself, signed, so nothing private passes the push service.
+The queue row holds the subscription (endpoint, keys) and a deadline, captured in the
+transaction of the change that causes it; everything time-dependent (the ``TTL``, the VAPID
+token, the encryption with a fresh key and salt) is made at send time, so a retry never
+replays stale bytes. The payload is only ``{"t": "request" | "ended", "uuid": …}`` or, for a
+device of the phone joining, added or revoked, ``{"t": "device", "event": …, "uuid": …}``: the
+service worker fetches the details itself, signed, so nothing private passes the push service.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import logging
 import math
@@ -16,35 +20,47 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from twofa.provider.webpush.crypto import SubscriptionKeys, encrypt
+from twofa.provider.webpush.crypto import SubscriptionKeys, b64url_decode, encrypt
 from twofa.provider.webpush.service import WebPushService
 from twofa.provider.webpush.store import Subscription
 
 log = logging.getLogger(__name__)
 KIND = "webpush"
 ENDED_KIND = "webpush_ended"  # the same body; the message says the request ended
+DEVICE_KIND = "webpush_device"  # a device of the phone asks to join, is added, denied, revoked
 # RFC 8030 section 5.4: a Topic replaces an undelivered message with the same topic on the same
 # subscription. A subscription is one device, so a constant is a topic per device, and the
 # push service learns no identifier of ours.
 TOPIC = "twofa-requests"
 ENDED_MIN_TTL = 60
 MAX_TTL = 28 * 24 * 3600  # push services keep a message four weeks at most
+# How long a notice that a device was added, denied or revoked is worth delivering: a phone
+# offline for longer learns it from the app (the devices list) and the SMS to the number.
+NOTICE_TTL = 24 * 3600
+MAX_TOPIC = 32  # RFC 8030 section 5.4: at most 32 characters of the base64url alphabet
+
+Message = Literal["request", "ended", "device"]
+# pending: asks to join; added: approved; denied: refused while pending (closes the "pending"
+# notification elsewhere); revoked: an active device was revoked.
+DeviceEvent = Literal["pending", "added", "denied", "revoked"]
+DEVICE_EVENTS: tuple[DeviceEvent, ...] = ("pending", "added", "denied", "revoked")
 
 
 @dataclass(frozen=True, slots=True)
 class WakeUp:
     """One queued wake-up for one device (the queue row's JSON body)."""
 
-    kind: Literal["request", "ended"]
-    uuid: str
+    kind: Message
+    uuid: str  # the request's, or for a device notice the device's that it is about
     device_id: int
     subscription_id: int
     p256dh: str
     auth: str
-    expires_at: float | None  # the request's deadline (unix time); None: no deadline
+    expires_at: float | None  # the deadline (unix time); None: no deadline
+    event: DeviceEvent | None = None  # for a device notice
 
     def body(self) -> dict[str, Any]:
-        return {
+        body = {
             "t": self.kind,
             "uuid": self.uuid,
             "device_id": self.device_id,
@@ -53,9 +69,15 @@ class WakeUp:
             "auth": self.auth,
             "expires_at": self.expires_at,
         }
+        if self.event is not None:
+            body["event"] = self.event
+        return body
 
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> WakeUp:
+        event = body.get("event")
+        if (body["t"] == "device") != (event is not None) or event not in (None, *DEVICE_EVENTS):
+            raise ValueError(f"a device notice needs a known event, not {event!r}")
         return cls(
             body["t"],
             body["uuid"],
@@ -64,15 +86,17 @@ class WakeUp:
             body["p256dh"],
             body["auth"],
             body.get("expires_at"),
+            event,
         )
 
     @classmethod
     def of(
         cls,
-        kind: Literal["request", "ended"],
+        kind: Message,
         uuid: str,
         subscription: Subscription,
         expires_at: datetime | None,
+        event: DeviceEvent | None = None,
     ) -> WakeUp:
         return cls(
             kind,
@@ -82,21 +106,48 @@ class WakeUp:
             subscription.p256dh,
             subscription.auth,
             expires_at.timestamp() if expires_at else None,
+            event,
         )
 
     def ttl(self, now: float) -> int:
-        """Seconds the push service may hold the message: the request's remaining lifetime.
+        """Seconds the push service may hold the message: what is left of the deadline.
 
-        A request wake-up past its deadline is worthless (``0``: do not send). An "ended"
-        wake-up is worth as long as a notification of the request could still be showing.
+        A request wake-up past its deadline is worthless (``0``: do not send), and so is a
+        device notice (a join request's window, or ``NOTICE_TTL`` after the change). An
+        "ended" wake-up is worth as long as a notification of the request could still be
+        showing.
         """
         left = MAX_TTL if self.expires_at is None else math.floor(self.expires_at - now)
         if self.kind == "ended":
             return min(max(left, ENDED_MIN_TTL), MAX_TTL)
         return min(max(left, 0), MAX_TTL)
 
+    @property
+    def urgency(self) -> str:
+        """``high`` for what waits on the user (a request, a device asking to join); a notice
+        that a device came or went may wait for the phone's next wake (RFC 8030 5.3)."""
+        return "normal" if self.kind == "device" and self.event != "pending" else "high"
+
+    @property
+    def topic(self) -> str:
+        """Requests share one topic per device: the newest wake-up stands for them all (the
+        worker re-reads the whole pending list). A device notice gets a topic of its own per
+        device and event, so it never replaces a request's wake-up, and a copy accepted twice
+        (an answer lost, the attempt retried) shows once. That topic is keyed with the
+        subscription's secret: the push service sees no identifier of ours, and cannot tell
+        that two subscriptions were told of the same device."""
+        if self.kind != "device":
+            return TOPIC
+        label = f"twofa-device|{self.event}|{self.uuid}".encode()
+        digest = hmac.new(b64url_decode(self.auth), label, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode("ascii")[:MAX_TOPIC]
+
     def payload(self) -> bytes:
-        return json.dumps({"t": self.kind, "uuid": self.uuid}, separators=(",", ":")).encode()
+        message: dict[str, str] = {"t": self.kind}
+        if self.kind == "device" and self.event is not None:
+            message["event"] = self.event
+        message["uuid"] = self.uuid
+        return json.dumps(message, separators=(",", ":")).encode()
 
 
 def push_request(
@@ -112,8 +163,8 @@ def push_request(
         "Content-Encoding": "aes128gcm",
         "Content-Type": "application/octet-stream",
         "TTL": str(ttl),
-        "Urgency": "high",
-        "Topic": TOPIC,
+        "Urgency": wake_up.urgency,
+        "Topic": wake_up.topic,
     }
     return encrypt(wake_up.payload(), keys), headers
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Exists, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from twofa.storage.database import Database, aware, utcnow
@@ -92,15 +92,44 @@ class WebPushStore:
             )
 
 
-def subscriptions_of_phone(conn: Connection, phone_e164: str) -> list[Subscription]:
-    """The subscriptions of the phone's active devices."""
+def subscriptions_of_phone(
+    conn: Connection, phone_e164: str, *, besides: str | None = None
+) -> list[Subscription]:
+    """The subscriptions of the phone's active devices, except the device ``besides`` (uuid)."""
+    which = [
+        devices.c.phone_e164 == phone_e164,
+        devices.c.revoked_at.is_(None),
+        devices.c.state == "active",
+    ]
+    if besides is not None:
+        which.append(devices.c.uuid != besides)
     rows = conn.execute(
         select(webpush_subscriptions)
         .join(devices, devices.c.id == webpush_subscriptions.c.device_id)
-        .where(devices.c.phone_e164 == phone_e164, devices.c.revoked_at.is_(None))
+        .where(*which)
         .order_by(webpush_subscriptions.c.id)
     ).all()
     return [Subscription.from_row(row) for row in rows]
+
+
+def delete_device_subscriptions(conn: Connection, device_id: int) -> list[int]:
+    """Delete the device's subscription in ``conn``'s transaction; the ids it had."""
+    return list(
+        conn.execute(
+            delete(webpush_subscriptions)
+            .where(webpush_subscriptions.c.device_id == device_id)
+            .returning(webpush_subscriptions.c.id)
+        ).scalars()
+    )
+
+
+def still_subscribed(subscription_id: ColumnElement[int], endpoint: ColumnElement[str]) -> Exists:
+    """True while the subscription a wake-up was queued for is still stored, unchanged: not
+    forgotten as gone, replaced, nor deleted with its device's revocation."""
+    return exists().where(
+        webpush_subscriptions.c.id == subscription_id,
+        webpush_subscriptions.c.endpoint == endpoint,
+    )
 
 
 def forget_gone(conn: Connection, subscription_id: int, endpoint: str) -> bool:
