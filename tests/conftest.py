@@ -1,4 +1,5 @@
-"""Shared fixtures: live servers on loopback ports against SQLite and the local PostgreSQL.
+"""Shared fixtures: live servers on loopback ports against SQLite and the local PostgreSQL, and
+the migrated SQLite file that in-process tests copy.
 
 The tiers ``fast/`` and ``provider/`` start no process: ``make test-fast`` depends on it, so
 collection refuses a test there that asks for a provider process, and starting any process
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers import LiveProvider, postgres_database, start_provider
+from twofa.storage.engine import upgrade
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -54,6 +56,15 @@ def provider(request: pytest.FixtureRequest) -> LiveProvider:
     ``sqlite_provider`` and ``postgres_provider``, started once however the tests are ordered."""
     live: LiveProvider = request.getfixturevalue(f"{request.param}_provider")
     return live
+
+
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty provider database at the newest revision, migrated once and copied per test:
+    a migration run costs far more than a file copy."""
+    database = tmp_path_factory.mktemp("migrated") / "provider.db"
+    upgrade(f"sqlite:///{database}")
+    return database
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 import twofa
 
 ROOT = Path(twofa.__file__).parent
@@ -45,6 +47,12 @@ def import_graph() -> dict[str, set[str]]:
     paths = sorted(ROOT.rglob("*.py"))
     known = {module_name(p) for p in paths}
     return {module_name(p): imported(p, known) for p in paths}
+
+
+@pytest.fixture(scope="module")
+def graph() -> dict[str, set[str]]:
+    """The source's graph, read once for the module's tests (parsing every file is slow)."""
+    return import_graph()
 
 
 def provider_part(module: str) -> str | None:
@@ -88,10 +96,10 @@ def circles(edges: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def test_no_import_circle_between_provider_folders() -> None:
+def test_no_import_circle_between_provider_folders(graph: dict[str, set[str]]) -> None:
     between: dict[str, set[str]] = defaultdict(set)
     why: dict[tuple[str, str], str] = {}
-    for module, targets in import_graph().items():
+    for module, targets in graph.items():
         here = provider_part(module)
         for target in targets:
             there = provider_part(target)
@@ -103,10 +111,10 @@ def test_no_import_circle_between_provider_folders() -> None:
     assert not found, f"import circles {found}: {detail}"
 
 
-def test_provider_and_site_do_not_import_each_other() -> None:
+def test_provider_and_site_do_not_import_each_other(graph: dict[str, set[str]]) -> None:
     crossing = [
         f"{module} imports {target}"
-        for module, targets in import_graph().items()
+        for module, targets in graph.items()
         for target in targets
         for a, b in (("twofa.provider", "twofa.site"), ("twofa.site", "twofa.provider"))
         if (module == a or module.startswith(a + "."))
@@ -115,12 +123,11 @@ def test_provider_and_site_do_not_import_each_other() -> None:
     assert not crossing, crossing
 
 
-def test_the_check_sees_a_circle() -> None:
+def test_the_check_sees_a_circle(graph: dict[str, set[str]]) -> None:
     """The walker itself: a planted circle is found, a one-way chain is not."""
     assert circles({"push": {"devices"}, "devices": {"push"}, "apps": set()}) == [
         ["devices", "push"]
     ]
     assert circles({"devices": {"push"}, "push": {"apps"}}) == []
-    graph = import_graph()
     assert "twofa.provider.push.model" in graph["twofa.provider.push.service"]
     assert "twofa.provider.errors_http" in graph["twofa.provider.app"]  # from package import mod

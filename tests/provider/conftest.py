@@ -16,9 +16,11 @@ The helpers read like the API they drive::
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import secrets
 import shutil
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.servers import TEST_SECRET, RecordedPath, RecordingServer, e164
@@ -36,7 +39,6 @@ from twofa.provider.deliveries.dispatcher import DeliveryDispatcher
 from twofa.provider.deliveries.model import Outcome
 from twofa.provider.services import Services, build_services
 from twofa.settings import Settings, load_settings
-from twofa.storage.engine import upgrade
 
 BASE_URL = "http://testserver"
 
@@ -198,6 +200,13 @@ class Authy:
         return Phone(self.http, device["uuid"], key)
 
 
+@functools.cache
+def trust_store() -> ssl.SSLContext:
+    """The usual CAs, as a client trusts them by default: loaded once, not per test (loading
+    them is most of what making a client costs)."""
+    return httpx.create_ssl_context()
+
+
 class Callbacks:
     """The delivery worker's steps, run on demand: claim what is due, send, record.
 
@@ -212,7 +221,7 @@ class Callbacks:
 
     @staticmethod
     async def _open() -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=5, follow_redirects=False)
+        return httpx.AsyncClient(timeout=5, follow_redirects=False, verify=trust_store())
 
     def deliver_due(self) -> list[str | None]:
         """One round of the worker; the error of each attempt (None once delivered)."""
@@ -232,14 +241,6 @@ class Callbacks:
         self._runner.close()
 
 
-@pytest.fixture(scope="session")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty provider database at the newest revision, migrated once and copied per test."""
-    database = tmp_path_factory.mktemp("migrated") / "provider.db"
-    upgrade(f"sqlite:///{database}")
-    return database
-
-
 @pytest.fixture
 def settings(tmp_path: Path, migrated: Path) -> Settings:
     return provider_settings(tmp_path, migrated)
@@ -253,9 +254,16 @@ def services(settings: Settings) -> Iterator[Services]:
 
 
 @pytest.fixture
-def http(settings: Settings, services: Services) -> Iterator[TestClient]:
-    """The provider application, its lifespan running, without background workers."""
-    with TestClient(create_app(settings, services, workers=False), base_url=BASE_URL) as client:
+def app(settings: Settings, services: Services) -> FastAPI:
+    """The provider application without background workers: one per test, whatever clients
+    the test opens on it (the API's, the console's operators')."""
+    return create_app(settings, services, workers=False)
+
+
+@pytest.fixture
+def http(app: FastAPI) -> Iterator[TestClient]:
+    """A client of the provider application, its lifespan running."""
+    with TestClient(app, base_url=BASE_URL) as client:
         yield client
 
 

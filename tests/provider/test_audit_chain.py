@@ -3,6 +3,7 @@ transactions between them, and with several processes writing batches at once.""
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,15 +19,14 @@ from twofa.storage.tables import audit_log
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def url(request: pytest.FixtureRequest, tmp_path: Path, migrated: Path) -> Iterator[str]:
     if request.param == "postgres":
         with postgres_database() as database_url:
             upgrade(database_url)
             yield database_url
     else:
-        database_url = f"sqlite:///{tmp_path / 'provider.db'}"
-        upgrade(database_url)
-        yield database_url
+        shutil.copyfile(migrated, tmp_path / "provider.db")
+        yield f"sqlite:///{tmp_path / 'provider.db'}"
 
 
 @pytest.fixture

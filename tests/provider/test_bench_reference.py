@@ -20,17 +20,16 @@ from twofa.otp import hotp
 from twofa.provider.app import create_app
 from twofa.provider.services import build_services
 from twofa.settings import load_settings
-from twofa.storage.engine import upgrade
 
 KEY = "reference-test-secret-key-0123456789abcdef"
 
 
 @pytest.fixture
-def databases(tmp_path: Path) -> Iterator[dict[str, object]]:
+def databases(tmp_path: Path, migrated: Path) -> Iterator[dict[str, object]]:
     """One provider database with an app, two users, secrets and an SMS code; then two copies."""
     source = tmp_path / "source.db"
+    shutil.copyfile(migrated, source)
     url = f"sqlite:///{source}"
-    upgrade(url)
     settings = load_settings(
         env="test", secret_key=KEY, data_dir=tmp_path, database_url=url, sms_gateway="outbox"
     )

@@ -7,6 +7,7 @@ in-process against a migrated SQLite database.
 
 from __future__ import annotations
 
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -26,14 +27,13 @@ from twofa.provider.push.model import NewRequest
 from twofa.provider.services import Services, build_services
 from twofa.settings import load_settings
 from twofa.storage.database import utcnow
-from twofa.storage.engine import upgrade
 from twofa.storage.tables import deliveries, devices
 
 
 @pytest.fixture
-def services(tmp_path: Path) -> Iterator[Services]:
+def services(tmp_path: Path, migrated: Path) -> Iterator[Services]:
     url = f"sqlite:///{tmp_path / 'provider.db'}"
-    upgrade(url)
+    shutil.copyfile(migrated, tmp_path / "provider.db")
     built = build_services(
         load_settings(
             env="test",

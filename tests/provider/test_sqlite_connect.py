@@ -3,6 +3,7 @@ statement, instead of failing at once in its set-up (a second worker, an admin c
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import threading
 import time
@@ -10,12 +11,14 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from twofa.storage.engine import make_engine, upgrade
+from twofa.storage.engine import make_engine
 
 
-def test_a_connection_opened_during_a_foreign_write_waits_for_it(tmp_path: Path) -> None:
+def test_a_connection_opened_during_a_foreign_write_waits_for_it(
+    tmp_path: Path, migrated: Path
+) -> None:
     path = tmp_path / "provider.db"
-    upgrade(f"sqlite:///{path}")
+    shutil.copyfile(migrated, path)  # as migrated: not in WAL mode yet
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     other.execute("CREATE TABLE probe (n integer)")
     other.execute("BEGIN IMMEDIATE")

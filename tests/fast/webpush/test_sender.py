@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from twofa.provider.webpush.service import WebPushService
 from twofa.provider.webpush.store import WebPushStore
 from twofa.settings import load_settings
 from twofa.storage.database import Database, utcnow
-from twofa.storage.engine import make_engine, upgrade
+from twofa.storage.engine import make_engine
 
 
 def wake_up(kind: str = "request", expires_in: float | None = 120.0) -> WakeUp:
@@ -75,9 +76,9 @@ def test_ttl_is_the_remaining_lifetime() -> None:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> WebPushService:
+def service(tmp_path: Path, migrated: Path) -> WebPushService:
     url = f"sqlite:///{tmp_path / 'provider.db'}"
-    upgrade(url)
+    shutil.copyfile(migrated, tmp_path / "provider.db")
     settings = load_settings(webpush_subject="mailto:ops@example.org")
     return WebPushService(WebPushStore(Database(make_engine(url))), Keyring(b"k" * 40), settings)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -14,16 +15,15 @@ from twofa.provider.webpush.service import WebPushService
 from twofa.provider.webpush.store import WebPushStore
 from twofa.settings import SettingsError, load_settings
 from twofa.storage.database import Database
-from twofa.storage.engine import make_engine, upgrade
+from twofa.storage.engine import make_engine
 
 SECRET = b"a" * 40
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Database:
-    url = f"sqlite:///{tmp_path / 'provider.db'}"
-    upgrade(url)
-    return Database(make_engine(url))
+def database(tmp_path: Path, migrated: Path) -> Database:
+    shutil.copyfile(migrated, tmp_path / "provider.db")
+    return Database(make_engine(f"sqlite:///{tmp_path / 'provider.db'}"))
 
 
 def service(db: Database, secret: bytes = SECRET, **settings: object) -> WebPushService:

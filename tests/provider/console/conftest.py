@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from twofa import otp
@@ -105,11 +106,13 @@ class Operator:
 
 
 class Console:
-    def __init__(self, settings: Settings, services: Services, clock: Clock) -> None:
+    def __init__(
+        self, settings: Settings, services: Services, clock: Clock, app: FastAPI | None = None
+    ) -> None:
         self.settings = settings
         self.services = services
         self.clock = clock
-        self.app = create_app(settings, services, workers=False)
+        self.app = app or create_app(settings, services, workers=False)
         self._clients: list[TestClient] = []
 
     def browser(self) -> TestClient:
@@ -133,13 +136,17 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def console(settings: Settings, services: Services, clock: Clock) -> Iterator[Console]:
+def console(
+    app: FastAPI, settings: Settings, services: Services, clock: Clock
+) -> Iterator[Console]:
+    """Operators' browsers on the test's provider application (services read at each request,
+    so the clocked operator services below apply to it)."""
     services.operators = OperatorService(
         services.db, services.keyring, settings, services.audit, clock=clock
     )
     services.console_sessions = ConsoleSessions(
         services.db, settings, services.audit, clock=clock.now
     )
-    built = Console(settings, services, clock)
+    built = Console(settings, services, clock, app)
     yield built
     built.close()
