@@ -31,6 +31,16 @@ class Day:
     alice_code: str
 
 
+@dataclass(frozen=True)
+class Seeded:
+    """A seeded day as the reports' tests read it: the day, its application, and the URL the
+    application's callbacks went to."""
+
+    day: Day
+    app_id: int
+    callback_url: str
+
+
 def wrong(code: str) -> str:
     return "".join(str((int(c) + 1) % 10) for c in code)
 

@@ -12,19 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.provider.conftest import Authy, Callbacks, provider_settings
+from tests.provider.conftest import provider_settings
 from tests.provider.console.conftest import Clock, Console
-from tests.provider.reports.seeding import seed_day
-from tests.servers import RecordedPath
+from tests.provider.reports.seeding import Seeded
 from twofa.provider.services import Services, build_services
 
 PAGES = ("/console/dashboard", "/console/requests", "/console/messages", "/console/audit")
 
 
-def test_every_role_reads_every_page(
-    authy: Authy, console: Console, callbacks: Callbacks, receiver: RecordedPath
-) -> None:
-    day = seed_day(authy, callbacks, receiver)
+def test_every_role_reads_every_page(seeded: Seeded, console: Console) -> None:
+    day = seeded.day
     for role in ("admin", "helpdesk", "read-only"):
         operator = console.operator(f"op-{role}", role)
         operator.sign_in()
@@ -36,10 +33,8 @@ def test_every_role_reads_every_page(
             assert "<script>" not in page.text and 'style="' not in page.text
 
 
-def test_dashboard_draws_the_day(
-    authy: Authy, console: Console, callbacks: Callbacks, receiver: RecordedPath
-) -> None:
-    seed_day(authy, callbacks, receiver)
+@pytest.mark.usefixtures("seeded")
+def test_dashboard_draws_the_day(console: Console) -> None:
     viewer = console.operator("wall", "read-only")
     viewer.sign_in()
     page = viewer.get("/console/dashboard").text
@@ -52,10 +47,8 @@ def test_dashboard_draws_the_day(
     assert "intact" in page
 
 
-def test_requests_and_timeline(
-    authy: Authy, console: Console, callbacks: Callbacks, receiver: RecordedPath
-) -> None:
-    day = seed_day(authy, callbacks, receiver)
+def test_requests_and_timeline(seeded: Seeded, console: Console) -> None:
+    day = seeded.day
     helpdesk = console.operator("help", "helpdesk")
     helpdesk.sign_in()
     listed = helpdesk.get("/console/requests", params={"status": "denied"}).text
@@ -70,10 +63,8 @@ def test_requests_and_timeline(
     assert helpdesk.get("/console/requests/nope").status_code == 404
 
 
-def test_messages_page_is_masked(
-    authy: Authy, console: Console, callbacks: Callbacks, receiver: RecordedPath, services: Services
-) -> None:
-    day = seed_day(authy, callbacks, receiver)
+def test_messages_page_is_masked(seeded: Seeded, console: Console, services: Services) -> None:
+    day = seeded.day
     viewer = console.operator("viewer", "read-only")
     viewer.sign_in()
     page = viewer.get("/console/messages", params={"limit": 500}).text
@@ -87,10 +78,8 @@ def test_messages_page_is_masked(
     assert day.alice.phone not in found.replace(f'value="{day.alice.phone}"', "")
 
 
-def test_audit_page_export_and_chain(
-    authy: Authy, console: Console, callbacks: Callbacks, receiver: RecordedPath
-) -> None:
-    seed_day(authy, callbacks, receiver)
+@pytest.mark.usefixtures("seeded")
+def test_audit_page_export_and_chain(console: Console) -> None:
     admin = console.operator("root", "admin")
     admin.sign_in()
     page = admin.get("/console/audit", params={"event": "verify."}).text

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.provider.conftest import Authy, Callbacks
-from tests.provider.reports.seeding import seed_day
-from tests.servers import RecordedPath
+import pytest
+
+from tests.provider.reports.seeding import Seeded
 from twofa.provider.reports import svg
 from twofa.provider.reports.model import ChannelOutcome
 from twofa.provider.services import Services
 from twofa.storage.database import utcnow
 
 
-def test_dashboard_counts_the_day(
-    authy: Authy, services: Services, callbacks: Callbacks, receiver: RecordedPath
-) -> None:
-    seed_day(authy, callbacks, receiver)
+def test_dashboard_counts_the_day(seeded: Seeded, services: Services) -> None:
     board = services.reports.dashboard(now=utcnow() + timedelta(seconds=5))
 
     channels = {c.channel: c for c in board.channels}
@@ -41,7 +38,7 @@ def test_dashboard_counts_the_day(
     # a login code and is not counted.
     assert (countries["US"].codes, countries["US"].verified) == (2, 2)
 
-    callbacks_health = next(r for r in board.receivers if r.target == f"app:{authy.app_id}")
+    callbacks_health = next(r for r in board.receivers if r.target == f"app:{seeded.app_id}")
     assert (callbacks_health.delivered, callbacks_health.pending) == (1, 1)
     assert callbacks_health.state == "failing"
     assert callbacks_health.last_error == "HTTP 500"
@@ -50,10 +47,8 @@ def test_dashboard_counts_the_day(
     assert board.chain.ok and board.chain.checked > 0 and board.chain.unchained == 0
 
 
-def test_the_charts_carry_the_numbers(
-    authy: Authy, services: Services, callbacks: Callbacks, receiver: RecordedPath
-) -> None:
-    seed_day(authy, callbacks, receiver)
+@pytest.mark.usefixtures("seeded")
+def test_the_charts_carry_the_numbers(services: Services) -> None:
     board = services.reports.dashboard(now=utcnow() + timedelta(seconds=5))
     pushes = svg.stacked_hours(board.push, title="Push outcomes")
     assert pushes.startswith("<svg") and 'role="img"' in pushes

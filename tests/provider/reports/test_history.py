@@ -10,9 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from tests.provider.conftest import Authy, Callbacks
-from tests.provider.reports.seeding import UK_NATIONAL, seed_day
-from tests.servers import RecordedPath
+from tests.provider.conftest import Authy
+from tests.provider.reports.seeding import UK_NATIONAL, Seeded
 from twofa.provider.reports.csv_export import safe_cell
 from twofa.provider.reports.model import AuditFilter, MessageFilter, RequestFilter
 from twofa.provider.services import Services
@@ -20,12 +19,10 @@ from twofa.storage.database import utcnow
 from twofa.storage.tables import audit_log
 
 
-def test_requests_filter_and_page(
-    authy: Authy, services: Services, callbacks: Callbacks, receiver: RecordedPath
-) -> None:
-    day = seed_day(authy, callbacks, receiver)
+def test_requests_filter_and_page(seeded: Seeded, services: Services) -> None:
+    day = seeded.day
     reports = services.reports
-    everything = reports.requests(RequestFilter(app_id=authy.app_id))
+    everything = reports.requests(RequestFilter(app_id=seeded.app_id))
     assert [r.uuid for r in everything.rows] == [day.short, day.pending, day.denied, day.approved]
     assert everything.next_before is None
 
@@ -33,7 +30,7 @@ def test_requests_filter_and_page(
     assert [(r.uuid, r.device) for r in approved.rows] == [(day.approved, "Bob's phone")]
     assert reports.requests(RequestFilter(user_id=day.alice.id)).rows == ()
     assert len(reports.requests(RequestFilter(user_id=day.bob.id)).rows) == 4
-    assert reports.requests(RequestFilter(app_id=authy.app_id + 1000)).rows == ()
+    assert reports.requests(RequestFilter(app_id=seeded.app_id + 1000)).rows == ()
     later = utcnow() + timedelta(minutes=1)
     assert reports.requests(RequestFilter(since=later)).rows == ()
     assert len(reports.requests(RequestFilter(until=later)).rows) == 4
@@ -44,10 +41,8 @@ def test_requests_filter_and_page(
     assert [r.uuid for r in rest.rows] == [day.approved] and rest.next_before is None
 
 
-def test_timeline_tells_the_story(
-    authy: Authy, services: Services, callbacks: Callbacks, receiver: RecordedPath
-) -> None:
-    day = seed_day(authy, callbacks, receiver)
+def test_timeline_tells_the_story(seeded: Seeded, services: Services) -> None:
+    day = seeded.day
     approved = services.reports.timeline(day.approved)
     assert approved is not None
     steps = [(e.what, e.detail) for e in approved.events]
@@ -55,7 +50,7 @@ def test_timeline_tells_the_story(
     assert ("Approved", "by Bob's phone") in steps
     assert steps[-1] == ("Callback delivered", "1 attempt")
     (callback,) = approved.deliveries
-    assert callback.url == receiver.url + "/authy/callback"
+    assert callback.url == seeded.callback_url
     assert (callback.status, callback.attempts, callback.last_error) == ("delivered", 1, None)
 
     denied = services.reports.timeline(day.denied)
@@ -81,10 +76,8 @@ def test_a_wrong_number_shows_in_the_timeline(authy: Authy, services: Services) 
     ]
 
 
-def test_messages_never_show_a_code_or_a_whole_number(
-    authy: Authy, services: Services, callbacks: Callbacks, receiver: RecordedPath
-) -> None:
-    day = seed_day(authy, callbacks, receiver)
+def test_messages_never_show_a_code_or_a_whole_number(seeded: Seeded, services: Services) -> None:
+    day = seeded.day
     page = services.reports.messages(MessageFilter(limit=500))
     assert page.rows, "the day texted people"
     shown = repr([(m.to, m.body, m.error) for m in page.rows])
@@ -102,10 +95,8 @@ def test_messages_never_show_a_code_or_a_whole_number(
     assert services.reports.messages(MessageFilter(channel="call")).rows == ()
 
 
-def test_audit_filters(
-    authy: Authy, services: Services, callbacks: Callbacks, receiver: RecordedPath
-) -> None:
-    day = seed_day(authy, callbacks, receiver)
+def test_audit_filters(seeded: Seeded, services: Services) -> None:
+    day = seeded.day
     reports = services.reports
     passed = reports.audit(AuditFilter(event="verification.passed"))
     assert {r.data["channel"] for r in passed.rows} == {"sms", "app"}
@@ -117,7 +108,7 @@ def test_audit_filters(
     assert all(r.subject == f"user:{day.bob.id}" for r in bob.rows)
     devices = reports.audit(AuditFilter(subject="device:*"))
     assert devices.rows and all(r.subject.startswith("device:") for r in devices.rows)
-    assert reports.audit(AuditFilter(app_id=authy.app_id + 1000)).rows == ()
+    assert reports.audit(AuditFilter(app_id=seeded.app_id + 1000)).rows == ()
     assert reports.audit(AuditFilter(since=utcnow() + timedelta(minutes=1))).rows == ()
     # a literal "%" or "_" in a prefix matches itself only
     assert reports.audit(AuditFilter(event="%")).rows == ()
