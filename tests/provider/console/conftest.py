@@ -4,6 +4,9 @@
     alice = console.operator("alice", "admin")
     page = alice.sign_in()                    # password, then a TOTP code
     alice.post("/console/apps/new", {"name": "Shop"})  # Origin and CSRF token added
+
+Tests of what a signed-in operator may do start the session without the sign-in pages
+(``bob.start_session()``); the sign-in tests go through the pages.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from fastapi.testclient import TestClient
 
 from twofa import otp
 from twofa.provider.app import create_app
+from twofa.provider.console.auth import SESSION_COOKIE
 from twofa.provider.operators.service import OperatorService
 from twofa.provider.operators.sessions import ConsoleSessions
 from twofa.provider.services import Services
@@ -60,6 +64,7 @@ class Operator:
     clock: Clock
     password: str = PASSWORD
     csrf: str = field(default="")
+    services: Services | None = field(default=None, repr=False)
 
     def code(self) -> str:
         """A TOTP code for a step not used yet (each sign-in moves the clock a step on)."""
@@ -104,6 +109,25 @@ class Operator:
         assert second.status_code == 303, second.text
         return self.get("/console/apps")
 
+    def start_session(self) -> httpx.Response:
+        """Signed in without the sign-in pages; the page the operator lands on.
+
+        The session is the one a TOTP sign-in ends with (the services the sign-in page calls,
+        its cookie in this browser): the pages themselves are tested in ``test_signin.py``,
+        and five requests, a password hash and a TOTP check per operator add nothing to a test
+        of what the operator may do once signed in.
+        """
+        assert self.services is not None, "an operator made by Console.operator"
+        account = self.services.operators.find(self.name)
+        self.services.operators.signed_in(account)
+        # The address the test client's requests come from, as the sign-in page records it.
+        token = self.services.console_sessions.start(account, factor="totp", address="testclient")
+        # A host-only cookie for testserver, as the cookie jar stores the one the page sets.
+        self.http.cookies.set(SESSION_COOKIE, token, domain="testserver.local", path="/")
+        page = self.get("/console/apps")
+        assert page.status_code == 200, "the console did not take the session"
+        return page
+
 
 class Console:
     def __init__(
@@ -123,7 +147,9 @@ class Console:
 
     def operator(self, name: str, role: str = "admin") -> Operator:
         created = self.services.operators.create(name, role=role, password=PASSWORD, actor="cli")
-        return Operator(name, role, created.totp_secret, self.browser(), self.clock)
+        return Operator(
+            name, role, created.totp_secret, self.browser(), self.clock, services=self.services
+        )
 
     def close(self) -> None:
         for client in self._clients:

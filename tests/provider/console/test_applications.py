@@ -41,7 +41,7 @@ def _authy_ok(console: Console, key: str) -> int:
 
 def test_an_admin_creates_an_application_whose_key_is_shown_once(console: Console) -> None:
     alice = console.operator("alice")
-    alice.sign_in()
+    alice.start_session()
     app_id, key = _create(alice)
     assert _authy_ok(console, key) == 200
     detail = alice.get(f"/console/apps/{app_id}")
@@ -51,7 +51,7 @@ def test_an_admin_creates_an_application_whose_key_is_shown_once(console: Consol
 
 def test_rotating_a_key_asks_for_a_recent_second_factor(console: Console) -> None:
     alice = console.operator("alice")
-    alice.sign_in()
+    alice.start_session()
     app_id, old_key = _create(alice)
     console.clock.offset += console.settings.console_reauth_seconds + 1
     confirm = alice.get(f"/console/apps/{app_id}/rotate")
@@ -84,10 +84,10 @@ def test_rotating_a_key_asks_for_a_recent_second_factor(console: Console) -> Non
 @pytest.mark.parametrize("role", ["helpdesk", "read-only"])
 def test_other_roles_may_not_rotate_create_or_delete(console: Console, role: str) -> None:
     alice = console.operator("alice")
-    alice.sign_in()
+    alice.start_session()
     app_id, key = _create(alice)
     bob = console.operator("bob", role)
-    bob.sign_in()
+    bob.start_session()
     assert bob.get(f"/console/apps/{app_id}").status_code == 200  # every role sees
     for path in (
         f"/console/apps/{app_id}/rotate",
@@ -104,12 +104,12 @@ def test_other_roles_may_not_rotate_create_or_delete(console: Console, role: str
 
 def test_read_only_may_not_touch_callbacks_but_helpdesk_may(console: Console) -> None:
     alice = console.operator("alice")
-    alice.sign_in()
+    alice.start_session()
     app_id, _ = _create(alice)
     reader = console.operator("reader", "read-only")
-    reader.sign_in()
+    reader.start_session()
     helper = console.operator("helper", "helpdesk")
-    helper.sign_in()
+    helper.start_session()
     assert reader.post(f"/console/apps/{app_id}/callback/retry").status_code == 403
     assert reader.post(f"/console/apps/{app_id}/callback/resume").status_code == 403
     assert helper.post(f"/console/apps/{app_id}/callback/retry").status_code == 303
@@ -118,7 +118,7 @@ def test_read_only_may_not_touch_callbacks_but_helpdesk_may(console: Console) ->
 
 def test_deleting_an_application_stops_its_key(console: Console) -> None:
     alice = console.operator("alice")
-    alice.sign_in()
+    alice.start_session()
     app_id, key = _create(alice)
     alice.get(f"/console/apps/{app_id}/delete")
     gone = alice.post(f"/console/apps/{app_id}/delete")
@@ -129,7 +129,7 @@ def test_deleting_an_application_stops_its_key(console: Console) -> None:
 
 def test_callback_url_and_a_test_send(console: Console, receiver: RecordedPath) -> None:
     alice = console.operator("alice")
-    alice.sign_in()
+    alice.start_session()
     app_id, _ = _create(alice)
     alice.get(f"/console/apps/{app_id}")
     url = receiver.url + "/authy/callback"
@@ -149,7 +149,7 @@ def test_callback_url_and_a_test_send(console: Console, receiver: RecordedPath) 
 
 def test_bad_callback_urls_are_refused_with_a_page(console: Console) -> None:
     alice = console.operator("alice")
-    alice.sign_in()
+    alice.start_session()
     app_id, _ = _create(alice)
     alice.get(f"/console/apps/{app_id}")
     for url in ("ftp://example.com/x", "not a url", "http://[::1", "http://x:99999/"):
@@ -159,7 +159,7 @@ def test_bad_callback_urls_are_refused_with_a_page(console: Console) -> None:
 
 def test_features_defaults_and_countries(console: Console, authy: Authy) -> None:
     alice = console.operator("alice")
-    alice.sign_in()
+    alice.start_session()
     app_id = authy.app_id
     alice.get(f"/console/apps/{app_id}")
     assert (
@@ -202,7 +202,7 @@ def test_features_defaults_and_countries(console: Console, authy: Authy) -> None
 
 def test_unknown_applications_answer_404(console: Console) -> None:
     alice = console.operator("alice")
-    alice.sign_in()
+    alice.start_session()
     for path in ("/console/apps/999999", "/console/apps/999999/rotate"):
         assert alice.get(path).status_code == 404
     for path in ("callback", "features", "defaults", "callback/test"):

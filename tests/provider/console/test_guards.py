@@ -18,7 +18,7 @@ def _signed_in_count(console: Console) -> int:
 )
 def test_a_change_from_another_origin_is_refused(console: Console, origin: str | None) -> None:
     alice = console.operator("alice")
-    alice.sign_in()
+    alice.start_session()
     refused = alice.post("/console/logout", origin=origin)
     assert refused.status_code == 403
     assert "did not come from the console" in refused.text
@@ -28,7 +28,7 @@ def test_a_change_from_another_origin_is_refused(console: Console, origin: str |
 
 def test_a_cross_site_fetch_is_refused_by_its_fetch_metadata(console: Console) -> None:
     alice = console.operator("alice")
-    alice.sign_in()
+    alice.start_session()
     refused = alice.post("/console/logout", headers={"Sec-Fetch-Site": "cross-site"})
     assert refused.status_code == 403
 
@@ -36,7 +36,7 @@ def test_a_cross_site_fetch_is_refused_by_its_fetch_metadata(console: Console) -
 @pytest.mark.parametrize("token", ["", "0" * 64, "not-hex", "a" * 5000])
 def test_a_change_without_this_sessions_csrf_token_is_refused(console: Console, token: str) -> None:
     alice = console.operator("alice")
-    alice.sign_in()
+    alice.start_session()
     alice.csrf = token
     refused = alice.post("/console/logout")
     assert refused.status_code == 403
@@ -46,8 +46,8 @@ def test_a_change_without_this_sessions_csrf_token_is_refused(console: Console, 
 def test_another_sessions_csrf_token_is_refused(console: Console) -> None:
     alice = console.operator("alice")
     bob = console.operator("bob")
-    alice.sign_in()
-    bob.sign_in()
+    alice.start_session()
+    bob.start_session()
     alice.csrf = bob.csrf
     assert alice.post("/console/logout").status_code == 403
 
@@ -155,7 +155,7 @@ def test_hostile_webauthn_answers_get_a_4xx(console: Console, body: object) -> N
 
 def test_adding_a_security_key_asks_for_a_recent_second_factor(console: Console) -> None:
     alice = console.operator("alice")
-    alice.sign_in()
+    alice.start_session()
     alice.get("/console/account/keys")
     assert alice.post_json("/console/account/keys/options").status_code == 200
     console.clock.offset += console.settings.console_reauth_seconds + 1

@@ -56,7 +56,7 @@ def checked_digest(page: str) -> str:
 
 def test_dry_run_then_import(console: Console, authy: Authy) -> None:
     alice = console.operator("alice")
-    alice.sign_in()
+    alice.start_session()
     data = export(BIG, 3)
     report = upload(alice, authy.app_id, data)
     assert report.status_code == 200, report.text
@@ -80,7 +80,7 @@ def test_dry_run_then_import(console: Console, authy: Authy) -> None:
 
 def test_only_the_checked_file_into_the_checked_application(console: Console, authy: Authy) -> None:
     alice = console.operator("alice")
-    alice.sign_in()
+    alice.start_session()
     data = export(BIG + 100, 2)
     digest = checked_digest(upload(alice, authy.app_id, data).text)
     other = upload(alice, authy.app_id, export(BIG + 200, 2), checked=digest)
@@ -94,7 +94,7 @@ def test_only_the_checked_file_into_the_checked_application(console: Console, au
 
 def test_a_file_with_errors_lists_them_and_offers_no_import(console: Console, authy: Authy) -> None:
     alice = console.operator("alice")
-    alice.sign_in()
+    alice.start_session()
     bad = export(BIG + 300, 2) + b"not-a-number,x@example.com,1,201-555-0100,\n=cmd|x,a@b.c,1,1,\n"
     report = upload(alice, authy.app_id, bad)
     assert report.status_code == 200
@@ -107,7 +107,7 @@ def test_a_file_with_errors_lists_them_and_offers_no_import(console: Console, au
 
 def test_larger_files_than_the_api_accepts_are_taken(console: Console, authy: Authy) -> None:
     alice = console.operator("alice")
-    alice.sign_in()
+    alice.start_session()
     data = export(BIG + 1000, 2000)
     assert len(data) > console.settings.max_body_bytes
     report = upload(alice, authy.app_id, data)
@@ -118,7 +118,7 @@ def test_larger_files_than_the_api_accepts_are_taken(console: Console, authy: Au
 @pytest.mark.parametrize("role", ["helpdesk", "read-only"])
 def test_only_admins_import(console: Console, authy: Authy, role: str) -> None:
     bob = console.operator("bob", role)
-    bob.sign_in()
+    bob.start_session()
     assert bob.get("/console/import").status_code == 403
     bob.get("/console/apps")
     refused = upload(bob, authy.app_id, export(BIG + 500, 1))
@@ -128,7 +128,7 @@ def test_only_admins_import(console: Console, authy: Authy, role: str) -> None:
 
 def test_a_sandbox_application_from_the_console(console: Console) -> None:
     alice = console.operator("alice")
-    alice.sign_in()
+    alice.start_session()
     alice.get("/console/apps/new")
     created = alice.post("/console/apps/new", {"name": "Test bench", "sandbox": "on"})
     assert created.status_code == 200

@@ -16,7 +16,7 @@ def test_search_by_authy_id_phone_and_e_mail(console: Console, authy: Authy) -> 
     user = authy.new_user("Carol.Jones@example.com")
     other = authy.new_user("dave@example.com")
     reader = console.operator("reader", "read-only")
-    reader.sign_in()
+    reader.start_session()
     for query in (str(user.id), user.phone, user.national, "carol.jones@EXAMPLE.com"):
         page = reader.get("/console/users", params={"q": query})
         assert page.status_code == 200
@@ -34,7 +34,7 @@ def test_a_user_page_shows_devices_codes_and_requests(console: Console, authy: A
     uuid = authy.push(user, "Sign in to Acme?")
     assert authy.sms(user, force="true").status_code == 200
     reader = console.operator("reader", "read-only")
-    reader.sign_in()
+    reader.start_session()
     page = reader.get(f"/console/users/{authy.app_id}/{user.id}")
     assert page.status_code == 200
     assert "Carol&#39;s phone" in page.text
@@ -52,7 +52,7 @@ def test_helpdesk_unlocks_a_locked_user(console: Console, authy: Authy) -> None:
     statuses = [authy.verify(user, "0000000").status_code for _ in range(free + 1)]
     assert statuses[-1] == 429
     helper = console.operator("helper", "helpdesk")
-    helper.sign_in()
+    helper.start_session()
     helper.get(f"/console/users/{authy.app_id}/{user.id}")
     done = helper.post(f"/console/users/{authy.app_id}/{user.id}/unlock")
     assert done.status_code == 303
@@ -68,11 +68,11 @@ def test_helpdesk_revokes_a_device_and_read_only_may_not(console: Console, authy
     other_user = authy.new_user()
     other_phone = authy.enrol(other_user)
     reader = console.operator("reader", "read-only")
-    reader.sign_in()
+    reader.start_session()
     path = f"/console/users/{authy.app_id}/{user.id}/devices/{phone.device_uuid}/revoke"
     assert reader.post(path).status_code == 403
     helper = console.operator("helper", "helpdesk")
-    helper.sign_in()
+    helper.start_session()
     # Another phone's device cannot be revoked through this user's page.
     wrong = f"/console/users/{authy.app_id}/{user.id}/devices/{other_phone.device_uuid}/revoke"
     assert helper.post(wrong).status_code == 404
@@ -91,7 +91,7 @@ def test_helpdesk_revokes_a_device_and_read_only_may_not(console: Console, authy
 def test_only_admins_delete_users(console: Console, authy: Authy, role: str) -> None:
     user = authy.new_user()
     other = console.operator("other", role)
-    other.sign_in()
+    other.start_session()
     path = f"/console/users/{authy.app_id}/{user.id}/delete"
     assert other.get(path).status_code == 403
     assert other.post(path).status_code == 403
@@ -101,7 +101,7 @@ def test_only_admins_delete_users(console: Console, authy: Authy, role: str) -> 
 def test_deleting_a_user_needs_a_recent_second_factor(console: Console, authy: Authy) -> None:
     user = authy.new_user()
     alice = console.operator("alice")
-    alice.sign_in()
+    alice.start_session()
     path = f"/console/users/{authy.app_id}/{user.id}/delete"
     console.clock.offset += console.settings.console_reauth_seconds + 1
     assert alice.get(path).headers["location"] == f"/console/reauth?next={path}"
@@ -125,10 +125,10 @@ def test_helpdesk_retries_a_failed_callback(
     with console.services.db.read() as conn:
         row_id = conn.execute(select(deliveries.c.id).where(deliveries.c.subject == uuid)).scalar()
     reader = console.operator("reader", "read-only")
-    reader.sign_in()
+    reader.start_session()
     assert reader.post(f"/console/deliveries/{row_id}/retry").status_code == 403
     helper = console.operator("helper", "helpdesk")
-    helper.sign_in()
+    helper.start_session()
     for hostile in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
         sent = helper.post(f"/console/deliveries/{row_id}/retry", {"next": hostile})
         assert sent.headers["location"] == "/console/"

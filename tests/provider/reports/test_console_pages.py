@@ -1,5 +1,5 @@
-"""The read-only pages in the console, signed in as the foundation's tests sign in: real
-content from a seeded day, masks, roles, the CSV download, and hostile query strings."""
+"""The read-only pages in the console, for operators of each role: real content from a seeded
+day, masks, roles, the CSV download, and hostile query strings."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def test_every_role_reads_every_page(seeded: Seeded, console: Console) -> None:
     day = seeded.day
     for role in ("admin", "helpdesk", "read-only"):
         operator = console.operator(f"op-{role}", role)
-        operator.sign_in()
+        operator.start_session()
         home = operator.get("/console/")
         assert home.status_code == 303 and home.headers["location"] == "/console/dashboard"
         for path in (*PAGES, "/console/settings", f"/console/requests/{day.approved}"):
@@ -36,7 +36,7 @@ def test_every_role_reads_every_page(seeded: Seeded, console: Console) -> None:
 @pytest.mark.usefixtures("seeded")
 def test_dashboard_draws_the_day(console: Console) -> None:
     viewer = console.operator("wall", "read-only")
-    viewer.sign_in()
+    viewer.start_session()
     page = viewer.get("/console/dashboard").text
     assert page.count("<svg") == 5
     for state in ("approved", "denied", "pending"):
@@ -50,7 +50,7 @@ def test_dashboard_draws_the_day(console: Console) -> None:
 def test_requests_and_timeline(seeded: Seeded, console: Console) -> None:
     day = seeded.day
     helpdesk = console.operator("help", "helpdesk")
-    helpdesk.sign_in()
+    helpdesk.start_session()
     listed = helpdesk.get("/console/requests", params={"status": "denied"}).text
     assert day.denied in listed and day.approved not in listed
     story = html.unescape(helpdesk.get(f"/console/requests/{day.denied}").text)
@@ -58,7 +58,7 @@ def test_requests_and_timeline(seeded: Seeded, console: Console) -> None:
     assert "HTTP 500" in story and "Callback retrying" in story
     assert 'action="/console/deliveries/' in story, "helpdesk may retry a delivery"
     viewer = console.operator("viewer", "read-only")
-    viewer.sign_in()
+    viewer.start_session()
     assert "/retry" not in viewer.get(f"/console/requests/{day.denied}").text
     assert helpdesk.get("/console/requests/nope").status_code == 404
 
@@ -66,7 +66,7 @@ def test_requests_and_timeline(seeded: Seeded, console: Console) -> None:
 def test_messages_page_is_masked(seeded: Seeded, console: Console, services: Services) -> None:
     day = seeded.day
     viewer = console.operator("viewer", "read-only")
-    viewer.sign_in()
+    viewer.start_session()
     page = viewer.get("/console/messages", params={"limit": 500}).text
     assert "verification code is: •••••••" in html.unescape(page)
     for message in services.messaging.list():
@@ -81,7 +81,7 @@ def test_messages_page_is_masked(seeded: Seeded, console: Console, services: Ser
 @pytest.mark.usefixtures("seeded")
 def test_audit_page_export_and_chain(console: Console) -> None:
     admin = console.operator("root", "admin")
-    admin.sign_in()
+    admin.start_session()
     page = admin.get("/console/audit", params={"event": "verify."}).text
     assert "verify.check.failed" in page and "request.created" not in page
     assert 'href="/console/audit.csv?event=verify."' in page
@@ -95,7 +95,7 @@ def test_audit_page_export_and_chain(console: Console) -> None:
     assert rows[0][:6] == ["seq", "created_at", "event", "app_id", "subject", "actor"]
     assert {r[2] for r in rows[1:]} == {"request.created", "request.answered"}
     viewer = console.operator("viewer", "read-only")
-    viewer.sign_in()
+    viewer.start_session()
     assert "audit.csv" not in viewer.get("/console/audit").text
     assert viewer.get("/console/audit.csv").status_code == 403
     mine = admin.get("/console/audit", params={"actor": "cli"}).text
@@ -120,7 +120,7 @@ def test_hostile_filters_are_refused_cleanly(
     console: Console, path: str, query: dict[str, str]
 ) -> None:
     viewer = console.operator("viewer", "read-only")
-    viewer.sign_in()
+    viewer.start_session()
     answer = viewer.get(path, params=query)
     assert answer.status_code == 400, answer.text[:300]
     assert "<script>" not in answer.text
@@ -137,7 +137,7 @@ def test_settings_page_shows_no_secret(tmp_path: Path, migrated: Path, clock: Cl
     built = Console(settings, services, clock)
     try:
         admin = built.operator("root", "admin")
-        admin.sign_in()
+        admin.start_session()
         page = admin.get("/console/settings").text
         assert "TWOFA_TWILIO_AUTH_TOKEN" in page and "TWOFA_SMS_CODE_TTL" in page
         for value in [*planted.values(), key]:
