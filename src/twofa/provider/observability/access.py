@@ -54,7 +54,7 @@ class AccessLog:
                 extra={"status": status, "duration_ms": duration_ms, "route": route},
             )
             return
-        if output.json:  # JsonFormatter's fields, in its order, for ASCII-only JSON as it writes
+        if output.json:  # JsonFormatter's fields, escaped as it escapes them (ASCII only)
             line = (
                 f'{{"time":"{logs.timestamp(time.time())}","level":"info",'
                 f'"logger":"twofa.access","message":{_quote(f"{method} {route} {status}")},'

@@ -51,9 +51,6 @@ def timestamp(created: float) -> str:
     return f"{cached[1]}.{int((created - whole) * 1000):03d}+00:00"
 
 
-PLAIN_FORMAT = "%(levelname)s %(name)s %(message)s"
-
-
 @dataclass(frozen=True, slots=True)
 class Output:
     """The stream ``configure`` set up, for a writer that formats its own lines (the access
@@ -83,7 +80,9 @@ def configure(level: str = "INFO", *, json_output: bool = True) -> None:
     """Send twofa's and uvicorn's logs to stderr, as JSON unless asked otherwise."""
     global output
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if json_output else logging.Formatter(PLAIN_FORMAT))
+    handler.setFormatter(
+        JsonFormatter() if json_output else logging.Formatter("%(levelname)s %(name)s %(message)s")
+    )
     output = Output(handler, json_output)
     root = logging.getLogger()
     root.handlers[:] = [handler]
