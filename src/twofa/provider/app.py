@@ -34,6 +34,8 @@ from twofa.provider.audit.writer import write_buffered
 from twofa.provider.bodylimit import BodyLimit
 from twofa.provider.console.app import mount as mount_console
 from twofa.provider.console.templating import PREFIX as CONSOLE_PREFIX
+from twofa.provider.observability import logs
+from twofa.provider.observability.access import AccessLog
 from twofa.provider.observability.middleware import Observe
 from twofa.provider.services import Services, build_services
 from twofa.settings import Settings
@@ -82,6 +84,8 @@ def create_app(
     services = services or build_services(settings)
 
     jobs = JobLease(services.db)
+    # Formatted and batched where logs.configure() owns the output (``twofa provider``).
+    access_log = AccessLog(logs.output) if settings.access_log else None
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -92,10 +96,12 @@ def create_app(
         except Exception:
             log.exception("web push: the VAPID key is unusable; no wake-ups will be sent")
         tasks: list[asyncio.Task[None]] = []
+        if access_log is not None:
+            tasks.append(asyncio.create_task(access_log.run()))
         if workers:
             wake = asyncio.Event()
             once = jobs.held  # jobs over the whole database: one process of the deployment
-            tasks = [
+            tasks += [
                 asyncio.create_task(services.deliveries.run(wake)),
                 asyncio.create_task(_watch_deliveries(services, wake)),
                 # This process's buffers: its audit events (written as they come) and usage
@@ -168,7 +174,7 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         uploads=(f"{CONSOLE_PREFIX}/import", settings.console_import_max_bytes),
     )
-    app.add_middleware(Observe, access_log=settings.access_log)
+    app.add_middleware(Observe, access_log=access_log)
 
     # The busiest route first, matched before any other and without dependency injection.
     plain_route(

@@ -57,6 +57,9 @@ def provider_command(host: str, port: int, workers: int, no_migrate: bool) -> No
         "host": host,
         "port": port,
         "log_config": None,
+        # twofa writes its own access log; uvicorn's, though disabled, would still format the
+        # client address and the quoted path of every request for a logger that drops them.
+        "access_log": False,
         # X-Forwarded-For/-Proto are believed only from TWOFA_TRUSTED_PROXY (per-address
         # budgets depend on it); anyone else could write any address there.
         "proxy_headers": bool(settings.trusted_proxy),

@@ -6,7 +6,9 @@ import json
 import logging
 import sys
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TextIO
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -18,7 +20,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
-            "time": _timestamp(record.created),
+            "time": timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -39,7 +41,7 @@ _encode = json.JSONEncoder(default=str, separators=(",", ":")).encode
 _second: tuple[int, str] = (0, "")
 
 
-def _timestamp(created: float) -> str:
+def timestamp(created: float) -> str:
     """ISO 8601 UTC with milliseconds; the part up to the second is formatted once a second."""
     global _second
     whole = int(created)
@@ -49,12 +51,39 @@ def _timestamp(created: float) -> str:
     return f"{cached[1]}.{int((created - whole) * 1000):03d}+00:00"
 
 
+@dataclass(frozen=True, slots=True)
+class Output:
+    """The stream ``configure`` set up, for a writer that formats its own lines (the access
+    log). Text goes out under the handler's lock, so it never lands inside another record."""
+
+    handler: logging.StreamHandler[TextIO]
+    json: bool
+
+    def write(self, text: str) -> None:
+        """Write and flush ``text`` (whole lines); a stream that fails drops it, as logging's
+        handlers do, rather than failing the request that logged it."""
+        handler = self.handler
+        handler.acquire()
+        try:
+            handler.stream.write(text)
+            handler.stream.flush()
+        except (OSError, ValueError):  # closed or broken stream
+            pass
+        finally:
+            handler.release()
+
+
+output: Output | None = None  # set by configure(); None where logging is set up elsewhere
+
+
 def configure(level: str = "INFO", *, json_output: bool = True) -> None:
     """Send twofa's and uvicorn's logs to stderr, as JSON unless asked otherwise."""
+    global output
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         JsonFormatter() if json_output else logging.Formatter("%(levelname)s %(name)s %(message)s")
     )
+    output = Output(handler, json_output)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -1,14 +1,14 @@
 """Per-request id, access log and HTTP metrics, as one small ASGI middleware.
 
 It wraps every request, the busiest included, so it does as little as it can per request: the
-request id is a prefix and a counter, metric children are looked up once per label set, and the
-access log can be turned off (``TWOFA_ACCESS_LOG``) where a proxy in front already writes one.
+request id is a prefix and a counter, metric children are looked up once per label set, the
+access log's lines are written in batches (``access.py``) and it can be turned off
+(``TWOFA_ACCESS_LOG``) where a proxy in front already writes one.
 """
 
 from __future__ import annotations
 
 import itertools
-import logging
 import re
 import secrets
 import time
@@ -17,10 +17,10 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from twofa.provider.observability import metrics
+from twofa.provider.observability.access import AccessLog
 from twofa.provider.observability.logs import request_id
 
-log = logging.getLogger("twofa.access")
-_VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_VALID_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 _QUIET = {"/healthz", "/readyz", "/metrics"}
 # Request ids: a random per-process prefix and a counter (unique, and no system call each).
 _PREFIX = secrets.token_hex(6)
@@ -30,7 +30,7 @@ _SEQUENCE = itertools.count(1)
 class Observe:
     """Assign ``X-Request-ID`` (or keep a sane incoming one), time the request, log it."""
 
-    def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
+    def __init__(self, app: ASGIApp, *, access_log: AccessLog | None) -> None:
         self.app = app
         self.access_log = access_log
         self._counters: dict[tuple[str, str, int], Any] = {}
@@ -44,7 +44,7 @@ class Observe:
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")
-                if _VALID_ID.match(incoming):
+                if _VALID_ID.fullmatch(incoming):
                     rid = incoming
                 break
         rid = rid or f"{_PREFIX}{next(_SEQUENCE):x}"
@@ -68,17 +68,9 @@ class Observe:
             template = getattr(route, "path", None) or "unmatched"
             method = scope["method"]
             self._count(method, template, status, elapsed)
-            if self.access_log and scope["path"] not in _QUIET:
-                log.info(
-                    "%s %s %s",
-                    method,
-                    template,
-                    status,
-                    extra={
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
-                        "route": template,
-                    },
+            if self.access_log is not None and scope["path"] not in _QUIET:
+                self.access_log.add(
+                    method=method, route=template, status=status, seconds=elapsed, rid=rid
                 )
             request_id.reset(token)
 
