@@ -252,7 +252,8 @@ class Recorded:
 class RecordingServer:
     """A loopback HTTP server that records requests and answers with a settable status.
 
-    Stands in for an SMS gateway, the Twilio API or a relying party's callback endpoint.
+    Stands in for an SMS gateway, the Twilio API or a relying party's callback endpoint. With
+    ``hold`` set, each request is recorded, then answered only once the event is set.
     """
 
     def __init__(self, status: int = 200, body: bytes = b'{"ok":true}') -> None:
@@ -261,6 +262,7 @@ class RecordingServer:
 
         self.status = status
         self.body = body
+        self.hold: threading.Event | None = None
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         server = self
@@ -273,7 +275,9 @@ class RecordingServer:
                     server.requests.append(
                         Recorded(self.command, self.path, dict(self.headers.items()), data)
                     )
-                    status, body = server.status, server.body
+                    status, body, hold = server.status, server.body, server.hold
+                if hold is not None:
+                    hold.wait(60)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
