@@ -77,5 +77,12 @@ class JobLease:
             self._fd = None
         if self._conn is not None:
             with contextlib.suppress(Exception):
+                # Unlocked here, not by closing the session: the server frees a closed
+                # session's locks only once it notices, so a successor asking at once would
+                # still find it held.
+                cursor = self._conn.cursor()
+                cursor.execute("SELECT pg_advisory_unlock_all()")
+                self._conn.commit()
+            with contextlib.suppress(Exception):
                 self._conn.close()
             self._conn = None
