@@ -69,10 +69,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also measure twofa on the local PostgreSQL (a throw-away database)",
     )
     group.add_argument(
+        "--verify-skip-v2",
+        action="store_true",
+        help="measure the Authy phases only (no Verify v2 create and check)",
+    )
+    group.add_argument(
         "--profile",
         action="store_true",
-        help="after measuring, run the valid phase again under py-spy and print "
-        "the top functions (needs py-spy in the venv)",
+        help="after measuring, run the valid and the wrong phase again under py-spy and "
+        "print the top functions (needs py-spy in the venv)",
     )
 
 
@@ -303,14 +308,27 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
             ref_valid = _valid_phase(run_phase, reference, pools[1], step_seconds, valid_seconds)
         phases += [healthz, ref_valid, valid_result, ref_wrong, wrong_result]
         # Twilio Verify v2 on the same provider: start (outbox gateway) and check.
-        phases += verify_v2.phases(running, seconds=seconds, concurrency=options.concurrency)
+        if not options.verify_skip_v2:
+            phases += verify_v2.phases(running, seconds=seconds, concurrency=options.concurrency)
 
         if options.profile:
             stamp = utc_stamp()
-            raw = {m: RESULTS_DIR / f"verify-profile-{m}-{stamp}.txt" for m in ("gil", "wall")}
-            with py_spy_record(running.pid, valid_seconds, raw):
-                profiled = _valid_phase(run_phase, twofa, pools[2], step_seconds, valid_seconds)
-            result["profile"] = _report_profile(raw, profiled)
+            result["profile"] = {}
+            for kind in ("valid", "wrong"):
+                raw = {
+                    m: RESULTS_DIR / f"verify-profile-{kind}-{m}-{stamp}.txt"
+                    for m in ("gil", "wall")
+                }
+                with py_spy_record(running.pid, valid_seconds, raw):
+                    if kind == "valid":
+                        profiled = _valid_phase(
+                            run_phase, twofa, pools[2], step_seconds, valid_seconds
+                        )
+                    else:
+                        profiled = run_phase(
+                            twofa, "wrong (profiled)", wrong, 401, seconds=valid_seconds
+                        )
+                result["profile"][kind] = _report_profile(raw, profiled, kind)
 
     if options.postgres:
         phases += _postgres_phases(options, run_phase, valid_seconds, rng)
@@ -412,9 +430,9 @@ PROFILE_TITLES = {
 }
 
 
-def _report_profile(raw: dict[str, Path], profiled: LoadResult) -> dict[str, Any]:
+def _report_profile(raw: dict[str, Path], profiled: LoadResult, kind: str) -> dict[str, Any]:
     report: dict[str, Any] = {"rps_while_sampled": profiled.rps}
-    print(f"\npy-spy during the valid phase ({profiled.rps:,.0f} req/s while sampled)")
+    print(f"\npy-spy during the {kind} phase ({profiled.rps:,.0f} req/s while sampled)")
     for mode, path in raw.items():
         if not path.exists():
             continue

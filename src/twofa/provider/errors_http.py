@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -48,12 +48,14 @@ def _respond(request: Request, error: TwofaError, status: int | None = None) -> 
 
 
 # Most refusals are the same few bodies over and over (a wrong code, a bad key, a limit hit),
-# and a wrong code is the busiest answer after a valid one: each distinct body is encoded once.
-_ENCODED: dict[tuple[Any, ...], bytes] = {}
+# and a wrong code is the busiest answer after a valid one: each distinct body is encoded once,
+# with its status and headers, and each refusal copies them.
+_ENCODED: dict[tuple[Any, ...], tuple[bytes, list[tuple[bytes, bytes]]]] = {}
 _ENCODED_MAX = 512  # messages may carry a parameter's name: bounded, cleared when full
 
 
-def _encoded(error: TwofaError) -> bytes:
+def _encoded(error: TwofaError) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """The body and the raw headers (content type and length) for ``error``."""
     try:
         key = (
             type(error),
@@ -65,13 +67,13 @@ def _encoded(error: TwofaError) -> bytes:
         )
         hash(key)
     except TypeError:  # a value that cannot be a key (a list, a dict): encode it each time
-        return _encode(error.body())
-    body = _ENCODED.get(key)
-    if body is None:
+        return _with_headers(_encode(error.body()))
+    encoded = _ENCODED.get(key)
+    if encoded is None:
         if len(_ENCODED) >= _ENCODED_MAX:
             _ENCODED.clear()
-        body = _ENCODED[key] = _encode(error.body())
-    return body
+        encoded = _ENCODED[key] = _with_headers(_encode(error.body()))
+    return encoded
 
 
 def _encode(body: dict[str, Any]) -> bytes:
@@ -79,13 +81,32 @@ def _encode(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
+def _with_headers(body: bytes) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    return body, [(b"content-length", str(len(body)).encode()), (b"content-type", _JSON)]
+
+
+_JSON = b"application/json"
+
+
+class Encoded(Response):
+    """A response whose body and headers were built before (``Response`` would compute the
+    headers again for every refusal)."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, status: int, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        self.status_code = status
+        self.body = body
+        self.background = None
+        self.raw_headers = list(raw_headers)  # each response owns its list
+
+
 def envelope(error: TwofaError) -> Response:
-    headers = {}
+    body, headers = _encoded(error)
+    response = Encoded(body, error.status, headers)
     if isinstance(error, RateLimited) and error.retry_after:
-        headers["Retry-After"] = str(error.retry_after)
-    return Response(
-        _encoded(error), status_code=error.status, headers=headers, media_type="application/json"
-    )
+        response.raw_headers.append((b"retry-after", str(error.retry_after).encode()))
+    return response
 
 
 async def _twofa_error(request: Request, exc: Exception) -> Response:
@@ -121,12 +142,29 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return _respond(request, _Unexpected(TwofaError.default_message), status=500)
 
 
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+HANDLERS: dict[type[Exception], Handler] = {
+    TwofaError: _twofa_error,
+    HTTPException: _http_error,
+    RequestValidationError: _validation_error,
+    OperationalError: _database_error,
+    PoolTimeout: _database_error,
+    DBAPIError: _database_error,
+    Exception: _unexpected,
+}
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
-    app.add_exception_handler(TwofaError, _twofa_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(OperationalError, _database_error)
-    app.add_exception_handler(PoolTimeout, _database_error)
-    app.add_exception_handler(DBAPIError, _database_error)
-    app.add_exception_handler(Exception, _unexpected)
+    for kind, handler in HANDLERS.items():
+        app.add_exception_handler(kind, handler)
+
+
+async def respond(request: Request, exc: Exception) -> Response:
+    """The answer ``install``'s handlers give for ``exc``, found as the framework finds it
+    (the nearest class in the exception's MRO); for routes served outside the router."""
+    for kind in type(exc).__mro__:
+        handler = HANDLERS.get(kind)
+        if handler is not None:
+            return await handler(request, exc)
+    raise exc  # a BaseException that is not an Exception: not ours to answer

@@ -13,7 +13,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from twofa.crypto import derive
 from twofa.errors import MissingParameter, NotFound
 from twofa.provider.api.docs import BOOL, INT, STRING, doc
-from twofa.provider.api.guards import api_key, authenticate, read_params, run_db, services
+from twofa.provider.api.guards import api_key, authenticate, read_params, services
+from twofa.provider.errors_http import Encoded
 from twofa.provider.messaging.gateways import Channel
 from twofa.provider.params import as_bool, as_int, as_str
 from twofa.provider.phone_numbers import mask_sms, mask_status
@@ -189,14 +190,15 @@ def request_call(request: Request, authy_id: str, params: Params, key: Key) -> J
 
 VERIFY_PATH = "/protected/json/verify/{token}/{authy_id}"
 VERIFY_DOC = doc(query={"force": BOOL})
-_VALID = JSONResponse(
+_VALID_RESPONSE = JSONResponse(
     {
         "message": "Token is valid.",
         "token": "is valid",
         "success": "true",
         "device": {"id": None, "os_type": None},
     }
-).body
+)
+_VALID, _VALID_HEADERS = _VALID_RESPONSE.body, _VALID_RESPONSE.raw_headers
 
 
 async def verify_token(request: Request) -> Response:
@@ -217,8 +219,8 @@ async def verify_token(request: Request) -> Response:
     def work() -> None:
         svc.codes.verify(svc.apps.authenticate(key), authy_id, token, force=force)
 
-    await run_db(request, work, on_loop=True)  # PostgreSQL: the async driver, no thread
-    return Response(_VALID, media_type="application/json")
+    await svc.db.run(work, on_loop=True)  # PostgreSQL: the async driver, no thread
+    return Encoded(_VALID, 200, _VALID_HEADERS)
 
 
 @router.post(

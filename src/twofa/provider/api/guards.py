@@ -27,14 +27,17 @@ async def read_params(request: Request) -> dict[str, Any]:
     cached: dict[str, Any] | None = scope.get(_PARAMS)
     if cached is not None:
         return cached
-    headers = request.headers
-    has_body = "content-length" in headers or "transfer-encoding" in headers
+    has_body = False
+    for name, _ in scope["headers"]:  # HTTP/1.1: no length and no chunking means no body
+        if name == b"content-length" or name == b"transfer-encoding":
+            has_body = True
+            break
     body = await request.body() if has_body else b""
     query = scope["query_string"]
     params: dict[str, Any] = {}
     if body or query:  # the busiest route usually has neither: its parameters are in its path
         params = merge(
-            parse_body(body, headers.get("content-type", "")) if body else {},
+            parse_body(body, request.headers.get("content-type", "")) if body else {},
             request.query_params.multi_items() if query else (),
         )
     scope[_PARAMS] = params
