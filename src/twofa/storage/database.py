@@ -260,12 +260,14 @@ class Database:
         return self._bind_time(moment) if self._bind_time is not None else moment
 
     @contextmanager
-    def cursor(self, *, write: bool = False) -> Iterator[Any]:
+    def cursor(self, *, write: bool = False, single: bool = False) -> Iterator[Any]:
         """A driver cursor for statements compiled once (see ``storage/statements.py``).
 
         For the few statements on the hottest path, SQLAlchemy's per-execution work costs more
         than the database itself. A write is one transaction under the same locks as
         ``write()``; a read runs without one (each statement sees a consistent snapshot).
+        With ``single`` the caller runs one statement, which the database makes a transaction
+        by itself: no BEGIN and COMMIT around it (on PostgreSQL, one round trip, not three).
         """
         if not self.is_sqlite:
             # The server down or gone away (a restart, a failover): the driver's own errors
@@ -274,14 +276,14 @@ class Database:
             unavailable = (dbapi.OperationalError, dbapi.InterfaceError)
             shared = _loop_conn.get()
             if shared is not None:  # on the loop: the async driver behind a synchronous face
-                yield from _shared_cursor(shared, unavailable, write=write)
+                yield from _shared_cursor(shared, unavailable, write=write and not single)
                 return
             try:
                 raw = self.engine.raw_connection()
             except unavailable as exc:
                 raise ServiceUnavailable() from exc
             try:
-                with _autocommit(raw, not write):
+                with _autocommit(raw, not write or single):
                     cursor = raw.cursor()
                     yield cursor
                     raw.commit()
@@ -306,6 +308,14 @@ class Database:
         with self._locks() as (deadline, refusal):
             info = self._local.__dict__.setdefault("info", {})
             self._busy(cursor.execute, info, deadline is not None)
+            if single:  # the connection is in autocommit mode (engine.py)
+                try:
+                    yield cursor
+                except sqlite3.OperationalError as exc:
+                    if "locked" in str(exc) or "busy" in str(exc):
+                        raise refusal from exc
+                    raise
+                return
             try:
                 cursor.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:

@@ -117,7 +117,7 @@ class VerificationStore:
 
     def spend_step(self, user_id: int, secret_id: int, step: int, *, confirm: bool) -> bool:
         """Accept time step ``step`` of a secret once: False if it (or a later one) was used."""
-        with self._db.cursor(write=True) as cursor:
+        with self._db.cursor(write=True, single=not confirm) as cursor:
             spent = self._spend_step.execute(cursor, {"secret_id": secret_id, "step": step})
             if spent.rowcount != 1:
                 return False
@@ -127,7 +127,7 @@ class VerificationStore:
 
     def confirm(self, user_id: int) -> None:
         """Mark the user confirmed (a sandbox application's test token passed)."""
-        with self._db.cursor(write=True) as cursor:
+        with self._db.cursor(write=True, single=True) as cursor:
             self._confirm.execute(cursor, {"owner_id": user_id})
 
     def spend_code(self, user_id: int, code_id: int, at: datetime, *, confirm: bool) -> bool:
