@@ -19,18 +19,17 @@ after they happened are counted as late.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 
+from twofa.provider.audit.chain import entry_hash
 from twofa.provider.audit.store import CHAIN_LOCK, GENESIS, AuditStore
 from twofa.provider.observability import metrics
 from twofa.storage.database import Database, aware, utcnow
@@ -71,38 +70,6 @@ class Verification:
     head: str
     broken_at: int | None
     reason: str
-
-
-# One encoder for every entry (``json.dumps`` with options builds a new one per call).
-_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-
-
-def entry_hash(
-    prev_hash: str,
-    seq: int,
-    created_at: datetime,
-    event: str,
-    app_id: int | None,
-    subject: str,
-    data: dict[str, Any],
-    actor: str | None = None,
-) -> str:
-    """The chained hash of one entry: SHA-256 over the previous hash and canonical JSON.
-
-    ``actor`` enters the JSON only when set, so entries written before it existed keep their
-    hashes."""
-    fields: dict[str, Any] = {
-        "seq": seq,
-        "created_at": created_at.astimezone(UTC).isoformat(),
-        "event": event,
-        "app_id": app_id,
-        "subject": subject,
-        "data": data,
-    }
-    if actor is not None:
-        fields["actor"] = actor
-    canonical = _canonical(fields)
-    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 
 def _entry(row: Any) -> Entry:
@@ -187,7 +154,7 @@ class AuditLog:
             batch.append(self._buffer.popleft())
         if batch:
             try:
-                self._store.append_chained(batch, entry_hash)
+                self._store.append_chained(batch)
             except BaseException:  # WouldBlock included: the same batch is tried again
                 room = (self._buffer.maxlen or 0) - len(self._buffer)
                 if len(batch) > room:

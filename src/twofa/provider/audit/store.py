@@ -4,7 +4,7 @@ Buffered events (a code checked, a request refused) are most of the log's volume
 verification. Inserting them plain and chaining them afterwards cost an INSERT, a read-back and
 an UPDATE per event, each with a hold of the write lock. Here a batch takes the chain's lock,
 reads the chain's head, computes each entry's hash from the values in memory (the same
-``entry_hash`` that ``verify`` recomputes from the stored row) and inserts the batch with its
+hash that ``verify`` recomputes from the stored row, ``chain.py``) and inserts the batch with its
 sequence numbers in one ``executemany``, at driver level (``storage/statements.py``). Entries
 written inside another change's transaction are still chained afterwards by the chainer; the
 chain is ordered by ``seq``, not by row id.
@@ -12,12 +12,12 @@ chain is ordered by ``seq``, not by row id.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select
 
+from twofa.provider.audit.chain import canonical, chained_hash
 from twofa.storage.database import Database
 from twofa.storage.statements import Statement
 from twofa.storage.tables import audit_log
@@ -48,9 +48,7 @@ class AuditStore:
         self._head = Statement(_HEAD, db.engine)
         self._insert = Statement(_INSERT_CHAINED, db.engine)
 
-    def append_chained(
-        self, events: Sequence[dict[str, Any]], entry_hash: Callable[..., str]
-    ) -> None:
+    def append_chained(self, events: Sequence[dict[str, Any]]) -> None:
         """Insert ``events`` (as ``AuditLog.record`` buffers them) as the chain's next entries."""
         db = self._db
         with db.cursor(write=True) as cursor:
@@ -63,14 +61,15 @@ class AuditStore:
             rows = []
             for event in events:
                 seq += 1
-                digest = entry_hash(
+                data = canonical(event["data"])  # stored as hashed
+                digest = chained_hash(
                     prev,
                     seq,
                     event["created_at"],
                     event["event"],
                     event["app_id"],
                     event["subject"],
-                    event["data"],
+                    data,
                     event["actor"],
                 )
                 rows.append(
@@ -81,7 +80,7 @@ class AuditStore:
                             "event": event["event"],
                             "app_id": event["app_id"],
                             "subject": event["subject"],
-                            "data": json.dumps(event["data"]),
+                            "data": data,
                             "actor": event["actor"],
                             "prev_hash": prev,
                             "hash": digest,
