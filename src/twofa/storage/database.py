@@ -268,6 +268,8 @@ class Database:
         ``write()``; a read runs without one (each statement sees a consistent snapshot).
         With ``single`` the caller runs one statement, which the database makes a transaction
         by itself: no BEGIN and COMMIT around it (on PostgreSQL, one round trip, not three).
+        One only: on SQLite a second statement could meet another connection's lock after the
+        first committed, and on the event loop that would re-run work whose first write stood.
         """
         if not self.is_sqlite:
             # The server down or gone away (a restart, a failover): the driver's own errors
@@ -308,7 +310,7 @@ class Database:
         with self._locks() as (deadline, refusal):
             info = self._local.__dict__.setdefault("info", {})
             self._busy(cursor.execute, info, deadline is not None)
-            if single:  # the connection is in autocommit mode (engine.py)
+            if single:  # the connection commits each statement itself (engine.py)
                 try:
                     yield cursor
                 except sqlite3.OperationalError as exc:
