@@ -198,7 +198,7 @@ _VALID_RESPONSE = JSONResponse(
         "device": {"id": None, "os_type": None},
     }
 )
-_VALID, _VALID_HEADERS = _VALID_RESPONSE.body, _VALID_RESPONSE.raw_headers
+_VALID, _VALID_HEADERS = bytes(_VALID_RESPONSE.body), _VALID_RESPONSE.raw_headers
 
 
 async def verify_token(request: Request) -> Response:
