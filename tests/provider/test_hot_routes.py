@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from tests.provider.conftest import BASE_URL, Authy
 from twofa.errors import InvalidApiKey, RateLimited, TokenInvalid, TwofaError
 from twofa.provider import errors_http
+from twofa.provider.apps.service import AppService
 from twofa.provider.codes.service import CodeService
 
 ROUTE = "/protected/json/verify/{token}/{authy_id}"
@@ -124,3 +125,24 @@ def test_respond_picks_the_handler_the_framework_would(app: FastAPI, error: Exce
     expected = next(registered[k] for k in type(error).__mro__ if k in registered)
     chosen = next(errors_http.HANDLERS[k] for k in type(error).__mro__ if k in errors_http.HANDLERS)
     assert chosen is expected
+
+
+def test_a_framework_route_failing_unexpectedly_is_observed_too(
+    app: FastAPI, authy: Authy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The provider's middleware stands in front of the framework's error middleware, so an
+    unexpected failure anywhere is counted, logged and answered with its request id."""
+
+    def broken(self: AppService, api_key: str | None) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(AppService, "authenticate", broken)
+    labels = {"method": "GET", "route": "/protected/json/app/details", "status": "500"}
+    before = REGISTRY.get_sample_value("twofa_http_requests_total", labels) or 0.0
+    with TestClient(app, base_url=BASE_URL, raise_server_exceptions=False) as client:
+        response = client.get("/protected/json/app/details", headers={"X-Authy-API-Key": "k"})
+    assert response.status_code == 500
+    assert response.json()["success"] is False
+    assert "boom" not in response.text
+    assert response.headers["x-request-id"]
+    assert REGISTRY.get_sample_value("twofa_http_requests_total", labels) == before + 1
