@@ -49,7 +49,7 @@ def _respond(request: Request, error: TwofaError, status: int | None = None) -> 
 
 # Most refusals are the same few bodies over and over (a wrong code, a bad key, a limit hit),
 # and a wrong code is the busiest answer after a valid one: each distinct body is encoded once,
-# with its status and headers, and each refusal copies them.
+# with its headers, and each refusal copies them.
 _ENCODED: dict[tuple[Any, ...], tuple[bytes, list[tuple[bytes, bytes]]]] = {}
 _ENCODED_MAX = 512  # messages may carry a parameter's name: bounded, cleared when full
 
@@ -81,11 +81,11 @@ def _encode(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
+_JSON = b"application/json"
+
+
 def _with_headers(body: bytes) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     return body, [(b"content-length", str(len(body)).encode()), (b"content-type", _JSON)]
-
-
-_JSON = b"application/json"
 
 
 class Encoded(Response):
