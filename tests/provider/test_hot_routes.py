@@ -8,6 +8,7 @@ request it does not take (another method, another path) reaches the framework un
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -146,3 +147,16 @@ def test_a_framework_route_failing_unexpectedly_is_observed_too(
     assert "boom" not in response.text
     assert response.headers["x-request-id"]
     assert REGISTRY.get_sample_value("twofa_http_requests_total", labels) == before + 1
+
+
+def test_a_chunked_body_over_the_limit_is_a_413_envelope(authy: Authy) -> None:
+    """Without a length the limit trips while the route reads: its own handlers answer."""
+    user = authy.new_user()
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(300):
+            yield b"x" * 8192
+
+    response = authy.request("GET", f"/protected/json/verify/0000000/{user.id}", content=chunks())
+    assert response.status_code == 413
+    assert response.json()["error_code"] == "60002"

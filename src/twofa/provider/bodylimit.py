@@ -43,16 +43,17 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         seen = 0
-        refused = False
 
         async def limited() -> Message:
-            nonlocal seen, refused
+            # Raised into the route that reads the body, so the application's own handlers
+            # answer it (in the route's dialect: the envelope, a Verify error, a console
+            # page); only what nothing handled comes back up here.
+            nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > max_bytes:
-                    refused = True
-                    raise _TooLarge()
+                    raise PayloadTooLarge()
             return message
 
         started = False
@@ -65,7 +66,7 @@ class BodyLimit:
 
         try:
             await self.app(scope, limited, tracking_send)
-        except _TooLarge:
+        except PayloadTooLarge:
             if not started:
                 await self._refuse(send)
 
@@ -84,7 +85,3 @@ class BodyLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
