@@ -28,6 +28,11 @@ from tests.servers import START_TIMEOUT, TEST_SECRET, LiveProvider
 from twofa import process
 from twofa.process import clean_env, free_port, twofa_command
 
+# Playwright gives an assertion 5 s to come true. A sign-up hashes a password (Argon2) and
+# calls the provider before the next page: on two cores shared by two test workers, their
+# servers and browsers, that once took longer. Waiting longer costs only a failing test.
+expect.set_options(timeout=15_000)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless=new",
