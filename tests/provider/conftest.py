@@ -39,6 +39,7 @@ from twofa.provider.deliveries.dispatcher import DeliveryDispatcher
 from twofa.provider.deliveries.model import Outcome
 from twofa.provider.services import Services, build_services
 from twofa.settings import Settings, load_settings
+from twofa.storage.database import utcnow
 
 BASE_URL = "http://testserver"
 
@@ -227,13 +228,14 @@ class Callbacks:
         """One round of the worker; the error of each attempt (None once delivered)."""
         dispatcher = self.dispatcher
         batch = dispatcher.claim()
+        sent_at = utcnow()
 
         async def send() -> list[Outcome]:
             return list(await asyncio.gather(*(dispatcher.attempt(self._client, d) for d in batch)))
 
         outcomes = self._runner.run(send()) if batch else []
         for delivery, outcome in zip(batch, outcomes, strict=True):
-            dispatcher.record(delivery, outcome)
+            dispatcher.record(delivery, outcome, sent_at=sent_at)
         return [outcome.error for outcome in outcomes]
 
     def close(self) -> None:

@@ -238,3 +238,57 @@ def test_a_delivery_that_cannot_be_signed_fails_alone(
         orphan = conn.execute(select(deliveries).where(deliveries.c.subject == "orphan")).one()
     assert orphan.status == "failed"
     assert len(receiver.received()) == 1
+
+
+def test_a_failure_sent_before_the_receiver_came_back_is_retried_at_once(
+    authy: Authy, callbacks: Callbacks, receiver: RecordedPath
+) -> None:
+    """Two callbacks in flight: the first meets the outage, the second the recovered receiver
+    and is recorded first. The first's failure is older than that answer: it is sent again at
+    once, not backed off, and the receiver's breaker does not count it."""
+
+    first, second = approved(authy, authy.new_user()), approved(authy, authy.new_user())
+    dispatcher = authy.services.deliveries
+    batch = {d.subject: d for d in dispatcher.claim()}
+    sent_at = utcnow()
+    client = callbacks._client  # the helper's client, on its own loop
+
+    def attempt(uuid: str) -> Outcome:
+        return callbacks._runner.run(dispatcher.attempt(client, batch[uuid]))
+
+    receiver.server.status = 503
+    down = attempt(first)
+    receiver.server.status = 200
+    dispatcher.record(batch[second], attempt(second), sent_at=sent_at)
+    dispatcher.record(batch[first], down, sent_at=sent_at)
+
+    row = delivery(authy, first)
+    assert down.result == "retry" and not down.reached
+    assert row.status == "pending" and row.attempts == 1  # type: ignore[attr-defined]
+    assert row.next_attempt_at <= utcnow().replace(tzinfo=None)  # type: ignore[attr-defined]
+    assert receiver_state(authy).state == "ok" and receiver_state(authy).failures == 0
+    assert callbacks.deliver_due() == [None]
+    assert delivery(authy, first).status == "delivered"  # type: ignore[attr-defined]
+
+
+def test_a_failure_sent_after_the_last_answer_is_backed_off(
+    authy: Authy, callbacks: Callbacks, receiver: RecordedPath
+) -> None:
+    """The same failure, sent after the receiver's last answer, is news: backed off, counted."""
+    first, second = approved(authy, authy.new_user()), approved(authy, authy.new_user())
+    dispatcher = authy.services.deliveries
+    batch = {d.subject: d for d in dispatcher.claim()}
+    client = callbacks._client
+
+    def attempt(uuid: str) -> Outcome:
+        return callbacks._runner.run(dispatcher.attempt(client, batch[uuid]))
+
+    dispatcher.record(batch[second], attempt(second), sent_at=utcnow())
+    receiver.server.status = 503
+    sent_at = utcnow()
+    dispatcher.record(batch[first], attempt(first), sent_at=sent_at)
+
+    row = delivery(authy, first)
+    assert row.status == "pending"  # type: ignore[attr-defined]
+    assert row.next_attempt_at > utcnow().replace(tzinfo=None)  # type: ignore[attr-defined]
+    assert receiver_state(authy).failures == 1

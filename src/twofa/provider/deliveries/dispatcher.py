@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 BATCH = 20
 STRAGGLER_SECONDS = 0.25  # how long a round's slowest receiver may hold back the next claim
+ANSWERED_TARGETS = 10_000  # receivers whose last answer a worker remembers
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,9 @@ class DeliveryDispatcher:
         self._senders = dict(senders)
         self._resolver = resolver
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuidlib.uuid4().hex[:8]}"
+        # When each receiver last answered this worker (newest last), to tell a failure that
+        # is news from one that predates the receiver's recovery (``record``).
+        self._answered: dict[str, datetime] = {}
 
     def _lease_until(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self._settings.delivery_lease_seconds)
@@ -164,10 +168,29 @@ class DeliveryDispatcher:
             return sender.judge(None, f"{type(exc).__name__}: {exc}"[:500])
         return sender.judge(response, None)
 
-    def record(self, delivery: Delivery, outcome: Outcome) -> None:
-        """Record one attempt, update the receiver's breaker, audit a pause or a resume."""
+    def record(
+        self, delivery: Delivery, outcome: Outcome, *, sent_at: datetime | None = None
+    ) -> None:
+        """Record one attempt, update the receiver's breaker, audit a pause or a resume.
+
+        An unanswered attempt sent (``sent_at``) before the receiver answered another one is
+        stale news: the receiver came back while it was in flight. It is sent again at once,
+        neither backed off nor counted against the receiver.
+        """
         now = utcnow()
         metrics.DELIVERIES.labels(delivery.kind, outcome.result).inc()
+        if outcome.reached:
+            self._answered.pop(delivery.target, None)  # to the end: the newest
+            self._answered[delivery.target] = now
+            if len(self._answered) > ANSWERED_TARGETS:  # forget the longest-known receiver
+                del self._answered[next(iter(self._answered))]
+        answered = self._answered.get(delivery.target)
+        stale = (
+            not outcome.reached
+            and sent_at is not None
+            and answered is not None
+            and answered > sent_at
+        )
         with self._db.write() as conn:
             if isinstance(sender := self._senders.get(delivery.kind), Settling):
                 sender.settle(conn, delivery, outcome)
@@ -181,6 +204,9 @@ class DeliveryDispatcher:
             if outcome.result != "retry":
                 return
             error = outcome.error or "failed"
+            if stale:
+                store.failed(conn, delivery, now, error, retry_at=now)
+                return
             paused = not outcome.reached and self._count_failure(conn, delivery, now, error)
             when = policy.retry_at(
                 self._settings,
@@ -294,8 +320,9 @@ class DeliveryDispatcher:
 
     async def deliver(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
         """Send one claimed delivery and record its outcome as soon as it is known."""
+        sent_at = utcnow()
         outcome = await self.attempt(client, delivery)
-        await self._db.run(functools.partial(self.record, delivery, outcome))
+        await self._db.run(functools.partial(self.record, delivery, outcome, sent_at=sent_at))
 
     async def run_once(self, client: httpx.AsyncClient) -> int:
         """Claim one batch and deliver it; the number of deliveries attempted."""
