@@ -27,4 +27,4 @@ def test_the_text_is_sqlalchemys(moment: datetime) -> None:
 
 def test_whole_seconds_and_early_years_keep_every_field() -> None:
     assert _sqlite_time(datetime(2026, 12, 3, 8, 0, 0, tzinfo=UTC)) == "2026-12-03 08:00:00.000000"
-    assert _sqlite_time(datetime(7, 1, 2, 3, 4, 5, 6)) == "0007-01-02 03:04:05.000006"
+    assert _sqlite_time(datetime(7, 1, 2, 3, 4, 5, 6, tzinfo=UTC)) == "0007-01-02 03:04:05.000006"
