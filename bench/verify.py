@@ -275,21 +275,31 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         settle(running)
         twofa = Target("twofa", running.url, running.pid)
         print(f"provider {running.url} pid {running.pid}; generator {generator}", flush=True)
-        wrong = wrong_lanes(users.all, lanes, current_step(step_seconds), rng, seconds * 6 + 90)
+        # Wrong codes stay wrong for the whole run: its phases, the users' creation and a
+        # profile (generously: ten minutes more).
+        wrong = wrong_lanes(users.all, lanes, current_step(step_seconds), rng, seconds * 6 + 690)
         run_phase.warm(twofa, wrong)
         healthz = run_phase(twofa, "/healthz", [["/healthz"]] * lanes, 200)
-        wrong_result = run_phase(twofa, "wrong", wrong, 401)
 
-        # Size the valid phases from the wrong-code rate (the valid path does more work).
+        # Size the valid phases from the /healthz rate (no verification is faster), so that
+        # every user exists before the reference copies the database: then each of twofa's
+        # phases is followed at once by the reference's, and the machine's drift between the
+        # two (other jobs, a cooler or hotter core) stays out of the ratio.
         needed = options.verify_users or math.ceil(
-            (wrong_result.rps * valid_seconds * 3 + 500) / CODES_PER_USER
+            (healthz.rps * valid_seconds * 2 + 500) / CODES_PER_USER
         )
         needed = min(needed, options.verify_max_users)
         rounds = 3 if options.profile else 2  # twofa, the reference (and the profiled run)
         pools = [users.create(needed) for _ in range(rounds)]
         settle(running)
-        auths_before = _auths_recorded(running, app.id)
-        valid_result = _valid_phase(run_phase, twofa, pools[0], step_seconds, valid_seconds)
+
+        with reference_server(running) as reference:
+            run_phase.warm(reference, wrong)
+            wrong_result = run_phase(twofa, "wrong", wrong, 401)
+            ref_wrong = run_phase(reference, "wrong", wrong, 401)
+            auths_before = _auths_recorded(running, app.id)
+            valid_result = _valid_phase(run_phase, twofa, pools[0], step_seconds, valid_seconds)
+            ref_valid = _valid_phase(run_phase, reference, pools[1], step_seconds, valid_seconds)
         ok_200 = valid_result.statuses.get("200", 0)
         # Usage counters reach the database once a second: wait for the last second's.
         deadline = time.monotonic() + 5
@@ -301,11 +311,6 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         # Requests still in flight when the generator stops are answered but not counted.
         if not 0 <= auths - ok_200 <= options.concurrency:
             notes.append(f"twofa recorded {auths} verifications, the generator saw {ok_200}")
-
-        with reference_server(running) as reference:
-            run_phase.warm(reference, wrong)
-            ref_wrong = run_phase(reference, "wrong", wrong, 401)
-            ref_valid = _valid_phase(run_phase, reference, pools[1], step_seconds, valid_seconds)
         phases += [healthz, ref_valid, valid_result, ref_wrong, wrong_result]
         # Twilio Verify v2 on the same provider: start (outbox gateway) and check.
         if not options.verify_skip_v2:
