@@ -9,8 +9,11 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
+from twofa.storage import engine as engine_module
+from twofa.storage.database import Database
 from twofa.storage.engine import make_engine
 
 
@@ -45,3 +48,27 @@ def test_a_new_database_is_switched_to_the_write_ahead_log(tmp_path: Path) -> No
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     finally:
         engine.dispose()
+
+
+def test_the_write_ahead_log_shrinks_after_a_burst(
+    tmp_path: Path, migrated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst of writes grows the log; once checkpointed, the next write cuts it back to the
+    limit instead of keeping the burst's size on disk for good."""
+    monkeypatch.setattr(engine_module, "WAL_SIZE_LIMIT", 256 * 1024)
+    path = tmp_path / "provider.db"
+    shutil.copyfile(migrated, path)
+    database = Database(make_engine(f"sqlite:///{path}", lock_timeout=10))
+    wal = Path(f"{path}-wal")
+    try:
+        with database.write() as conn:
+            conn.exec_driver_sql("CREATE TABLE burst (b blob)")
+            for _ in range(4000):
+                conn.exec_driver_sql("INSERT INTO burst VALUES (randomblob(1000))")
+        assert wal.stat().st_size > 2 * 1024 * 1024
+        database.checkpoint()
+        with database.write() as conn:
+            conn.exec_driver_sql("INSERT INTO burst VALUES (1)")
+        assert wal.stat().st_size <= 256 * 1024
+    finally:
+        database.engine.dispose()

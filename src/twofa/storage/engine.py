@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes a SQLite write-ahead log is cut back to
 
 
 def make_engine(url: str, *, lock_timeout: float = 30.0, **kwargs: Any) -> Engine:
@@ -49,6 +50,9 @@ def make_engine(url: str, *, lock_timeout: float = 30.0, **kwargs: Any) -> Engin
             # they trigger a checkpoint; checkpoints run in the background instead (see
             # Database.checkpoint), so no request ever pays for one.
             cursor.execute("PRAGMA wal_autocheckpoint=0")
+            # Without a limit the log keeps the size of its busiest two seconds for good; with
+            # one, the first write after a complete checkpoint cuts it back to this size.
+            cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
             cursor.close()
 
         @event.listens_for(engine, "begin")
