@@ -35,6 +35,7 @@ from twofa.provider.webpush.sender import (
 )
 from twofa.provider.webpush.service import WebPushService
 from twofa.provider.webpush.store import (
+    Subscription,
     delete_device_subscriptions,
     forget_gone,
     still_subscribed,
@@ -66,17 +67,13 @@ def queue_wake_ups(
 ) -> int:
     """Queue a wake-up for every subscribed, active device of the phone; how many."""
     subscriptions = subscriptions_of_phone(conn, phone_e164)
-    for subscription in subscriptions:
-        deliveries.enqueue(
-            conn,
-            kind=KIND,
-            target=target_of(subscription.endpoint),
-            subject=uuid,
-            url=subscription.endpoint,
-            body=WakeUp.of("request", uuid, subscription, expires_at).body(),
-            now=now,
-        )
-    return len(subscriptions)
+    return _enqueue(
+        conn,
+        KIND,
+        uuid,
+        [(s, WakeUp.of("request", uuid, s, expires_at)) for s in subscriptions],
+        now,
+    )
 
 
 def queue_ended(conn: Connection, *, uuid: str, now: datetime) -> int:
@@ -105,17 +102,34 @@ def queue_device_notice(
     the others ``NOTICE_TTL``."""
     deadline = expires_at or now + timedelta(seconds=NOTICE_TTL)
     subscriptions = subscriptions_of_phone(conn, phone_e164, besides=device_uuid)
-    for subscription in subscriptions:
+    return _enqueue(
+        conn,
+        DEVICE_KIND,
+        device_uuid,
+        [(s, WakeUp.of("device", device_uuid, s, deadline, event)) for s in subscriptions],
+        now,
+    )
+
+
+def _enqueue(
+    conn: Connection,
+    kind: str,
+    subject: str,
+    wake_ups: list[tuple[Subscription, WakeUp]],
+    now: datetime,
+) -> int:
+    """Queue each wake-up for its subscription's endpoint; how many."""
+    for subscription, wake_up in wake_ups:
         deliveries.enqueue(
             conn,
-            kind=DEVICE_KIND,
+            kind=kind,
             target=target_of(subscription.endpoint),
-            subject=device_uuid,
+            subject=subject,
             url=subscription.endpoint,
-            body=WakeUp.of("device", device_uuid, subscription, deadline, event).body(),
+            body=wake_up.body(),
             now=now,
         )
-    return len(subscriptions)
+    return len(wake_ups)
 
 
 def forget_device(conn: Connection, device_id: int, *, now: datetime) -> int:
