@@ -36,7 +36,7 @@ from twofa.authenticator import keys
 from twofa.authenticator.device import DeviceClient
 from twofa.provider.app import create_app
 from twofa.provider.deliveries.dispatcher import DeliveryDispatcher
-from twofa.provider.deliveries.model import Outcome
+from twofa.provider.deliveries.model import Delivery, Outcome
 from twofa.provider.services import Services, build_services
 from twofa.settings import Settings, load_settings
 from twofa.storage.database import utcnow
@@ -237,6 +237,10 @@ class Callbacks:
         for delivery, outcome in zip(batch, outcomes, strict=True):
             dispatcher.record(delivery, outcome, sent_at=sent_at)
         return [outcome.error for outcome in outcomes]
+
+    def attempt(self, delivery: Delivery) -> Outcome:
+        """Send one claimed delivery once, without recording it (a test orders the records)."""
+        return self._runner.run(self.dispatcher.attempt(self._client, delivery))
 
     def close(self) -> None:
         self._runner.run(self._client.aclose())

@@ -246,15 +246,13 @@ def test_a_failure_sent_before_the_receiver_came_back_is_retried_at_once(
     """Two callbacks in flight: the first meets the outage, the second the recovered receiver
     and is recorded first. The first's failure is older than that answer: it is sent again at
     once, not backed off, and the receiver's breaker does not count it."""
-
     first, second = approved(authy, authy.new_user()), approved(authy, authy.new_user())
     dispatcher = authy.services.deliveries
     batch = {d.subject: d for d in dispatcher.claim()}
     sent_at = utcnow()
-    client = callbacks._client  # the helper's client, on its own loop
 
     def attempt(uuid: str) -> Outcome:
-        return callbacks._runner.run(dispatcher.attempt(client, batch[uuid]))
+        return callbacks.attempt(batch[uuid])
 
     receiver.server.status = 503
     down = attempt(first)
@@ -278,10 +276,9 @@ def test_a_failure_sent_after_the_last_answer_is_backed_off(
     first, second = approved(authy, authy.new_user()), approved(authy, authy.new_user())
     dispatcher = authy.services.deliveries
     batch = {d.subject: d for d in dispatcher.claim()}
-    client = callbacks._client
 
     def attempt(uuid: str) -> Outcome:
-        return callbacks._runner.run(dispatcher.attempt(client, batch[uuid]))
+        return callbacks.attempt(batch[uuid])
 
     dispatcher.record(batch[second], attempt(second), sent_at=utcnow())
     receiver.server.status = 503
